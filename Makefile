@@ -1,0 +1,59 @@
+# Tienda: `make run` starts the shop on http://localhost:8080; `make test` runs every test.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+SERVICES := auth catalog cart orders
+PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
+
+.PHONY: help install system-packages run test lint format mysql bench clean \
+        $(addprefix test-,shopkit $(SERVICES) system browser)
+
+help:
+	@echo "make run     start the shop (4 services + nginx gateway) on http://localhost:8080"
+	@echo "make test    lint + every service's tests on MariaDB + system tests through nginx"
+	@echo "make lint    ruff check + format check"
+	@echo "make bench   load benchmark through the gateway (see bench/README.md)"
+
+# The virtualenv, rebuilt when a requirements file changes.
+$(VENV)/.installed: requirements-dev.txt $(wildcard */requirements.txt) libs/shopkit/pyproject.toml
+	@scripts/system-packages.sh
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements-dev.txt -e libs/shopkit
+	@touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(BIN)/python scripts/run_local.py
+
+# --- tests -------------------------------------------------------------------------
+# Each service runs in its own pytest process with its own settings and its own
+# test databases (test_tienda_<svc>_auth / _ecommerce), then the system tests.
+test: install mysql lint test-shopkit $(addprefix test-,$(SERVICES)) test-system
+
+mysql:
+	@scripts/ensure-mariadb.sh
+
+test-shopkit: install mysql
+	PYTHONPATH=catalog_site:. $(PYTEST) tests/shopkit --ds=tests.shopkit.settings
+
+test-auth test-catalog test-cart test-orders: test-%: install mysql
+	PYTHONPATH=$*_site:. $(PYTEST) tests/$* --ds=tests.$*.settings
+
+test-system: install mysql
+	PYTHONPATH=. $(PYTEST) tests/system
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: install
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) var

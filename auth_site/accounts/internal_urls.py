@@ -1,0 +1,3 @@
+"""Service-to-service API: /internal/auth/ (service credential only)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Public API: /api/v1/auth/"""
+
+urlpatterns = []

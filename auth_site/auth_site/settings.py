@@ -1,0 +1,54 @@
+"""Settings of the auth service: the shopkit base plus what is auth's own."""
+
+from shopkit.settings import *  # noqa: F403
+from shopkit.settings import DJANGO_APPS, LOG_LEVEL, SHOPKIT_APPS, THIRD_PARTY_APPS, logging_config
+
+SERVICE_NAME = "auth"
+INSTALLED_APPS = [
+    *DJANGO_APPS,
+    *THIRD_PARTY_APPS,
+    "rest_framework_simplejwt.token_blacklist",
+    *SHOPKIT_APPS,
+    "accounts",
+]
+ROOT_URLCONF = "auth_site.urls"
+WSGI_APPLICATION = "auth_site.wsgi.application"
+STATIC_URL = "/auth/static/"
+LOGGING = logging_config(SERVICE_NAME, LOG_LEVEL)
+
+SPECTACULAR_SETTINGS = {
+    **SPECTACULAR_SETTINGS,
+    "TITLE": "Tienda auth API",
+    "DESCRIPTION": "Accounts: users, addresses, tokens, JWKS.",
+}
+
+# --- Tokens: auth_site alone holds the private key and signs ----------------------
+from shopkit.keys import public_pem_from_private, read_pem  # noqa: E402
+
+JWT_PRIVATE_KEY = read_pem(env.str("JWT_PRIVATE_KEY", default=""))
+if not JWT_PRIVATE_KEY:
+    raise ImproperlyConfigured(
+        "JWT_PRIVATE_KEY must be set (a PEM or a path to one); `make run` generates a dev key."
+    )
+JWT_PUBLIC_KEY = public_pem_from_private(JWT_PRIVATE_KEY)
+SIMPLE_JWT = {
+    **SIMPLE_JWT,
+    "SIGNING_KEY": JWT_PRIVATE_KEY,
+    "VERIFYING_KEY": JWT_PUBLIC_KEY,
+    "JWK_URL": None,
+}
+
+# auth owns the users, so it can afford the DB lookup (an inactive user is refused at once).
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        **REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+        # Failed sign-ins, counted per email and per client IP; sign-ups per IP.
+        "login_email": env.str("THROTTLE_LOGIN_EMAIL_RATE", default="5/min"),
+        "login_ip": env.str("THROTTLE_LOGIN_IP_RATE", default="20/min"),
+        "register": env.str("THROTTLE_REGISTER_RATE", default="10/hour"),
+    },
+}

@@ -1,0 +1,17 @@
+"""Settings of the cart service: the shopkit base plus what is cart's own."""
+
+from shopkit.settings import *  # noqa: F403
+from shopkit.settings import DJANGO_APPS, LOG_LEVEL, SHOPKIT_APPS, THIRD_PARTY_APPS, logging_config
+
+SERVICE_NAME = "cart"
+INSTALLED_APPS = [*DJANGO_APPS, *THIRD_PARTY_APPS, *SHOPKIT_APPS, "carts"]
+ROOT_URLCONF = "cart_site.urls"
+WSGI_APPLICATION = "cart_site.wsgi.application"
+STATIC_URL = "/cart/static/"
+LOGGING = logging_config(SERVICE_NAME, LOG_LEVEL)
+
+SPECTACULAR_SETTINGS = {
+    **SPECTACULAR_SETTINGS,
+    "TITLE": "Tienda cart API",
+    "DESCRIPTION": "Carts: carts and cart lines.",
+}

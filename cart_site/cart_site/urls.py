@@ -1,0 +1,3 @@
+from shopkit.urls import handler400, handler403, handler404, handler500, service_urlpatterns  # noqa: F401
+
+urlpatterns = service_urlpatterns("cart", api="carts.urls", internal="carts.internal_urls")

@@ -1,0 +1,3 @@
+"""Service-to-service API: /internal/cart/ (service credential only)."""
+
+urlpatterns = []

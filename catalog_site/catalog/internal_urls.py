@@ -1,0 +1,3 @@
+"""Service-to-service API: /internal/catalog/ (service credential only)."""
+
+urlpatterns = []

@@ -1,0 +1,17 @@
+"""Settings of the catalog service: the shopkit base plus what is catalog's own."""
+
+from shopkit.settings import *  # noqa: F403
+from shopkit.settings import DJANGO_APPS, LOG_LEVEL, SHOPKIT_APPS, THIRD_PARTY_APPS, logging_config
+
+SERVICE_NAME = "catalog"
+INSTALLED_APPS = [*DJANGO_APPS, *THIRD_PARTY_APPS, *SHOPKIT_APPS, "catalog"]
+ROOT_URLCONF = "catalog_site.urls"
+WSGI_APPLICATION = "catalog_site.wsgi.application"
+STATIC_URL = "/catalog/static/"
+LOGGING = logging_config(SERVICE_NAME, LOG_LEVEL)
+
+SPECTACULAR_SETTINGS = {
+    **SPECTACULAR_SETTINGS,
+    "TITLE": "Tienda catalog API",
+    "DESCRIPTION": "Catalog: categories, products, stock, reservations.",
+}

@@ -1,0 +1,264 @@
+"""The settings base every service star-imports, then completes.
+
+A service's settings.py:
+
+    from shopkit.settings import *  # noqa: F403
+    SERVICE_NAME = "catalog"
+    INSTALLED_APPS = [*DJANGO_APPS, *THIRD_PARTY_APPS, "catalog"]
+    ROOT_URLCONF = "catalog_site.urls"
+    STATIC_URL = "/catalog/static/"
+    LOGGING = logging_config(SERVICE_NAME, LOG_LEVEL)
+
+Everything comes from the environment (django-environ). Unset database URLs
+mean the embedded SQLite files under var/ (what `make run` uses). Secrets have
+no production default: outside DEBUG a missing secret fails at start.
+"""
+
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+from shopkit.keys import read_pem
+from shopkit.logging import logging_config  # noqa: F401  (re-exported for service settings)
+
+env = environ.Env()
+
+# libs/shopkit/shopkit/settings.py -> the repository root (editable install);
+# containers set TIENDA_HOME / VAR_DIR explicitly.
+REPO_DIR = Path(env.str("TIENDA_HOME", default=str(Path(__file__).resolve().parents[3])))
+VAR_DIR = Path(env.str("VAR_DIR", default=str(REPO_DIR / "var")))
+
+# Operator configuration (.env, as docker compose reads it), then the dev
+# secrets `make run` generates. Variables already in the environment win.
+for env_file in (REPO_DIR / ".env", VAR_DIR / "dev.env"):
+    if env_file.is_file():
+        environ.Env.read_env(env_file)
+
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+
+
+def _secret(name: str, dev_default: str) -> str:
+    value = env.str(name, default="")
+    if value:
+        return value
+    if DEBUG:
+        return dev_default
+    raise ImproperlyConfigured(f"{name} must be set (it has no default outside DEBUG).")
+
+
+SECRET_KEY = _secret("DJANGO_SECRET_KEY", "dev-insecure-secret-key-do-not-use-in-production")
+# Shared by the four services: the credential of /internal/ calls.
+SERVICE_TOKEN = _secret("SERVICE_TOKEN", "dev-insecure-service-token")
+
+ALLOWED_HOSTS = env.list(
+    "DJANGO_ALLOWED_HOSTS",
+    default=["localhost", "127.0.0.1", "[::1]", "auth", "catalog", "cart", "orders", "gateway"],
+)
+CSRF_TRUSTED_ORIGINS = env.list(
+    "CSRF_TRUSTED_ORIGINS", default=["http://localhost:8080", "http://127.0.0.1:8080"]
+)
+# Behind the gateway: trust its forwarded host and scheme.
+USE_X_FORWARDED_HOST = True
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+DJANGO_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+]
+THIRD_PARTY_APPS = [
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+]
+SHOPKIT_APPS = ["shopkit"]
+
+MIDDLEWARE = [
+    "shopkit.requestid.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Databases -----------------------------------------------------------------
+
+DB_CONN_MAX_AGE = env.int("DB_CONN_MAX_AGE", default=60)
+
+
+def database(url_variable: str, sqlite_file: str) -> dict:
+    """One DATABASES entry from a URL variable, tuned for MySQL/MariaDB or SQLite."""
+    config = env.db_url(url_variable, default=f"sqlite:///{VAR_DIR / sqlite_file}")
+    if config["ENGINE"] == "django.db.backends.mysql":
+        config["OPTIONS"] = {
+            "charset": "utf8mb4",
+            "init_command": "SET sql_mode='STRICT_TRANS_TABLES'",
+            "isolation_level": "read committed",
+            "connect_timeout": 5,
+            **config.get("OPTIONS", {}),
+        }
+        config["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
+        config["CONN_MAX_AGE"] = DB_CONN_MAX_AGE
+        config["CONN_HEALTH_CHECKS"] = True
+    elif config["ENGINE"] == "django.db.backends.sqlite3":
+        # WAL + IMMEDIATE transactions + a busy timeout: several gunicorn
+        # processes can share the files without "database is locked".
+        config["OPTIONS"] = {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    return config
+
+
+DATABASES = {
+    "default": database("AUTH_DATABASE_URL", "auth.sqlite3"),  # auth_db
+    "ecommerce": database("ECOMMERCE_DATABASE_URL", "ecommerce.sqlite3"),  # ecommerce_db
+}
+DATABASE_ROUTERS = ["shopkit.routers.DatabaseRouter"]
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Throttle counters must be shared by every worker process: a table in auth_db
+# (`manage.py createcachetable`, run by `migrate_all`). Tests use locmem.
+CACHES = {"default": env.cache_url("CACHE_URL", default="dbcache://tienda_cache")}
+
+# --- Sessions: one sign-in across the four admins --------------------------------
+# Sessions live in auth_db; every service uses the same cookie names, path and
+# SECRET_KEY, so a session made by one admin is valid in all four.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_NAME = "tienda_session"
+SESSION_COOKIE_PATH = "/"
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_NAME = "tienda_csrftoken"
+CSRF_COOKIE_PATH = "/"
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise expects it even before collectstatic
+# WhiteNoise serves each admin's static files through gunicorn (and so through
+# the gateway); finders mean no collectstatic step is needed to run.
+WHITENOISE_USE_FINDERS = True
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+# --- The shop --------------------------------------------------------------------
+
+SHOP_CURRENCY = env.str("SHOP_CURRENCY", default="EUR")
+
+# --- Services --------------------------------------------------------------------
+
+SERVICE_URLS = {
+    "auth": env.str("AUTH_SERVICE_URL", default="http://127.0.0.1:8000"),
+    "catalog": env.str("CATALOG_SERVICE_URL", default="http://127.0.0.1:8001"),
+    "cart": env.str("CART_SERVICE_URL", default="http://127.0.0.1:8002"),
+    "orders": env.str("ORDERS_SERVICE_URL", default="http://127.0.0.1:8003"),
+}
+SERVICE_CONNECT_TIMEOUT = env.float("SERVICE_CONNECT_TIMEOUT", default=2.0)
+SERVICE_READ_TIMEOUT = env.float("SERVICE_READ_TIMEOUT", default=5.0)
+SERVICE_RETRIES = env.int("SERVICE_RETRIES", default=2)
+
+# --- REST framework and tokens ---------------------------------------------------
+
+REST_FRAMEWORK = {
+    # Services other than auth verify tokens statelessly (no DB, no call to auth).
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework_simplejwt.authentication.JWTStatelessUserAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "shopkit.pagination.PageNumberPagination",
+    "PAGE_SIZE": 20,
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "shopkit.errors.problem_exception_handler",
+    # Global per-client throttles are off unless a rate is configured (the
+    # gateway's limit_req is the first line); scoped ones (login, register) are on.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("THROTTLE_ANON_RATE", default="") or None,
+        "user": env.str("THROTTLE_USER_RATE", default="") or None,
+    },
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=1),  # the gateway sets X-Forwarded-For
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+JWT_PUBLIC_KEY = read_pem(env.str("JWT_PUBLIC_KEY", default=""))
+JWKS_URL = env.str("JWKS_URL", default="") or None
+
+SIMPLE_JWT = {
+    "ALGORITHM": "RS256",
+    "SIGNING_KEY": None,  # only auth_site signs; it sets its private key
+    "VERIFYING_KEY": JWT_PUBLIC_KEY,
+    "JWK_URL": None if JWT_PUBLIC_KEY else JWKS_URL,
+    "ISSUER": env.str("JWT_ISSUER", default="tienda-auth"),
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=7)),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": False,
+    "USER_ID_FIELD": "id",
+    "USER_ID_CLAIM": "user_id",
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "TOKEN_USER_CLASS": "shopkit.jwt.ShopTokenUser",
+    "LEEWAY": 5,
+}
+
+SPECTACULAR_SETTINGS = {
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",  # served from static files: nothing from a CDN
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "PREPROCESSING_HOOKS": ["shopkit.schema.public_endpoints_only"],
+}
+
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

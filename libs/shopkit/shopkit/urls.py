@@ -1,0 +1,39 @@
+"""The URL skeleton every service shares (see DESIGN.md, "Ports and URLs").
+
+/<svc>/admin/  /<svc>/health/  /<svc>/ready/
+/api/v1/<svc>/ (the API)  /api/v1/<svc>/schema/  /api/v1/<svc>/docs/
+/internal/<svc>/ (service-to-service; the gateway never routes it)
+"""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from shopkit.health import health_view, ready_view
+
+
+def service_urlpatterns(service: str, *, api=None, internal=None) -> list:
+    """URL patterns for `service`; `api` and `internal` are URLconf modules (or lists)."""
+    schema_name = f"{service}-schema"
+    patterns = [
+        path(f"{service}/admin/", admin.site.urls),
+        path(f"{service}/health/", health_view, name="health"),
+        path(f"{service}/ready/", ready_view, name="ready"),
+        path(f"api/v1/{service}/schema/", SpectacularAPIView.as_view(), name=schema_name),
+        path(
+            f"api/v1/{service}/docs/",
+            SpectacularSwaggerView.as_view(url_name=schema_name),
+            name=f"{service}-docs",
+        ),
+    ]
+    if internal is not None:
+        patterns.append(path(f"internal/{service}/", include(internal)))
+    if api is not None:
+        patterns.append(path(f"api/v1/{service}/", include(api)))
+    return patterns
+
+
+handler400 = "shopkit.errors.bad_request_view"
+handler403 = "shopkit.errors.permission_denied_view"
+handler404 = "shopkit.errors.not_found_view"
+handler500 = "shopkit.errors.server_error_view"

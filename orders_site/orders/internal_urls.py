@@ -1,0 +1,3 @@
+"""Service-to-service API: /internal/orders/ (service credential only)."""
+
+urlpatterns = []

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Tienda needs when they are missing:
+#   build:   libmariadb-dev pkg-config (mysqlclient compiles against them)
+#   run:     nginx-light (the gateway)
+#   browser: chromium (the admin browser tests; only with --browser)
+# As root it installs with apt-get; otherwise it says what to install and fails.
+set -euo pipefail
+
+wanted=(libmariadb-dev pkg-config nginx-light)
+[[ "${1:-}" == "--browser" ]] && wanted+=(chromium)
+
+missing=()
+for pkg in "${wanted[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+# Any nginx flavour will do for the gateway.
+if command -v nginx >/dev/null 2>&1 || [[ -x /usr/sbin/nginx ]]; then
+  missing=("${missing[@]/nginx-light}")
+fi
+read -r -a missing <<<"${missing[*]:-}"
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
+  echo "Tienda needs these system packages: ${missing[*]}" >&2
+  echo "Install them (Debian/Ubuntu: sudo apt-get install ${missing[*]}) and run again." >&2
+  exit 1
+fi
+echo "Installing system packages: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

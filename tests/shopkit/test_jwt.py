@@ -1,0 +1,88 @@
+"""Stateless verification: the service trusts exactly the tokens auth would issue."""
+
+import base64
+import json
+
+import jwt
+import pytest
+
+from tests.support.tokens import mint_access_token
+
+
+def whoami(api_client, token):
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return api_client.get("/probe/whoami/")
+
+
+@pytest.mark.django_db(databases=["default", "ecommerce"])
+def test_valid_token_gives_a_user_without_touching_the_database(
+    api_client, django_assert_num_queries
+):
+    token = mint_access_token(
+        user_id=7, email="ana@example.com", perms=["catalog.change_product"], is_staff=True
+    )
+    with django_assert_num_queries(0):
+        response = whoami(api_client, token)
+    assert response.status_code == 200
+    assert response.json() == {
+        "user_id": 7,
+        "email": "ana@example.com",
+        "is_staff": True,
+        "can_change_product": True,
+    }
+
+
+def test_permissions_come_only_from_the_claim(api_client):
+    token = mint_access_token(user_id=7, is_staff=True, perms=["orders.change_order"])
+    assert whoami(api_client, token).json()["can_change_product"] is False
+
+
+def _flip_signature_byte(token):
+    header, payload, signature = token.split(".")
+    raw = bytearray(base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4)))
+    raw[10] ^= 0x01
+    return ".".join([header, payload, base64.urlsafe_b64encode(bytes(raw)).rstrip(b"=").decode()])
+
+
+def _alg_none(token):
+    claims = jwt.decode(token, options={"verify_signature": False})
+    header = base64.urlsafe_b64encode(json.dumps({"alg": "none", "typ": "JWT"}).encode()).rstrip(
+        b"="
+    )
+    body = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=")
+    return f"{header.decode()}.{body.decode()}."
+
+
+@pytest.mark.parametrize(
+    "make_bad_token",
+    [
+        pytest.param(
+            lambda: _flip_signature_byte(mint_access_token(user_id=1)), id="flipped-signature"
+        ),
+        pytest.param(lambda: _alg_none(mint_access_token(user_id=1)), id="alg-none"),
+        pytest.param(lambda: mint_access_token(user_id=1, key_name="intruder"), id="other-key"),
+        pytest.param(lambda: mint_access_token(user_id=1, lifetime=-60), id="expired"),
+        pytest.param(
+            lambda: mint_access_token(user_id=1, token_type="refresh"), id="refresh-as-access"
+        ),
+        pytest.param(
+            lambda: mint_access_token(user_id=1, issuer="someone-else"), id="wrong-issuer"
+        ),
+        pytest.param(lambda: "not-a-jwt", id="garbage"),
+    ],
+)
+def test_bad_tokens_are_refused_with_401(api_client, make_bad_token):
+    response = whoami(api_client, make_bad_token())
+    assert response.status_code == 401
+    assert response["Content-Type"].startswith("application/problem+json")
+    assert response.json()["code"] in {"token_not_valid", "authentication_failed"}
+
+
+def test_internal_endpoints_need_the_service_credential(api_client, service_api_client):
+    assert api_client.get("/internal/probe/").status_code == 403
+    staff = mint_access_token(user_id=1, is_staff=True, is_superuser=True)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {staff}")
+    assert api_client.get("/internal/probe/").status_code == 403
+    api_client.credentials(HTTP_X_SERVICE_TOKEN="wrong")
+    assert api_client.get("/internal/probe/").status_code == 403
+    assert service_api_client.get("/internal/probe/").status_code == 200
