@@ -1,3 +1,13 @@
 """Service-to-service API: /internal/auth/ (service credential only)."""
 
-urlpatterns = []
+from django.urls import path
+
+from accounts import apis
+
+urlpatterns = [
+    path(
+        "users/<int:user_id>/addresses/<int:address_id>/",
+        apis.InternalAddressApi.as_view(),
+        name="internal-user-address",
+    ),
+]

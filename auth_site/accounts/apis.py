@@ -1,0 +1,263 @@
+"""Views of the auth API: parse input, call one service or selector, shape the output."""
+
+from http import HTTPStatus
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.errors import AccountsErrorCode
+from accounts.selectors import address_get, address_list
+from accounts.serializers import (
+    AddressSerializer,
+    InternalAddressSerializer,
+    JwksSerializer,
+    MeSerializer,
+    MeUpdateInputSerializer,
+    PasswordChangeInputSerializer,
+    ProblemSerializer,
+    RefreshInputSerializer,
+    RegisterInputSerializer,
+    TokenObtainInputSerializer,
+    TokenPairSerializer,
+    UserSerializer,
+)
+from accounts.services import (
+    address_create,
+    address_delete,
+    address_update,
+    token_logout,
+    token_pair_obtain,
+    token_pair_refresh,
+    user_change_password,
+    user_register,
+    user_update,
+)
+from accounts.throttling import RegisterThrottle, SignInFailures
+from accounts.tokens import jwks
+from shopkit.errors import PROBLEM_CONTENT_TYPE, ApplicationError
+from shopkit.permissions import IsServiceCaller
+
+JWKS_MAX_AGE = 300  # seconds the other services and proxies may cache the key set
+
+RETRY_AFTER = OpenApiParameter(
+    "Retry-After",
+    OpenApiTypes.INT,
+    OpenApiParameter.HEADER,
+    response=[429],
+    description="Seconds to wait before trying again.",
+)
+
+
+def problems(*statuses: int) -> dict:
+    """OpenAPI entries for the problem documents an operation may answer with."""
+    return {
+        (code, PROBLEM_CONTENT_TYPE): OpenApiResponse(
+            ProblemSerializer, description=HTTPStatus(code).phrase
+        )
+        for code in statuses
+    }
+
+
+# No access token needed, nor looked at: an expired one must not get in the way.
+class PublicApi(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    def handle_exception(self, exc):
+        response = super().handle_exception(exc)
+        if response.status_code == status.HTTP_401_UNAUTHORIZED:
+            response.setdefault("WWW-Authenticate", 'Bearer realm="api"')
+        return response
+
+
+class RegisterApi(PublicApi):
+    throttle_classes = [*APIView.throttle_classes, RegisterThrottle]
+
+    @extend_schema(
+        tags=["account"],
+        summary="Create a customer account",
+        request=RegisterInputSerializer,
+        responses={201: UserSerializer, **problems(400, 429)},
+        parameters=[RETRY_AFTER],
+    )
+    def post(self, request):
+        serializer = RegisterInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = user_register(**serializer.validated_data)
+        return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+class TokenObtainApi(PublicApi):
+    @extend_schema(
+        tags=["tokens"],
+        summary="Sign in: an access and a refresh token",
+        description="Failed attempts are counted per email and per client IP; "
+        "while either count is full every attempt gets 429.",
+        request=TokenObtainInputSerializer,
+        responses={200: TokenPairSerializer, **problems(400, 401, 429)},
+        parameters=[RETRY_AFTER],
+    )
+    def post(self, request):
+        serializer = TokenObtainInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        failures = SignInFailures(request, email=serializer.validated_data["email"])
+        failures.check()
+        try:
+            pair = token_pair_obtain(**serializer.validated_data, request=request)
+        except ApplicationError:
+            failures.record_failure()
+            raise
+        return Response(pair)
+
+
+class TokenRefreshApi(PublicApi):
+    @extend_schema(
+        tags=["tokens"],
+        summary="Rotate a refresh token: a new pair; the old refresh token is dead",
+        request=RefreshInputSerializer,
+        responses={200: TokenPairSerializer, **problems(400, 401)},
+    )
+    def post(self, request):
+        serializer = RefreshInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return Response(token_pair_refresh(refresh=serializer.validated_data["refresh"]))
+
+
+class LogoutApi(PublicApi):
+    @extend_schema(
+        tags=["tokens"],
+        summary="Sign out: the refresh token is blacklisted",
+        description="The refresh token is the credential; an expired access token does not matter.",
+        request=RefreshInputSerializer,
+        responses={204: None, **problems(400, 401)},
+    )
+    def post(self, request):
+        serializer = RefreshInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        token_logout(refresh=serializer.validated_data["refresh"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeApi(APIView):
+    @extend_schema(
+        tags=["account"],
+        summary="The signed-in user",
+        responses={200: MeSerializer, **problems(401)},
+    )
+    def get(self, request):
+        return Response(MeSerializer(request.user).data)
+
+    @extend_schema(
+        tags=["account"],
+        summary="Change name or email (the email is also the login)",
+        request=MeUpdateInputSerializer,
+        responses={200: MeSerializer, **problems(400, 401)},
+    )
+    def patch(self, request):
+        serializer = MeUpdateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = user_update(user=request.user, **serializer.validated_data)
+        return Response(MeSerializer(user).data)
+
+
+class PasswordChangeApi(APIView):
+    @extend_schema(
+        tags=["account"],
+        summary="Change the password; every refresh token of the user is revoked",
+        description="A wrong old password counts as a failed sign-in of the user's email.",
+        request=PasswordChangeInputSerializer,
+        responses={204: None, **problems(400, 401, 429)},
+        parameters=[RETRY_AFTER],
+    )
+    def post(self, request):
+        serializer = PasswordChangeInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        failures = SignInFailures(request, email=request.user.email)
+        failures.check()
+        try:
+            user_change_password(user=request.user, **serializer.validated_data)
+        except ApplicationError as exc:
+            if exc.code == AccountsErrorCode.WRONG_PASSWORD:
+                failures.record_failure()
+            raise
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AddressListApi(GenericAPIView):
+    serializer_class = AddressSerializer  # for the pagination helpers and the schema
+    filter_backends = []
+
+    @extend_schema(
+        summary="The user's saved addresses (paginated)",
+        # A (status, media type) key like the problems' own, so drf-spectacular
+        # still sees the 200 as the main response (a list: paginated, page params).
+        responses={(200, "application/json"): AddressSerializer(many=True), **problems(401)},
+    )
+    def get(self, request):
+        page = self.paginate_queryset(address_list(user_id=request.user.pk))
+        return self.get_paginated_response(AddressSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Save an address",
+        request=AddressSerializer,
+        responses={201: AddressSerializer, **problems(400, 401)},
+    )
+    def post(self, request):
+        serializer = AddressSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        address = address_create(user=request.user, **serializer.validated_data)
+        return Response(AddressSerializer(address).data, status=status.HTTP_201_CREATED)
+
+
+class AddressDetailApi(APIView):
+    @extend_schema(
+        summary="One saved address", responses={200: AddressSerializer, **problems(401, 404)}
+    )
+    def get(self, request, address_id: int):
+        address = address_get(user_id=request.user.pk, address_id=address_id)
+        return Response(AddressSerializer(address).data)
+
+    @extend_schema(
+        summary="Change some fields of a saved address",
+        request=AddressSerializer(partial=True),
+        responses={200: AddressSerializer, **problems(400, 401, 404)},
+    )
+    def patch(self, request, address_id: int):
+        address = address_get(user_id=request.user.pk, address_id=address_id)
+        serializer = AddressSerializer(address, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        address = address_update(address=address, **serializer.validated_data)
+        return Response(AddressSerializer(address).data)
+
+    @extend_schema(summary="Delete a saved address", responses={204: None, **problems(401, 404)})
+    def delete(self, request, address_id: int):
+        address_delete(address=address_get(user_id=request.user.pk, address_id=address_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class JwksApi(PublicApi):
+    @extend_schema(
+        operation_id="jwks_retrieve",
+        tags=["tokens"],
+        summary="The public keys access tokens are signed with (JWKS)",
+        responses={200: JwksSerializer},
+    )
+    def get(self, request):
+        return Response(jwks(), headers={"Cache-Control": f"public, max-age={JWKS_MAX_AGE}"})
+
+
+class InternalAddressApi(APIView):
+    """For orders: a user's saved address, to copy into an order."""
+
+    authentication_classes = []
+    permission_classes = [IsServiceCaller]
+
+    @extend_schema(responses={200: InternalAddressSerializer, **problems(403, 404)})
+    def get(self, request, user_id: int, address_id: int):
+        address = address_get(user_id=user_id, address_id=address_id)
+        return Response(InternalAddressSerializer(address).data)

@@ -1,0 +1,52 @@
+"""Reads of the auth service."""
+
+from django.contrib.auth.models import User
+from django.db.models import QuerySet
+
+from accounts.errors import AccountsErrorCode
+from accounts.models import Address
+from shopkit.errors import ApplicationError
+
+# The apps whose permissions travel in access tokens (the other services check them).
+TOKEN_PERMISSION_APPS = frozenset({"catalog", "carts", "orders"})
+
+
+def username_for_email(email: str) -> str:
+    """The login key of an email: its lower-case form (unique, so case-insensitively unique)."""
+    return email.strip().lower()
+
+
+def email_taken(*, email: str, exclude_user_id: int | None = None) -> bool:
+    users = User.objects.filter(username=username_for_email(email))
+    if exclude_user_id is not None:
+        users = users.exclude(pk=exclude_user_id)
+    return users.exists()
+
+
+def user_token_permissions(*, user: User) -> list[str]:
+    """Sorted "app.codename" permissions of an active staff member for catalog, carts, orders.
+
+    Customers get none, even if someone granted them a permission: staff status
+    is what opens the back office everywhere (Django admin included).
+    """
+    if not (user.is_active and user.is_staff):
+        return []
+    return sorted(
+        name
+        for name in user.get_all_permissions()
+        if name.partition(".")[0] in TOKEN_PERMISSION_APPS
+    )
+
+
+def address_list(*, user_id: int) -> QuerySet[Address]:
+    return Address.objects.filter(user_id=user_id).order_by("id")
+
+
+def address_get(*, user_id: int, address_id: int) -> Address:
+    """The user's address; another user's address is as absent as a missing one (404)."""
+    address = Address.objects.filter(user_id=user_id, pk=address_id).first()
+    if address is None:
+        raise ApplicationError(
+            "No such address.", code=AccountsErrorCode.ADDRESS_NOT_FOUND, status=404
+        )
+    return address

@@ -1,0 +1,250 @@
+"""Writes of the auth service: accounts, tokens, addresses.
+
+Every function is keyword-only, validates before it writes, and writes in one
+transaction on auth_db. Rule violations raise ApplicationError (a problem
+response); field errors raise Django's ValidationError keyed by field.
+"""
+
+from typing import TypedDict
+
+from django.contrib.auth import authenticate
+from django.contrib.auth.models import User, update_last_login
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+
+from accounts.errors import AccountsErrorCode
+from accounts.models import Address
+from accounts.selectors import email_taken, username_for_email
+from accounts.tokens import AccessToken, RefreshToken
+from shopkit.errors import ApplicationError
+from shopkit.routers import AUTH_DB
+
+# Enough for any household; stops one account from filling the table.
+ADDRESS_LIMIT_PER_USER = 20
+ADDRESS_FIELDS = frozenset(
+    {"full_name", "line1", "line2", "city", "region", "postal_code", "country", "phone"}
+)
+USERNAME_MAX_LENGTH = User._meta.get_field("username").max_length
+
+
+class TokenPair(TypedDict):
+    access: str
+    refresh: str
+
+
+# --- accounts ----------------------------------------------------------------------
+
+
+def _email_taken_error() -> ApplicationError:
+    return ApplicationError(
+        "An account with this email already exists.",
+        code=AccountsErrorCode.EMAIL_TAKEN,
+        errors={"email": ["An account with this email already exists."]},
+    )
+
+
+def _check_new_email(*, email: str, user_id: int | None = None) -> str:
+    """The username for a new email, or a 400 when it is too long or already taken."""
+    username = username_for_email(email)
+    if len(username) > USERNAME_MAX_LENGTH:  # lower() can lengthen some non-ASCII domains
+        raise ValidationError({"email": [f"At most {USERNAME_MAX_LENGTH} characters."]})
+    if email_taken(email=email, exclude_user_id=user_id):
+        raise _email_taken_error()
+    return username
+
+
+def _check_password(password: str, *, user: User, field: str) -> None:
+    """Django's validators, including similarity to the email and names."""
+    try:
+        validate_password(password, user=user)
+    except ValidationError as exc:
+        raise ValidationError({field: exc.messages})
+
+
+def _save_user(user: User, **save_kwargs) -> None:
+    # The unique username is the final word on duplicates (two sign-ups racing).
+    try:
+        with transaction.atomic(using=AUTH_DB):
+            user.save(**save_kwargs)
+    except IntegrityError:
+        raise _email_taken_error()
+
+
+def user_register(*, email: str, password: str, first_name: str = "", last_name: str = "") -> User:
+    """Create a customer account. Never staff, superuser or inactive: a client cannot ask."""
+    user = User(email=email.strip(), first_name=first_name, last_name=last_name, is_active=True)
+    user.username = _check_new_email(email=user.email)
+    user.full_clean(exclude=["username", "password"])
+    _check_password(password, user=user, field="password")
+    user.set_password(password)
+    _save_user(user)
+    return user
+
+
+def user_update(
+    *,
+    user: User,
+    email: str | None = None,
+    first_name: str | None = None,
+    last_name: str | None = None,
+) -> User:
+    """Change a user's own profile; a new email also becomes the login (and stays unique)."""
+    if email is not None and email.strip() != user.email:
+        user.username = _check_new_email(email=email, user_id=user.pk)
+        user.email = email.strip()
+    if first_name is not None:
+        user.first_name = first_name
+    if last_name is not None:
+        user.last_name = last_name
+    user.full_clean(exclude=["username", "password"])
+    _save_user(user, update_fields=["username", "email", "first_name", "last_name"])
+    return user
+
+
+def user_change_password(*, user: User, old_password: str, new_password: str) -> None:
+    """Set a new password and sign the user out everywhere (every refresh token dies)."""
+    if not user.check_password(old_password):
+        raise ApplicationError(
+            "The current password is wrong.",
+            code=AccountsErrorCode.WRONG_PASSWORD,
+            errors={"old_password": ["The current password is wrong."]},
+        )
+    _check_password(new_password, user=user, field="new_password")
+    with transaction.atomic(using=AUTH_DB):
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        refresh_tokens_revoke(user=user)
+
+
+# --- tokens ------------------------------------------------------------------------
+
+
+def _token_error(detail: str, code=AccountsErrorCode.TOKEN_NOT_VALID) -> ApplicationError:
+    return ApplicationError(detail, code=code, status=401)
+
+
+def _token_pair_issue(user: User) -> TokenPair:
+    refresh = RefreshToken.for_user(user)
+    return {"access": str(AccessToken.for_user(user)), "refresh": str(refresh)}
+
+
+def _refresh_token_read(raw: str) -> RefreshToken:
+    """A refresh token that is ours, unexpired and not blacklisted, or a 401."""
+    try:
+        return RefreshToken(raw)
+    except TokenError as exc:
+        raise _token_error(str(exc))
+
+
+def token_pair_obtain(*, email: str, password: str, request=None) -> TokenPair:
+    """Sign in: a new access + refresh pair. Wrong credentials and inactive users are alike."""
+    user = authenticate(request, username=username_for_email(email), password=password)
+    if user is None:
+        raise _token_error(
+            "No active account with these credentials.", AccountsErrorCode.INVALID_CREDENTIALS
+        )
+    with transaction.atomic(using=AUTH_DB):
+        update_last_login(None, user)
+        return _token_pair_issue(user)
+
+
+def token_pair_refresh(*, refresh: str) -> TokenPair:
+    """Rotate: the refresh token is blacklisted and a new pair is issued, exactly once.
+
+    Two requests racing with the same token both reach the blacklist insert; its
+    unique key lets one win and the other is refused like any reused token.
+    """
+    token = _refresh_token_read(refresh)
+    user = User.objects.filter(pk=token.get(api_settings.USER_ID_CLAIM)).first()
+    if user is None or not user.is_active:
+        raise _token_error("The account is inactive.", AccountsErrorCode.ACCOUNT_INACTIVE)
+    with transaction.atomic(using=AUTH_DB):
+        outstanding = OutstandingToken.objects.filter(jti=token[api_settings.JTI_CLAIM]).first()
+        if outstanding is None:
+            raise _token_error("Token is unknown.")
+        _, created = BlacklistedToken.objects.get_or_create(token=outstanding)
+        if not created:
+            raise _token_error("Token is blacklisted.")
+        return _token_pair_issue(user)
+
+
+def token_logout(*, refresh: str) -> None:
+    """Blacklist a refresh token: it can never be used again (access tokens expire on their own)."""
+    token = _refresh_token_read(refresh)
+    with transaction.atomic(using=AUTH_DB):
+        token.blacklist()
+
+
+def refresh_tokens_revoke(*, user: User) -> int:
+    """Blacklist every live refresh token of a user; returns how many."""
+    live = OutstandingToken.objects.filter(
+        user=user, expires_at__gt=timezone.now(), blacklistedtoken__isnull=True
+    )
+    with transaction.atomic(using=AUTH_DB):
+        revoked = BlacklistedToken.objects.bulk_create(
+            [BlacklistedToken(token=token) for token in live], ignore_conflicts=True
+        )
+    return len(revoked)
+
+
+# --- addresses ---------------------------------------------------------------------
+
+
+def address_create(
+    *,
+    user: User,
+    full_name: str,
+    line1: str,
+    city: str,
+    postal_code: str,
+    country: str,
+    line2: str = "",
+    region: str = "",
+    phone: str = "",
+) -> Address:
+    """Save a new address for the user (at most ADDRESS_LIMIT_PER_USER)."""
+    address = Address(
+        user=user,
+        full_name=full_name,
+        line1=line1,
+        line2=line2,
+        city=city,
+        region=region,
+        postal_code=postal_code,
+        country=country,
+        phone=phone,
+    )
+    address.full_clean()
+    with transaction.atomic(using=AUTH_DB):
+        # The user row lock makes count-then-insert safe against parallel creates.
+        User.objects.select_for_update().filter(pk=user.pk).first()
+        if Address.objects.filter(user=user).count() >= ADDRESS_LIMIT_PER_USER:
+            raise ApplicationError(
+                f"At most {ADDRESS_LIMIT_PER_USER} addresses per account; delete one first.",
+                code=AccountsErrorCode.ADDRESS_LIMIT_REACHED,
+            )
+        address.save()
+    return address
+
+
+def address_update(*, address: Address, **changes: str) -> Address:
+    """Change some fields of an address (only the address fields)."""
+    unknown = set(changes) - ADDRESS_FIELDS
+    if unknown:
+        raise ValueError(f"not address fields: {sorted(unknown)}")
+    for field, value in changes.items():
+        setattr(address, field, value)
+    address.full_clean()
+    with transaction.atomic(using=AUTH_DB):
+        address.save()
+    return address
+
+
+def address_delete(*, address: Address) -> None:
+    with transaction.atomic(using=AUTH_DB):
+        address.delete()

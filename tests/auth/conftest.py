@@ -1,0 +1,36 @@
+"""Fixtures of the auth service's tests."""
+
+import pytest
+from django.core.cache import cache
+
+from accounts.tokens import AccessToken
+from tests.auth.factories import UserFactory
+
+BOTH_DATABASES = ["default", "ecommerce"]
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Throttle counters live in the cache: every test starts with none."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def signed_in():
+    """signed_in(user) -> an APIClient carrying an access token auth issued for the user."""
+
+    def make(user):
+        from rest_framework.test import APIClient
+
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}")
+        return client
+
+    return make
