@@ -77,7 +77,7 @@ def test_seed_twice_gives_the_same_rows(superuser_env):
     assert (admin.is_staff, admin.is_superuser) == (True, True)
     customer.refresh_from_db()
     assert customer.is_staff is False
-    assert customer.check_password("tienda-customer-2026")
+    assert customer.check_password("tienda-demo-2026")
 
 
 def test_groups_have_exactly_the_agreed_permissions(superuser_env):

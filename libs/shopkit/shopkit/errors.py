@@ -105,11 +105,11 @@ def _field_errors(detail):
 
 
 def _code_of(exc):
+    if isinstance(exc.detail, dict) and "code" in exc.detail:
+        return str(exc.detail["code"])  # simplejwt's {"detail", "code", "messages"} shape
     codes = exc.get_codes()
     if isinstance(codes, str):
         return codes
-    if isinstance(codes, dict) and isinstance(codes.get("code"), str):
-        return codes["code"]  # simplejwt's {"detail", "code", "messages"} shape
     return exc.default_code
 
 

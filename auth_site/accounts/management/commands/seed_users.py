@@ -21,7 +21,7 @@ from accounts.seeding import DEMO_STAFF, users_seed
 DEFAULT_SUPERUSER_EMAIL = "admin@tienda.local"
 DEV_SUPERUSER_PASSWORD = "tienda-admin-2026"
 DEMO_STAFF_PASSWORD = "tienda-staff-2026"
-DEMO_CUSTOMER_PASSWORD = "tienda-customer-2026"
+DEMO_CUSTOMER_PASSWORD = "tienda-demo-2026"
 
 
 class Command(BaseCommand):
