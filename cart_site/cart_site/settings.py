@@ -15,3 +15,9 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Tienda cart API",
     "DESCRIPTION": "Carts: carts and cart lines.",
 }
+
+# --- Cart rules ------------------------------------------------------------------
+
+# The most units of one product a cart line may hold, and the most lines a cart may hold.
+CART_MAX_LINE_QUANTITY = env.int("CART_MAX_LINE_QUANTITY", default=99)
+CART_MAX_LINES = env.int("CART_MAX_LINES", default=50)

@@ -1,3 +1,10 @@
 """Service-to-service API: /internal/cart/ (service credential only)."""
 
-urlpatterns = []
+from django.urls import path
+
+from carts.internal_apis import UserCartApi, UserCartClearApi
+
+urlpatterns = [
+    path("users/<int:user_id>/", UserCartApi.as_view(), name="internal-user-cart"),
+    path("users/<int:user_id>/clear/", UserCartClearApi.as_view(), name="internal-user-cart-clear"),
+]

@@ -1,0 +1,32 @@
+"""Service-to-service API: /internal/cart/ (docs/internal-api.md, "Cart internal API")."""
+
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from carts.selectors import CheckoutLine, cart_for_checkout
+from carts.serializers import CheckoutCartSerializer, ClearInputSerializer, ClearOutcomeSerializer
+from carts.services import cart_clear_after_checkout
+from shopkit.permissions import IsServiceCaller
+
+
+class InternalApi(APIView):
+    authentication_classes = []
+    permission_classes = [IsServiceCaller]
+
+
+class UserCartApi(InternalApi):
+    def get(self, request, user_id):
+        return Response(CheckoutCartSerializer(cart_for_checkout(user_id=user_id)).data)
+
+
+class UserCartClearApi(InternalApi):
+    def post(self, request, user_id):
+        data = ClearInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        outcome = cart_clear_after_checkout(
+            user_id=user_id,
+            reference=data.validated_data["reference"],
+            version=data.validated_data["version"],
+            lines=[CheckoutLine(**line) for line in data.validated_data["lines"]],
+        )
+        return Response(ClearOutcomeSerializer(outcome).data)

@@ -1,0 +1,70 @@
+"""Reads of carts."""
+
+from dataclasses import dataclass
+
+from django.db.models import Count, QuerySet
+
+from carts.clients import catalog_products
+from carts.models import Cart, CartLine
+from carts.owners import CartOwner, hash_guest_token
+from carts.pricing import PricedCart, empty_cart, price_cart
+
+
+def cart_queryset_for(owner: CartOwner) -> QuerySet[Cart]:
+    """The owner's cart (0 or 1 row). A guest token only ever matches a guest cart."""
+    if not owner.is_guest:
+        return Cart.objects.filter(user_id=owner.user_id)
+    if not owner.guest_token:
+        return Cart.objects.none()
+    return Cart.objects.filter(
+        user_id__isnull=True, guest_token_hash=hash_guest_token(owner.guest_token)
+    )
+
+
+def cart_detail(*, owner: CartOwner) -> PricedCart:
+    """The owner's cart priced by the catalog (one call whatever the number of lines).
+
+    No cart yet is an empty cart. Raises ServiceUnavailable when the catalog is down.
+    """
+    cart = cart_queryset_for(owner).prefetch_related("lines").first()
+    if cart is None:
+        return empty_cart(is_guest=owner.is_guest)
+    lines = list(cart.lines.all())
+    return price_cart(
+        lines=lines,
+        products=catalog_products(line.product_id for line in lines),
+        is_guest=cart.is_guest,
+        cart_token=owner.guest_token if cart.is_guest else None,
+    )
+
+
+@dataclass(frozen=True)
+class CheckoutLine:
+    product_id: int
+    quantity: int
+
+
+@dataclass(frozen=True)
+class CheckoutCart:
+    user_id: int
+    version: int
+    lines: list[CheckoutLine]
+
+
+def cart_for_checkout(*, user_id: int) -> CheckoutCart:
+    """A customer's cart as the checkout reads it: lines and version (0 with no cart)."""
+    cart = Cart.objects.filter(user_id=user_id).only("id", "version").first()
+    if cart is None:
+        return CheckoutCart(user_id=user_id, version=0, lines=[])
+    lines = CartLine.objects.filter(cart=cart).order_by("id").values_list("product_id", "quantity")
+    return CheckoutCart(
+        user_id=user_id,
+        version=cart.version,
+        lines=[
+            CheckoutLine(product_id=product_id, quantity=quantity) for product_id, quantity in lines
+        ],
+    )
+
+
+def cart_admin_queryset() -> QuerySet[Cart]:
+    return Cart.objects.annotate(line_count=Count("lines"))

@@ -1,0 +1,144 @@
+"""Input and output shapes of the cart APIs (public and internal)."""
+
+from django.conf import settings
+from rest_framework import serializers
+
+# The largest id a product (BigAutoField in the catalog) can have.
+MAX_PRODUCT_ID = 2**63 - 1
+
+
+class JsonIntegerField(serializers.IntegerField):
+    """An integer written as a JSON number: "3", 3.0 and true are refused, not coerced."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+# --- public API: input ---------------------------------------------------------------
+
+
+class LineAddInputSerializer(serializers.Serializer):
+    product_id = JsonIntegerField(min_value=1, max_value=MAX_PRODUCT_ID)
+    quantity = JsonIntegerField(min_value=1, max_value=settings.CART_MAX_LINE_QUANTITY)
+
+
+class LineQuantityInputSerializer(serializers.Serializer):
+    # PATCH items/{id}/ sets the quantity, so it is required: this serializer is
+    # never partial (which also keeps the OpenAPI schema from marking it optional).
+    quantity = JsonIntegerField(min_value=1, max_value=settings.CART_MAX_LINE_QUANTITY)
+
+    @property
+    def partial(self):
+        return False
+
+    @partial.setter
+    def partial(self, value):
+        pass
+
+
+# --- public API: output ---------------------------------------------------------------
+
+
+class CartItemSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    product_id = serializers.IntegerField(read_only=True)
+    # Null when the catalog no longer knows the product (the line can still be removed).
+    sku = serializers.CharField(read_only=True, allow_null=True)
+    name = serializers.CharField(read_only=True, allow_null=True)
+    unit_price = serializers.DecimalField(
+        max_digits=14, decimal_places=2, read_only=True, allow_null=True
+    )
+    tax_rate = serializers.DecimalField(
+        max_digits=6, decimal_places=None, read_only=True, allow_null=True
+    )
+    quantity = serializers.IntegerField(read_only=True)
+    line_total = serializers.DecimalField(
+        max_digits=14, decimal_places=2, read_only=True, allow_null=True
+    )
+    available = serializers.BooleanField(
+        read_only=True, help_text="The product is for sale and its stock covers the quantity."
+    )
+
+
+class CartSerializer(serializers.Serializer):
+    items = CartItemSerializer(many=True, read_only=True)
+    subtotal = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+    tax = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+    total = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+    item_count = serializers.IntegerField(read_only=True, help_text="Units in the cart.")
+    currency = serializers.CharField(read_only=True)
+    cart_token = serializers.CharField(
+        read_only=True,
+        allow_null=True,
+        help_text="A guest's cart token (also in the X-Cart-Token header); null for "
+        "signed-in customers and for a guest without a cart.",
+    )
+
+
+class MergeAdjustmentSerializer(serializers.Serializer):
+    product_id = serializers.IntegerField(read_only=True)
+    requested = serializers.IntegerField(
+        read_only=True, help_text="The customer's quantity plus the guest's."
+    )
+    quantity = serializers.IntegerField(
+        read_only=True, help_text="What the customer's line holds now (0: no line)."
+    )
+    reason = serializers.CharField(read_only=True)
+
+
+class MergeResultSerializer(CartSerializer):
+    merged = serializers.BooleanField(
+        read_only=True, help_text="False when no guest cart had that token (merged already)."
+    )
+    adjustments = MergeAdjustmentSerializer(many=True, read_only=True)
+
+    def to_representation(self, instance):
+        return {
+            **super().to_representation(instance.cart),
+            "merged": instance.merged,
+            "adjustments": MergeAdjustmentSerializer(instance.adjustments, many=True).data,
+        }
+
+
+class ProblemSerializer(serializers.Serializer):
+    """An RFC 9457 problem document; `code` is the machine-readable part."""
+
+    # Not read-only: spectacular would list every read-only field as required,
+    # and `errors` only comes with validation problems.
+    type = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    detail = serializers.CharField()
+    code = serializers.CharField()
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="Validation problems: messages per field.",
+    )
+
+
+# --- internal API -------------------------------------------------------------------
+
+
+class CheckoutLineSerializer(serializers.Serializer):
+    product_id = JsonIntegerField(min_value=1, max_value=MAX_PRODUCT_ID)
+    quantity = JsonIntegerField(min_value=1)
+
+
+class CheckoutCartSerializer(serializers.Serializer):
+    user_id = serializers.IntegerField(read_only=True)
+    version = serializers.IntegerField(read_only=True)
+    lines = CheckoutLineSerializer(many=True, read_only=True)
+
+
+class ClearInputSerializer(serializers.Serializer):
+    reference = serializers.CharField(min_length=1, max_length=64)
+    version = JsonIntegerField(min_value=0)
+    lines = CheckoutLineSerializer(many=True, allow_empty=True)
+
+
+class ClearOutcomeSerializer(serializers.Serializer):
+    cleared = serializers.BooleanField(read_only=True)
+    version = serializers.IntegerField(read_only=True)

@@ -1,0 +1,149 @@
+"""/internal/cart/: the checkout reads a customer's cart and clears it afterwards."""
+
+import pytest
+
+from carts.models import AppliedClear, Cart
+from tests.cart.factories import CartFactory, CartLineFactory, GuestCartFactory
+from tests.cart.state import carts_snapshot, quantities
+
+pytestmark = pytest.mark.django_db(databases=["default", "ecommerce"])
+
+
+def read_url(user_id):
+    return f"/internal/cart/users/{user_id}/"
+
+
+def clear_url(user_id):
+    return f"/internal/cart/users/{user_id}/clear/"
+
+
+def test_only_services_may_call_it(api_client, customer, catalog):
+    staff = customer  # any JWT, customer or staff, is refused
+    for client in (api_client, staff):
+        assert client.get(read_url(1)).status_code == 403
+        assert client.post(clear_url(1), {}, format="json").status_code == 403
+    api_client.credentials(HTTP_X_SERVICE_TOKEN="wrong")
+    assert api_client.get(read_url(1)).status_code == 403
+
+
+def test_read_returns_lines_and_version_without_asking_the_catalog(
+    service_api_client, catalog, django_assert_max_num_queries
+):
+    cart = CartFactory(user_id=5, version=7)
+    CartLineFactory(cart=cart, product_id=3, quantity=2)
+    CartLineFactory(cart=cart, product_id=1, quantity=4)
+    with django_assert_max_num_queries(2):
+        response = service_api_client.get(read_url(5))
+    assert response.status_code == 200
+    assert response.json() == {
+        "user_id": 5,
+        "version": 7,
+        "lines": [{"product_id": 3, "quantity": 2}, {"product_id": 1, "quantity": 4}],
+    }
+    assert catalog.product_requests == 0
+
+
+def test_read_without_a_cart_is_version_0_and_no_lines(service_api_client):
+    GuestCartFactory()
+    assert service_api_client.get(read_url(9)).json() == {"user_id": 9, "version": 0, "lines": []}
+
+
+def test_clear_with_the_version_read_empties_the_cart(service_api_client):
+    cart = CartFactory(user_id=5, version=3)
+    CartLineFactory(cart=cart, product_id=1, quantity=2)
+    CartLineFactory(cart=cart, product_id=2, quantity=1)
+    response = service_api_client.post(
+        clear_url(5),
+        {
+            "reference": "T-0000000001",
+            "version": 3,
+            "lines": [{"product_id": 1, "quantity": 2}, {"product_id": 2, "quantity": 1}],
+        },
+        format="json",
+    )
+    assert response.status_code == 200
+    assert response.json() == {"cleared": True, "version": 4}
+    assert quantities(cart) == {}
+    assert AppliedClear.objects.filter(cart=cart, reference="T-0000000001").exists()
+
+
+def test_clear_after_the_cart_moved_takes_out_only_what_was_ordered(service_api_client):
+    cart = CartFactory(user_id=5, version=3)
+    CartLineFactory(cart=cart, product_id=1, quantity=2)
+    CartLineFactory(cart=cart, product_id=2, quantity=5)  # was 1 at checkout, then +4
+    CartLineFactory(cart=cart, product_id=3, quantity=1)  # added after the checkout read
+    Cart.objects.filter(pk=cart.pk).update(version=6)
+    response = service_api_client.post(
+        clear_url(5),
+        {
+            "reference": "T-0000000002",
+            "version": 3,
+            "lines": [{"product_id": 1, "quantity": 2}, {"product_id": 2, "quantity": 1}],
+        },
+        format="json",
+    )
+    assert response.json() == {"cleared": False, "version": 7}
+    assert quantities(cart) == {2: 4, 3: 1}
+
+
+def test_a_retried_clear_changes_nothing(service_api_client):
+    cart = CartFactory(user_id=5, version=1)
+    CartLineFactory(cart=cart, product_id=1, quantity=2)
+    body = {"reference": "T-0000000003", "version": 1, "lines": [{"product_id": 1, "quantity": 2}]}
+    first = service_api_client.post(clear_url(5), body, format="json")
+    assert first.json() == {"cleared": True, "version": 2}
+    # The customer shops again; the checkout's retry must not touch the new line.
+    CartLineFactory(cart=cart, product_id=1, quantity=1)
+    Cart.objects.filter(pk=cart.pk).update(version=3)
+    before = carts_snapshot()
+    retry = service_api_client.post(clear_url(5), body, format="json")
+    assert retry.status_code == 200
+    assert retry.json() == {"cleared": True, "version": 3}
+    assert carts_snapshot() == before
+    assert AppliedClear.objects.filter(cart=cart).count() == 1
+
+
+def test_clearing_a_customer_without_a_cart_is_harmless(service_api_client):
+    response = service_api_client.post(
+        clear_url(9), {"reference": "T-1", "version": 0, "lines": []}, format="json"
+    )
+    assert response.json() == {"cleared": False, "version": 0}
+    assert not Cart.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"version": 1, "lines": []},
+        {"reference": "", "version": 1, "lines": []},
+        {"reference": "T" * 65, "version": 1, "lines": []},
+        {"reference": "T-1", "version": "one", "lines": []},
+        {"reference": "T-1", "version": -1, "lines": []},
+        {"reference": "T-1", "version": 1, "lines": {}},
+        {"reference": "T-1", "version": 1, "lines": [{"product_id": 1, "quantity": 0}]},
+        {"reference": "T-1", "version": 1, "lines": [{"product_id": "x", "quantity": 1}]},
+    ],
+)
+def test_bad_clear_requests_are_a_400_and_change_nothing(service_api_client, body):
+    cart = CartFactory(user_id=5, version=1)
+    CartLineFactory(cart=cart, product_id=1, quantity=2)
+    before = carts_snapshot()
+    response = service_api_client.post(clear_url(5), body, format="json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+    assert carts_snapshot() == before
+
+
+def test_a_guest_cart_is_never_a_users_cart(service_api_client):
+    CartLineFactory(cart=GuestCartFactory(), product_id=1)
+    assert service_api_client.get(read_url(0)).json()["lines"] == []
+
+
+def test_user_ids_beyond_any_cart_are_simply_without_a_cart(service_api_client):
+    huge = 10**30
+    assert service_api_client.get(read_url(huge)).json()["version"] == 0
+    response = service_api_client.post(
+        clear_url(huge), {"reference": "T-1", "version": 0, "lines": []}, format="json"
+    )
+    assert response.json() == {"cleared": False, "version": 0}
