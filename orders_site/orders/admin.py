@@ -1,0 +1,193 @@
+"""Staff back-office for orders (/orders/admin/).
+
+Orders are read-only here: lines and totals come from the checkout and never change;
+status moves only through the actions, which call the same services as the API (so
+cancelling gives the stock back and the history names the staff member).
+"""
+
+from django.contrib import admin, messages
+from django.utils.html import format_html
+
+from orders import services
+from orders.models import IdempotencyKey, Order, OrderLine, OrderStatus, StatusChange
+from shopkit.errors import ApplicationError
+
+CUSTOMER_ADMIN_URL = "/auth/admin/auth/user/{}/change/"
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class OrderLineInline(ReadOnlyInline):
+    model = OrderLine
+    fields = [
+        "sku",
+        "name",
+        "product_id",
+        "unit_price",
+        "tax_rate",
+        "quantity",
+        "line_total",
+        "line_tax",
+    ]
+    readonly_fields = fields
+
+
+class StatusChangeInline(ReadOnlyInline):
+    model = StatusChange
+    fields = ["at", "from_status", "to_status", "by_user_id", "by_email", "note"]
+    readonly_fields = fields
+    verbose_name = "status change"
+    verbose_name_plural = "history"
+
+
+def _status_action(to_status: str, label: str):
+    def apply(modeladmin, request, queryset):
+        modeladmin.apply_status(request, queryset, to_status)
+
+    apply.__name__ = f"mark_{to_status}"
+    return admin.action(description=label, permissions=["change"])(apply)
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = ["number", "customer_email", "status", "total", "currency", "created_at"]
+    list_filter = ["status", "created_at"]
+    date_hierarchy = "created_at"
+    search_fields = ["number", "email", "lines__sku"]
+    list_per_page = 50
+    ordering = ["-created_at", "-id"]
+    inlines = [OrderLineInline, StatusChangeInline]
+    actions = [
+        _status_action(OrderStatus.CONFIRMED, "Confirm selected orders"),
+        _status_action(OrderStatus.PROCESSING, "Start processing selected orders"),
+        _status_action(OrderStatus.SHIPPED, "Mark selected orders shipped"),
+        _status_action(OrderStatus.DELIVERED, "Mark selected orders delivered"),
+        _status_action(OrderStatus.CANCELLED, "Cancel selected orders (stock goes back)"),
+    ]
+    fieldsets = [
+        (None, {"fields": ["number", "status", "customer", "created_at", "updated_at"]}),
+        (
+            "Shipping address",
+            {
+                "fields": [
+                    "full_name",
+                    "line1",
+                    "line2",
+                    "city",
+                    "region",
+                    "postal_code",
+                    "country",
+                    "phone",
+                ]
+            },
+        ),
+        ("Amounts", {"fields": ["currency", "subtotal", "tax", "total", "notes"]}),
+        (
+            "Checkout",
+            {
+                "classes": ["collapse"],
+                "fields": ["cart_version", "reservation_committed_at", "cart_cleared_at"],
+            },
+        ),
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [name for _, options in self.fieldsets for name in options["fields"]]
+
+    def has_add_permission(self, request):
+        return False  # orders are made by checkouts only
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # history is kept; cancel instead
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # Nothing on the page is editable: no save buttons, only the actions in the list.
+        extra_context = {
+            **(extra_context or {}),
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+        }
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        pass  # every field is read-only; status moves go through the actions
+
+    @admin.display(description="customer", ordering="email")
+    def customer_email(self, order):
+        return order.email
+
+    @admin.display(description="customer")
+    def customer(self, order):
+        return format_html(
+            '<a href="{}">{}</a> (user {})',
+            CUSTOMER_ADMIN_URL.format(order.user_id),
+            order.email or "no email",
+            order.user_id,
+        )
+
+    def apply_status(self, request, queryset, to_status):
+        """One service call per order; each order succeeds or reports why not."""
+        moved, refused = [], []
+        for order in queryset.order_by("pk"):
+            try:
+                services.order_change_status(
+                    order=order,
+                    to_status=to_status,
+                    by_user_id=request.user.pk,
+                    by_email=request.user.email,
+                    note="Changed in the admin.",
+                )
+                moved.append(order.number)
+            except ApplicationError as error:
+                refused.append(f"{order.number}: {error.detail}")
+        if moved:
+            self.message_user(
+                request,
+                f"{len(moved)} order(s) now {to_status}: {', '.join(moved)}.",
+                messages.SUCCESS,
+            )
+        for reason in refused:
+            self.message_user(request, reason, messages.ERROR)
+
+
+@admin.register(IdempotencyKey)
+class IdempotencyKeyAdmin(admin.ModelAdmin):
+    """Checkout attempts, for support: which key made which order, and what it answered."""
+
+    list_display = ["key", "user_id", "state", "order_number", "response_status", "updated_at"]
+    list_filter = ["state", "response_status"]
+    search_fields = ["key", "order_number"]
+    readonly_fields = [
+        "user_id",
+        "key",
+        "fingerprint",
+        "state",
+        "order_number",
+        "response_status",
+        "response_body",
+        "created_at",
+        "updated_at",
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,193 @@
+"""Orders, their lines and status history, and the checkout's idempotency keys (ecommerce_db).
+
+No foreign key leaves this app: `user_id` (auth) and `product_id` (catalog) are plain
+indexed integers, and a line keeps the name, sku and prices the catalog's
+reservation returned, so an order reads the same whatever happens to the product.
+"""
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+
+ORDER_NUMBER_PATTERN = r"^T-[0-9A-HJKMNP-TV-Z]{10}$"  # "T-" + 10 Crockford base32 characters
+COUNTRY_CODE_PATTERN = r"^[A-Z]{2}$"
+
+
+class OrderStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    CONFIRMED = "confirmed", "Confirmed"
+    PROCESSING = "processing", "Processing"
+    SHIPPED = "shipped", "Shipped"
+    DELIVERED = "delivered", "Delivered"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+# The status machine of DESIGN.md: every allowed move, nothing else.
+ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+    OrderStatus.PENDING: frozenset({OrderStatus.CONFIRMED, OrderStatus.CANCELLED}),
+    OrderStatus.CONFIRMED: frozenset({OrderStatus.PROCESSING, OrderStatus.CANCELLED}),
+    OrderStatus.PROCESSING: frozenset({OrderStatus.SHIPPED, OrderStatus.CANCELLED}),
+    OrderStatus.SHIPPED: frozenset({OrderStatus.DELIVERED}),
+    OrderStatus.DELIVERED: frozenset(),
+    OrderStatus.CANCELLED: frozenset(),
+}
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+SHIPPING_ADDRESS_FIELDS = (
+    "full_name",
+    "line1",
+    "line2",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+    "phone",
+)
+
+
+class Order(models.Model):
+    number = models.CharField(
+        max_length=12, unique=True, validators=[RegexValidator(ORDER_NUMBER_PATTERN)]
+    )
+    user_id = models.PositiveBigIntegerField(db_index=True)
+    email = models.EmailField(blank=True)
+    status = models.CharField(
+        max_length=16, choices=OrderStatus.choices, default=OrderStatus.PENDING
+    )
+
+    # Shipping address, copied at checkout (a saved address may change later); the same
+    # limits as auth's saved addresses.
+    full_name = models.CharField(max_length=150)
+    line1 = models.CharField(max_length=200)
+    line2 = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100)
+    region = models.CharField(max_length=100, blank=True)
+    postal_code = models.CharField(max_length=20)
+    country = models.CharField(max_length=2, validators=[RegexValidator(COUNTRY_CODE_PATTERN)])
+    phone = models.CharField(max_length=32, blank=True)
+
+    notes = models.TextField(max_length=1000, blank=True)
+    currency = models.CharField(max_length=3)
+    subtotal = models.DecimalField(**MONEY)
+    tax = models.DecimalField(**MONEY)
+    total = models.DecimalField(**MONEY)
+
+    # Checkout saga bookkeeping (see services.py): what the follow-up steps still owe.
+    cart_version = models.PositiveBigIntegerField(
+        help_text="The cart version the checkout read; the cart clear is checked against it."
+    )
+    reservation_committed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    cart_cleared_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["user_id", "-created_at"], name="order_user_created_idx"),
+            models.Index(fields=["status"], name="order_status_idx"),
+            models.Index(fields=["-created_at"], name="order_created_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=OrderStatus.values), name="order_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(subtotal__gte=0) & Q(tax__gte=0) & Q(total__gte=0),
+                name="order_amounts_not_negative",
+            ),
+        ]
+
+    def __str__(self):
+        return self.number
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    product_id = models.PositiveBigIntegerField(db_index=True)
+    sku = models.CharField(max_length=64, db_index=True)
+    name = models.CharField(max_length=255)
+    unit_price = models.DecimalField(**MONEY)
+    tax_rate = models.DecimalField(max_digits=5, decimal_places=4)
+    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    line_total = models.DecimalField(**MONEY)
+    line_tax = models.DecimalField(**MONEY)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "product_id"], name="order_line_unique_product"
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=1), name="order_line_quantity_positive"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} × {self.sku}"
+
+
+class StatusChange(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="history")
+    # null: the order was created (the API shows null, not an empty string)
+    from_status = models.CharField(  # noqa: DJ001
+        max_length=16, choices=OrderStatus.choices, null=True, blank=True
+    )
+    to_status = models.CharField(max_length=16, choices=OrderStatus.choices)
+    by_user_id = models.PositiveBigIntegerField(
+        null=True, blank=True
+    )  # null: the system (reconcile_checkouts)
+    by_email = models.EmailField(blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+    note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.order_id}: {self.from_status or '-'} → {self.to_status}"
+
+
+class IdempotencyKeyState(models.TextChoices):
+    IN_PROGRESS = "in_progress", "In progress"
+    COMPLETED = "completed", "Completed"  # a response is stored and replayed
+    FAILED = "failed", "Failed"  # no response stored: the same key may run the checkout again
+
+
+class IdempotencyKey(models.Model):
+    """One checkout request per (user, Idempotency-Key), and the response it got."""
+
+    user_id = models.PositiveBigIntegerField()
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(
+        max_length=64, help_text="sha256 of the request body as canonical JSON"
+    )
+    state = models.CharField(
+        max_length=16,
+        choices=IdempotencyKeyState.choices,
+        default=IdempotencyKeyState.IN_PROGRESS,
+    )
+    order_number = models.CharField(
+        max_length=12,
+        unique=True,
+        validators=[RegexValidator(ORDER_NUMBER_PATTERN)],
+        help_text="The number (and catalog/cart reference) of the current attempt",
+    )
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user_id", "key"], name="idempotency_key_unique_per_user"
+            )
+        ]
+        indexes = [models.Index(fields=["state", "updated_at"], name="idempotency_state_idx")]
+
+    def __str__(self):
+        return f"{self.user_id}:{self.key}"

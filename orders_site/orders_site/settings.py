@@ -14,4 +14,14 @@ SPECTACULAR_SETTINGS = {
     **SPECTACULAR_SETTINGS,
     "TITLE": "Tienda orders API",
     "DESCRIPTION": "Orders: orders, lines, status history, idempotency keys.",
+    # Tags and operation ids from the path after /api/v1/ ("orders_list", tag "orders").
+    "SCHEMA_PATH_PREFIX": r"/api/v1/",
+    # One name for the status choice set, wherever it appears (status, from/to_status).
+    "ENUM_NAME_OVERRIDES": {"OrderStatusEnum": "orders.models.OrderStatus"},
 }
+
+# --- Checkout --------------------------------------------------------------------
+# A checkout's Idempotency-Key still "in progress" after this long belongs to a request
+# that died: a retry with the same key (or `manage.py reconcile_checkouts`) takes it
+# over. Far longer than any live checkout (a few service calls with timeouts).
+CHECKOUT_STALE_SECONDS = env.int("CHECKOUT_STALE_SECONDS", default=300)

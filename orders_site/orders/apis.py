@@ -1,0 +1,224 @@
+"""The public orders API (/api/v1/orders/): views parse input, call one service or selector."""
+
+import re
+
+from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
+from rest_framework import viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.response import Response
+
+from orders import selectors, services
+from orders.errors import CHECKOUT_RETRY_AFTER_SECONDS, CheckoutInProgress, OrderErrorCode
+from orders.models import Order
+from orders.serializers import (
+    CheckoutInlineAddressSerializer,
+    CheckoutSavedAddressSerializer,
+    CheckoutSerializer,
+    OrderCancelSerializer,
+    OrderDetailSerializer,
+    OrderListFilterSerializer,
+    OrderSerializer,
+    OrderStatsSerializer,
+    OrderStatusChangeSerializer,
+    ProblemSerializer,
+)
+from shopkit.errors import PROBLEM_CONTENT_TYPE, ApplicationError
+
+IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
+IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[\x21-\x7e][\x20-\x7e]{0,254}$")  # printable ASCII
+
+
+def _problems(*statuses: int) -> dict:
+    return {(status, PROBLEM_CONTENT_TYPE): ProblemSerializer for status in statuses}
+
+
+IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
+    IDEMPOTENCY_KEY_HEADER,
+    {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 255,
+        "pattern": IDEMPOTENCY_KEY_PATTERN.pattern,
+    },
+    OpenApiParameter.HEADER,
+    required=True,
+    description="One key per checkout (1-255 printable ASCII characters, e.g. a UUID). "
+    "Sending the same key and body again returns the same result.",
+)
+
+
+class CanChangeOrders(BasePermission):
+    """Staff holding orders.change_order."""
+
+    message = "Only staff with the order permission can change an order's status."
+
+    def has_permission(self, request, view):
+        return selectors.can_change_orders(request.user)
+
+
+def _caller_id(request) -> int:
+    try:
+        return int(request.user.id)
+    except (TypeError, ValueError):
+        raise AuthenticationFailed("The token does not name a user.")
+
+
+def _idempotency_key(request) -> str:
+    key = request.headers.get(IDEMPOTENCY_KEY_HEADER)
+    if not key:
+        raise ApplicationError(
+            "The Idempotency-Key header is required for a checkout.",
+            code=OrderErrorCode.IDEMPOTENCY_KEY_REQUIRED,
+            status=400,
+        )
+    if not IDEMPOTENCY_KEY_PATTERN.match(key):
+        raise ApplicationError(
+            "The Idempotency-Key must be 1-255 printable ASCII characters.",
+            code=OrderErrorCode.IDEMPOTENCY_KEY_INVALID,
+            status=400,
+        )
+    return key
+
+
+class OrderViewSet(viewsets.GenericViewSet):
+    permission_classes = [IsAuthenticated]
+    serializer_class = OrderSerializer
+    queryset = Order.objects.none()  # reads go through the selectors
+    lookup_value_regex = r"[0-9]{1,18}"
+    filter_backends = []  # filters are parsed explicitly and applied by the selectors
+
+    def handle_exception(self, exc):
+        response = super().handle_exception(exc)
+        if isinstance(exc, CheckoutInProgress):
+            response["Retry-After"] = str(CHECKOUT_RETRY_AFTER_SECONDS)
+        return response
+
+    @extend_schema(
+        summary="List orders",
+        description="The caller's orders, newest first. Staff with orders.view_order see "
+        "every order and may filter by user_id.",
+        parameters=[OrderListFilterSerializer],
+        responses={200: OrderSerializer(many=True), **_problems(400, 401, 404)},
+    )
+    def list(self, request):
+        filters = OrderListFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        orders = selectors.order_list(
+            user=request.user,
+            status=filters.validated_data.get("status"),
+            customer_id=filters.validated_data.get("user_id"),
+        )
+        page = self.paginate_queryset(orders)
+        return self.get_paginated_response(OrderSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="orders_checkout",
+        summary="Check out the cart",
+        description="Turns the caller's cart into an order: stock reserved in the catalog, "
+        "prices from the catalog, cart cleared. Exactly once per Idempotency-Key: the same "
+        "key and body return the stored response again (header Idempotent-Replayed: true); "
+        "the same key with another body is 422; while another request holds the key, 409 "
+        "checkout_in_progress (retry). 400 empty cart, 409 out_of_stock (short_lines), "
+        "503 when a service it needs is down (nothing held; the same key may be retried).",
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        request=PolymorphicProxySerializer(
+            component_name="Checkout",
+            serializers=[CheckoutInlineAddressSerializer, CheckoutSavedAddressSerializer],
+            resource_type_field_name=None,
+        ),
+        responses={
+            201: OrderDetailSerializer,
+            **_problems(400, 401, 409, 422, 503),
+        },
+    )
+    def create(self, request):
+        key = _idempotency_key(request)
+        checkout = CheckoutSerializer(data=request.data)
+        checkout.is_valid(raise_exception=True)
+        outcome = services.order_checkout(
+            user_id=_caller_id(request),
+            email=request.user.email,
+            idempotency_key=key,
+            shipping_address=checkout.validated_data.get("shipping_address"),
+            address_id=checkout.validated_data.get("address_id"),
+            notes=checkout.validated_data["notes"],
+        )
+        return Response(
+            outcome.body,
+            status=outcome.status,
+            content_type=PROBLEM_CONTENT_TYPE if outcome.status >= 400 else None,
+            headers={"Idempotent-Replayed": "true"} if outcome.replayed else None,
+        )
+
+    @extend_schema(
+        summary="One order, with lines and status history",
+        responses={200: OrderDetailSerializer, **_problems(401, 404)},
+    )
+    def retrieve(self, request, pk=None):
+        order = selectors.order_get(user=request.user, order_id=int(pk))
+        return Response(OrderDetailSerializer(order).data)
+
+    @extend_schema(
+        operation_id="orders_cancel",
+        summary="Cancel an order (stock goes back)",
+        description="The owner while pending or confirmed; staff (orders.change_order) also "
+        "while processing. 409 otherwise, or when already cancelled.",
+        request=OrderCancelSerializer,
+        responses={200: OrderDetailSerializer, **_problems(400, 401, 403, 404, 409, 503)},
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        body = OrderCancelSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        order = selectors.order_get(user=request.user, order_id=int(pk))
+        caller_id = _caller_id(request)
+        by_staff = selectors.can_change_orders(request.user)
+        if order.user_id != caller_id and not by_staff:
+            self.permission_denied(request, message="Only the customer or staff can cancel.")
+        order = services.order_cancel(
+            order=order,
+            by_user_id=caller_id,
+            by_email=request.user.email,
+            by_staff=by_staff,
+            note=body.validated_data["note"],
+        )
+        return Response(OrderDetailSerializer(order).data)
+
+    @extend_schema(
+        operation_id="orders_change_status",
+        summary="Move an order along the status machine (staff)",
+        description="pending → confirmed → processing → shipped → delivered; "
+        "pending|confirmed|processing → cancelled (stock goes back). Other moves: 409.",
+        request=OrderStatusChangeSerializer,
+        responses={200: OrderDetailSerializer, **_problems(400, 401, 403, 404, 409, 503)},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="status",
+        permission_classes=[IsAuthenticated, CanChangeOrders],
+    )
+    def change_status(self, request, pk=None):
+        body = OrderStatusChangeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        order = selectors.order_get(user=request.user, order_id=int(pk))
+        order = services.order_change_status(
+            order=order,
+            to_status=body.validated_data["status"],
+            by_user_id=_caller_id(request),
+            by_email=request.user.email,
+            note=body.validated_data["note"],
+        )
+        return Response(OrderDetailSerializer(order).data)
+
+    @extend_schema(
+        operation_id="orders_stats",
+        summary="Order count and total per status",
+        description="The caller's own orders; every order for staff with orders.view_order.",
+        responses={200: OrderStatsSerializer, **_problems(401)},
+    )
+    @action(detail=False, methods=["get"])
+    def stats(self, request):
+        return Response(OrderStatsSerializer(selectors.order_stats(user=request.user)).data)

@@ -1,0 +1,46 @@
+"""The machine-readable error codes of the orders domain (the `code` of a problem response)."""
+
+from enum import StrEnum
+
+from shopkit.errors import ApplicationError
+
+
+class OrderErrorCode(StrEnum):
+    IDEMPOTENCY_KEY_REQUIRED = "idempotency_key_required"
+    IDEMPOTENCY_KEY_INVALID = "idempotency_key_invalid"
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+    CHECKOUT_IN_PROGRESS = "checkout_in_progress"
+    EMPTY_CART = "empty_cart"
+    OUT_OF_STOCK = "out_of_stock"
+    PRODUCTS_UNAVAILABLE = "products_unavailable"
+    ADDRESS_NOT_FOUND = "address_not_found"
+    ADDRESS_INVALID = "address_invalid"
+    INVALID_TRANSITION = "invalid_transition"
+
+
+# Checkout outcomes that are a decision about the request (not an accident on the way):
+# they are stored on the Idempotency-Key and replayed, like a 201.
+FINAL_CHECKOUT_ERRORS = frozenset(
+    {
+        OrderErrorCode.EMPTY_CART,
+        OrderErrorCode.OUT_OF_STOCK,
+        OrderErrorCode.PRODUCTS_UNAVAILABLE,
+        OrderErrorCode.ADDRESS_NOT_FOUND,
+        OrderErrorCode.ADDRESS_INVALID,
+    }
+)
+
+CHECKOUT_RETRY_AFTER_SECONDS = 1
+
+
+class CheckoutInProgress(ApplicationError):
+    """Another request holds this Idempotency-Key right now; retrying later gives its result."""
+
+    status = 409
+    code = OrderErrorCode.CHECKOUT_IN_PROGRESS
+
+    def __init__(self):
+        super().__init__(
+            "A checkout with this Idempotency-Key is in progress; retry shortly to get its result.",
+            extra={"retry_after": CHECKOUT_RETRY_AFTER_SECONDS},
+        )

@@ -1,0 +1,284 @@
+"""The orders service's neighbours, faked as one tiny HTTP server in the test process.
+
+It implements the internal contracts of docs/internal-api.md (catalog reservations,
+cart read/clear, auth addresses) on in-memory state, checks the service credential,
+records every call, and can be told to fail: a whole service down (503), or one
+operation answering 503 for the next N calls.
+"""
+
+import json
+import re
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+ROUTES = [
+    ("POST", r"^/internal/catalog/reservations/$", "catalog", "reserve"),
+    ("POST", r"^/internal/catalog/reservations/(?P<reference>[^/]+)/commit/$", "catalog", "commit"),
+    (
+        "POST",
+        r"^/internal/catalog/reservations/(?P<reference>[^/]+)/release/$",
+        "catalog",
+        "release",
+    ),
+    ("GET", r"^/internal/catalog/reservations/(?P<reference>[^/]+)/$", "catalog", "get"),
+    ("GET", r"^/internal/cart/users/(?P<user_id>\d+)/$", "cart", "read"),
+    ("POST", r"^/internal/cart/users/(?P<user_id>\d+)/clear/$", "cart", "clear"),
+    (
+        "GET",
+        r"^/internal/auth/users/(?P<user_id>\d+)/addresses/(?P<address_id>\d+)/$",
+        "auth",
+        "address",
+    ),
+]
+
+
+@dataclass
+class Product:
+    id: int
+    sku: str
+    name: str
+    price: Decimal
+    tax_rate: Decimal
+    stock: int
+    is_active: bool = True
+
+
+@dataclass
+class FakeReservation:
+    reference: str
+    state: str  # reserved | committed | released
+    lines: dict[int, int] = field(default_factory=dict)  # product_id -> quantity
+
+
+@dataclass
+class FakeCart:
+    version: int = 0
+    lines: dict[int, int] = field(default_factory=dict)
+    applied_references: set[str] = field(default_factory=set)
+
+
+def _problem(status, code, **extra):
+    return status, {"type": f"urn:tienda:problem:{code}", "status": status, "code": code, **extra}
+
+
+class FakeNeighbours:
+    def __init__(self, service_token: str):
+        self.service_token = service_token
+        self.lock = threading.Lock()
+        self.products: dict[int, Product] = {}
+        self.reservations: dict[str, FakeReservation] = {}
+        self.carts: dict[int, FakeCart] = {}
+        self.addresses: dict[tuple[int, int], dict] = {}
+        self.calls: list[tuple[str, str]] = []  # (service, operation)
+        self.down: set[str] = set()
+        self.failures: Counter = Counter()  # (service, operation) -> next N calls answer 503
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+    # --- arranging state ---------------------------------------------------------------
+
+    def add_product(self, product_id, *, price="10.00", tax_rate="0.21", stock=10, **fields):
+        product = Product(
+            id=product_id,
+            sku=fields.pop("sku", f"SKU-{product_id}"),
+            name=fields.pop("name", f"Product {product_id}"),
+            price=Decimal(price),
+            tax_rate=Decimal(tax_rate),
+            stock=stock,
+            **fields,
+        )
+        self.products[product_id] = product
+        return product
+
+    def fill_cart(self, user_id, lines: dict[int, int]):
+        cart = self.carts.setdefault(user_id, FakeCart())
+        cart.lines.update(lines)
+        cart.version += 1
+        return cart
+
+    def cart_lines(self, user_id) -> dict[int, int]:
+        return dict(self.carts.get(user_id, FakeCart()).lines)
+
+    def stock(self, product_id) -> int:
+        return self.products[product_id].stock
+
+    def held(self) -> dict[str, str]:
+        """reference -> state of every reservation that still holds stock."""
+        return {ref: r.state for ref, r in self.reservations.items() if r.state != "released"}
+
+    def expire(self, reference):
+        """What the catalog's expiry job does to a reservation still reserved."""
+        with self.lock:
+            self._release(reference)
+
+    def count(self, service=None, operation=None) -> int:
+        return sum(
+            1
+            for s, o in self.calls
+            if (service is None or s == service) and (operation is None or o == operation)
+        )
+
+    # --- the contract ------------------------------------------------------------------
+
+    def _release(self, reference):
+        reservation = self.reservations.get(reference)
+        if reservation is None:
+            self.reservations[reference] = FakeReservation(reference, "released")
+            return
+        if reservation.state != "released":
+            for product_id, quantity in reservation.lines.items():
+                self.products[product_id].stock += quantity
+            reservation.state = "released"
+
+    def _reservation_body(self, reservation):
+        return {
+            "reference": reservation.reference,
+            "state": reservation.state,
+            "expires_at": "2099-01-01T00:00:00Z",
+            "lines": [
+                {
+                    "product_id": product_id,
+                    "sku": self.products[product_id].sku,
+                    "name": self.products[product_id].name,
+                    "unit_price": str(self.products[product_id].price),
+                    "tax_rate": str(self.products[product_id].tax_rate),
+                    "quantity": quantity,
+                }
+                for product_id, quantity in sorted(reservation.lines.items())
+            ],
+        }
+
+    def reserve(self, body, **_):
+        reference = body["reference"]
+        wanted = Counter()
+        for line in body["lines"]:
+            wanted[int(line["product_id"])] += int(line["quantity"])
+        existing = self.reservations.get(reference)
+        if existing is not None:
+            if existing.state == "released":
+                return _problem(409, "reservation_released")
+            if existing.lines != dict(wanted):
+                return _problem(409, "reference_conflict")
+            return 200, self._reservation_body(existing)
+        unknown = [
+            pid for pid in wanted if pid not in self.products or not self.products[pid].is_active
+        ]
+        if unknown:
+            return _problem(400, "unknown_product", product_ids=sorted(unknown))
+        short = [
+            {"product_id": pid, "requested": qty, "available": self.products[pid].stock}
+            for pid, qty in sorted(wanted.items())
+            if self.products[pid].stock < qty
+        ]
+        if short:
+            return _problem(409, "insufficient_stock", short_lines=short)
+        for pid, qty in wanted.items():
+            self.products[pid].stock -= qty
+        reservation = FakeReservation(reference, "reserved", dict(wanted))
+        self.reservations[reference] = reservation
+        return 201, self._reservation_body(reservation)
+
+    def commit(self, body, reference):
+        reservation = self.reservations.get(reference)
+        if reservation is None:
+            return _problem(404, "not_found")
+        if reservation.state == "released":
+            return _problem(409, "reservation_released")
+        reservation.state = "committed"
+        return 200, self._reservation_body(reservation)
+
+    def release(self, body, reference):
+        self._release(reference)
+        return 200, {"reference": reference, "state": "released"}
+
+    def get(self, body, reference):
+        reservation = self.reservations.get(reference)
+        if reservation is None:
+            return _problem(404, "not_found")
+        return 200, self._reservation_body(reservation)
+
+    def read(self, body, user_id):
+        cart = self.carts.get(int(user_id), FakeCart())
+        return 200, {
+            "user_id": int(user_id),
+            "version": cart.version,
+            "lines": [
+                {"product_id": pid, "quantity": qty} for pid, qty in sorted(cart.lines.items())
+            ],
+        }
+
+    def clear(self, body, user_id):
+        cart = self.carts.setdefault(int(user_id), FakeCart())
+        if body["reference"] in cart.applied_references:
+            return 200, {"cleared": False, "version": cart.version}
+        if body["version"] == cart.version:
+            cart.lines.clear()
+        else:
+            for line in body["lines"]:
+                left = cart.lines.get(line["product_id"], 0) - line["quantity"]
+                if left > 0:
+                    cart.lines[line["product_id"]] = left
+                else:
+                    cart.lines.pop(line["product_id"], None)
+        cart.applied_references.add(body["reference"])
+        cart.version += 1
+        return 200, {"cleared": True, "version": cart.version}
+
+    def address(self, body, user_id, address_id):
+        address = self.addresses.get((int(user_id), int(address_id)))
+        if address is None:
+            return _problem(404, "not_found")
+        return 200, {"id": int(address_id), **address}
+
+    # --- HTTP ----------------------------------------------------------------------------
+
+    def _dispatch(self, method, path, headers, raw_body):
+        if headers.get("X-Service-Token") != self.service_token:
+            return _problem(403, "permission_denied")
+        for route_method, pattern, service, operation in ROUTES:
+            match = re.match(pattern, path)
+            if route_method == method and match:
+                with self.lock:
+                    self.calls.append((service, operation))
+                    if service in self.down:
+                        return _problem(503, "service_unavailable")
+                    if self.failures[(service, operation)] > 0:
+                        self.failures[(service, operation)] -= 1
+                        return _problem(503, "service_unavailable")
+                    body = json.loads(raw_body) if raw_body else {}
+                    return getattr(self, operation)(body, **match.groupdict())
+        return _problem(404, "not_found")
+
+    def _handler_class(self):
+        neighbours = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                status, body = neighbours._dispatch(self.command, self.path, self.headers, raw)
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = _answer
+
+            def log_message(self, *args):
+                pass
+
+        return Handler

@@ -1,0 +1,129 @@
+"""The staff back-office: read-only orders, actions through the same services as the API."""
+
+import pytest
+from django.contrib.auth.models import Permission, User
+
+from orders.models import Order, OrderStatus
+from tests.orders.api import CUSTOMER_ID, checkout
+from tests.orders.factories import OrderFactory, OrderLineFactory
+
+pytestmark = pytest.mark.django_db(databases=["default", "ecommerce"])
+
+CHANGELIST = "/orders/admin/orders/order/"
+
+
+@pytest.fixture
+def admin_user():
+    return User.objects.create_superuser("boss", "boss@example.com", "pw-not-used")
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    client.force_login(admin_user)
+    return client
+
+
+def act(client, action, *orders):
+    return client.post(
+        CHANGELIST,
+        {"action": action, "_selected_action": [order.pk for order in orders]},
+        follow=True,
+    )
+
+
+def test_the_list_shows_number_customer_status_total(admin_client):
+    order = OrderFactory(email="ada@example.com", user_id=CUSTOMER_ID)
+    page = admin_client.get(CHANGELIST).content.decode()
+    for shown in [order.number, "ada@example.com", "Pending", "24.20"]:
+        assert shown in page
+
+
+def test_search_by_number_email_and_sku(admin_client):
+    wanted = OrderFactory(email="ada@example.com", line=None)
+    OrderLineFactory(order=wanted, sku="RED-MUG-1")
+    other = OrderFactory(email="bob@example.com")
+    for term in [wanted.number, "ada@", "RED-MUG"]:
+        page = admin_client.get(CHANGELIST, {"q": term}).content.decode()
+        assert wanted.number in page and other.number not in page, term
+
+
+def test_filter_by_status_and_date(admin_client):
+    shipped = OrderFactory(status="shipped")
+    pending = OrderFactory()
+    page = admin_client.get(CHANGELIST, {"status__exact": "shipped"}).content.decode()
+    assert shipped.number in page and pending.number not in page
+    assert (
+        admin_client.get(CHANGELIST, {"created_at__gte": "2000-01-01 00:00:00+00:00"}).status_code
+        == 200
+    )
+
+
+def test_the_detail_shows_lines_and_history_and_nothing_is_editable(admin_client):
+    order = OrderFactory(user_id=CUSTOMER_ID)
+    url = f"{CHANGELIST}{order.pk}/change/"
+    page = admin_client.get(url).content.decode()
+    assert order.lines.get().sku in page
+    assert "Order placed." in page  # the history inline
+    assert f'href="/auth/admin/auth/user/{CUSTOMER_ID}/change/"' in page
+    assert 'name="_save"' not in page
+    assert 'name="total"' not in page and 'name="status"' not in page
+
+    admin_client.post(url, {"total": "0.01", "status": "delivered"})
+    order.refresh_from_db()
+    assert (str(order.total), order.status) == ("24.20", OrderStatus.PENDING)
+
+
+def test_orders_cannot_be_added_or_deleted_in_the_admin(admin_client):
+    order = OrderFactory()
+    assert admin_client.get(f"{CHANGELIST}add/").status_code == 403
+    assert admin_client.post(f"{CHANGELIST}{order.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert Order.objects.filter(pk=order.pk).exists()
+
+
+def test_actions_move_orders_and_record_the_staff_member(admin_client, admin_user):
+    order = OrderFactory()
+    for action, status in [
+        ("mark_confirmed", "confirmed"),
+        ("mark_processing", "processing"),
+        ("mark_shipped", "shipped"),
+        ("mark_delivered", "delivered"),
+    ]:
+        act(admin_client, action, order)
+        order.refresh_from_db()
+        assert order.status == status
+    assert set(order.history.exclude(from_status=None).values_list("by_user_id", flat=True)) == {
+        admin_user.pk
+    }
+
+
+def test_an_action_refused_by_the_machine_changes_nothing_and_says_why(admin_client):
+    order = OrderFactory()
+    page = act(admin_client, "mark_delivered", order).content.decode()
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PENDING
+    assert "cannot go from pending to delivered" in page
+
+
+def test_the_cancel_action_gives_the_stock_back(admin_client, admin_user, customer, neighbours):
+    neighbours.add_product(1, stock=4)
+    neighbours.fill_cart(CUSTOMER_ID, {1: 4})
+    order = Order.objects.get(pk=checkout(customer).json()["id"])
+    assert neighbours.stock(1) == 0
+
+    act(admin_client, "mark_cancelled", order)
+
+    order.refresh_from_db()
+    assert order.status == OrderStatus.CANCELLED
+    assert neighbours.stock(1) == 4
+    assert order.history.last().by_user_id == admin_user.pk
+
+
+def test_staff_who_may_only_view_get_no_actions(client):
+    viewer = User.objects.create_user("viewer", "viewer@example.com", "pw", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_order"))
+    client.force_login(viewer)
+    order = OrderFactory()
+    assert client.get(CHANGELIST).status_code == 200
+    act(client, "mark_confirmed", order)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PENDING

@@ -1,0 +1,254 @@
+"""Checkout on the real processes and MariaDB, through the gateway: exactly once, never oversold.
+
+Buyers carry access tokens minted with the key the services trust; products are
+made through the catalog's staff API; carts are filled through the cart API. What
+the orders service stored is read back from its tables (orders_order,
+orders_idempotencykey) in the system database.
+"""
+
+import itertools
+import re
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import MySQLdb
+import pytest
+import requests
+
+from tests.support.environment import TEST_MYSQL_URL
+from tests.support.tokens import mint_access_token
+
+ADDRESS = {
+    "full_name": "Ana García",
+    "line1": "Calle Mayor 1",
+    "city": "Madrid",
+    "postal_code": "28013",
+    "country": "ES",
+}
+_buyer_ids = itertools.count(900_000)
+
+
+class Buyer:
+    def __init__(self, base_url: str):
+        self.user_id = next(_buyer_ids)
+        self.base_url = base_url
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"Bearer {mint_access_token(user_id=self.user_id)}"
+
+    def add_to_cart(self, product_id: int, quantity: int) -> None:
+        response = self.session.post(
+            f"{self.base_url}/api/v1/cart/items/",
+            json={"product_id": product_id, "quantity": quantity},
+            timeout=30,
+        )
+        assert response.status_code in (200, 201), response.text
+
+    def cart(self) -> dict[int, int]:
+        items = self.session.get(f"{self.base_url}/api/v1/cart/", timeout=30).json()["items"]
+        return {item["product_id"]: item["quantity"] for item in items}
+
+    def checkout(self, key: str | None = None) -> requests.Response:
+        return self.session.post(
+            f"{self.base_url}/api/v1/orders/",
+            json={"shipping_address": ADDRESS},
+            headers={"Idempotency-Key": key or uuid.uuid4().hex},
+            timeout=60,
+        )
+
+
+def orders_db(sql: str, *params) -> list[tuple]:
+    """Rows from the system's ecommerce database (the orders service's own tables)."""
+    url = TEST_MYSQL_URL.split("://", 1)[1].rstrip("/")
+    credentials, _, hostport = url.rpartition("@")
+    user, _, password = credentials.partition(":")
+    host, _, port = hostport.partition(":")
+    connection = MySQLdb.connect(
+        host=host,
+        port=int(port or 3306),
+        user=user or "root",
+        passwd=password,
+        db="tienda_system_ecommerce",
+    )
+    try:
+        cursor = connection.cursor()
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+    finally:
+        connection.close()
+
+
+@pytest.fixture(scope="module")
+def catalog_manager(open_gateway):
+    session = requests.Session()
+    token = mint_access_token(
+        user_id=899_999,
+        is_staff=True,
+        perms=["catalog.add_product", "catalog.change_product", "catalog.view_product"],
+    )
+    session.headers["Authorization"] = f"Bearer {token}"
+    return session
+
+
+def create_product(base_url, catalog_manager, *, stock: int) -> int:
+    sku = f"SAGA-{uuid.uuid4().hex[:10].upper()}"
+    response = catalog_manager.post(
+        f"{base_url}/api/v1/catalog/products/",
+        json={
+            "sku": sku,
+            "name": f"Saga {sku}",
+            "price": "12.50",
+            "tax_rate": "0.21",
+            "stock": stock,
+        },
+        timeout=30,
+    )
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+def stock_of(base_url, product_id) -> int:
+    response = requests.get(f"{base_url}/api/v1/catalog/products/{product_id}/", timeout=30)
+    assert response.status_code == 200, response.text
+    return response.json()["stock"]
+
+
+def in_parallel(calls):
+    start = threading.Barrier(len(calls))
+
+    def run(call):
+        start.wait()
+        return call()
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(run, calls))
+
+
+def test_fifty_customers_for_five_units(open_gateway, catalog_manager):
+    base = open_gateway.url
+    product_id = create_product(base, catalog_manager, stock=5)
+    buyers = [Buyer(base) for _ in range(50)]
+    for buyer in buyers:
+        buyer.add_to_cart(product_id, 1)
+
+    responses = in_parallel([buyer.checkout for buyer in buyers])
+
+    statuses = [response.status_code for response in responses]
+    assert all(status < 500 for status in statuses), statuses
+    assert statuses.count(201) == 5, statuses
+    assert statuses.count(409) == 45, statuses
+    assert {r.json()["code"] for r in responses if r.status_code == 409} == {"out_of_stock"}
+    assert stock_of(base, product_id) == 0
+    # The orders service's own books: five orders of one unit, every key settled.
+    assert orders_db(
+        "SELECT COUNT(*), SUM(quantity) FROM orders_orderline WHERE product_id = %s", product_id
+    ) == [(5, 5)]
+    user_ids = [buyer.user_id for buyer in buyers]
+    keys = orders_db(
+        "SELECT state, response_status, COUNT(*) FROM orders_idempotencykey "
+        f"WHERE user_id IN ({', '.join(['%s'] * len(user_ids))}) "
+        "GROUP BY state, response_status ORDER BY response_status",
+        *user_ids,
+    )
+    assert keys == [("completed", 201, 5), ("completed", 409, 45)]
+    # The five winners' carts are empty, the losers' untouched.
+    winners = {
+        buyer.user_id for buyer, r in zip(buyers, responses, strict=True) if r.status_code == 201
+    }
+    for buyer in buyers:
+        assert buyer.cart() == ({} if buyer.user_id in winners else {product_id: 1})
+
+
+def test_the_same_key_ten_times_in_parallel_is_one_order(open_gateway, catalog_manager):
+    base = open_gateway.url
+    product_id = create_product(base, catalog_manager, stock=10)
+    buyer = Buyer(base)
+    buyer.add_to_cart(product_id, 2)
+    key = uuid.uuid4().hex
+
+    responses = in_parallel([lambda: buyer.checkout(key)] * 10)
+
+    statuses = [response.status_code for response in responses]
+    assert set(statuses) <= {201, 409}, statuses
+    assert 201 in statuses
+    for response in responses:
+        if response.status_code == 409:
+            assert response.json()["code"] == "checkout_in_progress"
+            assert response.headers["Retry-After"] == "1"
+    order_ids = {r.json()["id"] for r in responses if r.status_code == 201}
+    assert len(order_ids) == 1
+    # Whoever was told "in progress" gets the same order on retry.
+    retry = buyer.checkout(key)
+    assert (retry.status_code, retry.json()["id"]) == (201, order_ids.pop())
+    assert retry.headers["Idempotent-Replayed"] == "true"
+    assert stock_of(base, product_id) == 8
+    assert orders_db("SELECT COUNT(*) FROM orders_order WHERE user_id = %s", buyer.user_id) == [
+        (1,)
+    ]
+    assert orders_db(
+        "SELECT COUNT(*) FROM orders_idempotencykey WHERE user_id = %s", buyer.user_id
+    ) == [(1,)]
+
+
+@pytest.fixture
+def catalog_stopped(shop):
+    catalog = shop.services["catalog"]
+    catalog.stop()
+    try:
+        yield
+    finally:
+        if catalog.process is None:
+            catalog.start()
+
+
+def test_catalog_down_before_the_reserve_is_503_and_nothing_is_lost(
+    open_gateway, shop, catalog_manager, request
+):
+    base = open_gateway.url
+    product_id = create_product(base, catalog_manager, stock=4)
+    buyer = Buyer(base)
+    buyer.add_to_cart(product_id, 3)
+    key = uuid.uuid4().hex
+
+    request.getfixturevalue("catalog_stopped")
+    response = buyer.checkout(key)
+    assert response.status_code == 503, response.text
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == "service_unavailable"
+    assert orders_db("SELECT COUNT(*) FROM orders_order WHERE user_id = %s", buyer.user_id) == [
+        (0,)
+    ]
+    assert orders_db(
+        "SELECT state, response_status FROM orders_idempotencykey WHERE user_id = %s",
+        buyer.user_id,
+    ) == [("failed", None)]
+
+    shop.services["catalog"].start()
+    assert stock_of(base, product_id) == 4
+    assert buyer.cart() == {product_id: 3}
+    # The same key, once the catalog is back: the order, exactly once.
+    retry = buyer.checkout(key)
+    assert retry.status_code == 201, retry.text
+    assert re.fullmatch(r"T-[0-9A-HJKMNP-TV-Z]{10}", retry.json()["number"])
+    assert stock_of(base, product_id) == 1
+    assert buyer.cart() == {}
+
+
+def test_seed_orders_checks_out_through_the_gateway_and_replays_on_a_rerun(open_gateway, shop):
+    shop.manage("auth", "seed_users", "--dev", "--customers", "3")
+    shop.manage("catalog", "seed_catalog", "--products", "30", "--seed", "5")
+    before = orders_db("SELECT COUNT(*) FROM orders_order")[0][0]
+    command = ["seed_orders", "--orders", "6", "--customers", "3", "--seed", "11"]
+
+    first = shop.manage("orders", *command, "--base-url", open_gateway.url)
+
+    created = int(re.search(r"(\d+) created", first.stdout.splitlines()[-1]).group(1))
+    assert created >= 1, first.stdout + first.stderr
+    assert orders_db("SELECT COUNT(*) FROM orders_order")[0][0] == before + created
+    emails = {row[0] for row in orders_db("SELECT DISTINCT email FROM orders_order")}
+    assert emails & {f"customer{n}@example.com" for n in (1, 2, 3)}
+
+    again = shop.manage("orders", *command, "--base-url", open_gateway.url)
+    summary = again.stdout.splitlines()[-1]
+    assert re.search(r"0 created", summary), again.stdout
+    assert orders_db("SELECT COUNT(*) FROM orders_order")[0][0] == before + created
