@@ -49,3 +49,21 @@ def service_api_client(settings):
     client = APIClient()
     client.credentials(HTTP_X_SERVICE_TOKEN=settings.SERVICE_TOKEN)
     return client
+
+
+@pytest.fixture
+def connection_kept_across_requests():
+    """For schemathesis driving a service's WSGI app in-process.
+
+    Django closes old connections when a request starts and finishes; inside a
+    test's transaction that would close the test's connection. Django's own test
+    client suspends that signal the same way.
+    """
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)

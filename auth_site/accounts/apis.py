@@ -1,9 +1,7 @@
 """Views of the auth API: parse input, call one service or selector, shape the output."""
 
-from http import HTTPStatus
-
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny
@@ -19,7 +17,6 @@ from accounts.serializers import (
     MeSerializer,
     MeUpdateInputSerializer,
     PasswordChangeInputSerializer,
-    ProblemSerializer,
     RefreshInputSerializer,
     RegisterInputSerializer,
     TokenObtainInputSerializer,
@@ -39,8 +36,9 @@ from accounts.services import (
 )
 from accounts.throttling import RegisterThrottle, SignInFailures
 from accounts.tokens import jwks
-from shopkit.errors import PROBLEM_CONTENT_TYPE, ApplicationError
+from shopkit.errors import ApplicationError
 from shopkit.permissions import IsServiceCaller
+from shopkit.schema import problem_responses
 
 JWKS_MAX_AGE = 300  # seconds the other services and proxies may cache the key set
 
@@ -51,16 +49,6 @@ RETRY_AFTER = OpenApiParameter(
     response=[429],
     description="Seconds to wait before trying again.",
 )
-
-
-def problems(*statuses: int) -> dict:
-    """OpenAPI entries for the problem documents an operation may answer with."""
-    return {
-        (code, PROBLEM_CONTENT_TYPE): OpenApiResponse(
-            ProblemSerializer, description=HTTPStatus(code).phrase
-        )
-        for code in statuses
-    }
 
 
 # No access token needed, nor looked at: an expired one must not get in the way.
@@ -82,7 +70,7 @@ class RegisterApi(PublicApi):
         tags=["account"],
         summary="Create a customer account",
         request=RegisterInputSerializer,
-        responses={201: UserSerializer, **problems(400, 429)},
+        responses={201: UserSerializer, **problem_responses(400, 429)},
         parameters=[RETRY_AFTER],
     )
     def post(self, request):
@@ -99,7 +87,7 @@ class TokenObtainApi(PublicApi):
         description="Failed attempts are counted per email and per client IP; "
         "while either count is full every attempt gets 429.",
         request=TokenObtainInputSerializer,
-        responses={200: TokenPairSerializer, **problems(400, 401, 429)},
+        responses={200: TokenPairSerializer, **problem_responses(400, 401, 429)},
         parameters=[RETRY_AFTER],
     )
     def post(self, request):
@@ -120,7 +108,7 @@ class TokenRefreshApi(PublicApi):
         tags=["tokens"],
         summary="Rotate a refresh token: a new pair; the old refresh token is dead",
         request=RefreshInputSerializer,
-        responses={200: TokenPairSerializer, **problems(400, 401)},
+        responses={200: TokenPairSerializer, **problem_responses(400, 401)},
     )
     def post(self, request):
         serializer = RefreshInputSerializer(data=request.data)
@@ -134,7 +122,7 @@ class LogoutApi(PublicApi):
         summary="Sign out: the refresh token is blacklisted",
         description="The refresh token is the credential; an expired access token does not matter.",
         request=RefreshInputSerializer,
-        responses={204: None, **problems(400, 401)},
+        responses={204: None, **problem_responses(400, 401)},
     )
     def post(self, request):
         serializer = RefreshInputSerializer(data=request.data)
@@ -147,7 +135,7 @@ class MeApi(APIView):
     @extend_schema(
         tags=["account"],
         summary="The signed-in user",
-        responses={200: MeSerializer, **problems(401)},
+        responses={200: MeSerializer, **problem_responses(401)},
     )
     def get(self, request):
         return Response(MeSerializer(request.user).data)
@@ -156,7 +144,7 @@ class MeApi(APIView):
         tags=["account"],
         summary="Change name or email (the email is also the login)",
         request=MeUpdateInputSerializer,
-        responses={200: MeSerializer, **problems(400, 401)},
+        responses={200: MeSerializer, **problem_responses(400, 401)},
     )
     def patch(self, request):
         serializer = MeUpdateInputSerializer(data=request.data)
@@ -171,7 +159,7 @@ class PasswordChangeApi(APIView):
         summary="Change the password; every refresh token of the user is revoked",
         description="A wrong old password counts as a failed sign-in of the user's email.",
         request=PasswordChangeInputSerializer,
-        responses={204: None, **problems(400, 401, 429)},
+        responses={204: None, **problem_responses(400, 401, 429)},
         parameters=[RETRY_AFTER],
     )
     def post(self, request):
@@ -196,7 +184,10 @@ class AddressListApi(GenericAPIView):
         summary="The user's saved addresses (paginated)",
         # A (status, media type) key like the problems' own, so drf-spectacular
         # still sees the 200 as the main response (a list: paginated, page params).
-        responses={(200, "application/json"): AddressSerializer(many=True), **problems(401)},
+        responses={
+            (200, "application/json"): AddressSerializer(many=True),
+            **problem_responses(401),
+        },
     )
     def get(self, request):
         page = self.paginate_queryset(address_list(user_id=request.user.pk))
@@ -205,7 +196,7 @@ class AddressListApi(GenericAPIView):
     @extend_schema(
         summary="Save an address",
         request=AddressSerializer,
-        responses={201: AddressSerializer, **problems(400, 401)},
+        responses={201: AddressSerializer, **problem_responses(400, 401)},
     )
     def post(self, request):
         serializer = AddressSerializer(data=request.data)
@@ -216,7 +207,8 @@ class AddressListApi(GenericAPIView):
 
 class AddressDetailApi(APIView):
     @extend_schema(
-        summary="One saved address", responses={200: AddressSerializer, **problems(401, 404)}
+        summary="One saved address",
+        responses={200: AddressSerializer, **problem_responses(401, 404)},
     )
     def get(self, request, address_id: int):
         address = address_get(user_id=request.user.pk, address_id=address_id)
@@ -225,7 +217,7 @@ class AddressDetailApi(APIView):
     @extend_schema(
         summary="Change some fields of a saved address",
         request=AddressSerializer(partial=True),
-        responses={200: AddressSerializer, **problems(400, 401, 404)},
+        responses={200: AddressSerializer, **problem_responses(400, 401, 404)},
     )
     def patch(self, request, address_id: int):
         address = address_get(user_id=request.user.pk, address_id=address_id)
@@ -234,7 +226,9 @@ class AddressDetailApi(APIView):
         address = address_update(address=address, **serializer.validated_data)
         return Response(AddressSerializer(address).data)
 
-    @extend_schema(summary="Delete a saved address", responses={204: None, **problems(401, 404)})
+    @extend_schema(
+        summary="Delete a saved address", responses={204: None, **problem_responses(401, 404)}
+    )
     def delete(self, request, address_id: int):
         address_delete(address=address_get(user_id=request.user.pk, address_id=address_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -257,7 +251,7 @@ class InternalAddressApi(APIView):
     authentication_classes = []
     permission_classes = [IsServiceCaller]
 
-    @extend_schema(responses={200: InternalAddressSerializer, **problems(403, 404)})
+    @extend_schema(responses={200: InternalAddressSerializer, **problem_responses(403, 404)})
     def get(self, request, user_id: int, address_id: int):
         address = address_get(user_id=user_id, address_id=address_id)
         return Response(InternalAddressSerializer(address).data)

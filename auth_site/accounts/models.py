@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 
-from accounts.countries import validate_country_code
+from shopkit.countries import validate_country_code
 
 validate_phone = RegexValidator(
     r"^\+?[0-9][0-9 ().-]{3,30}$",

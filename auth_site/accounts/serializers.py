@@ -3,8 +3,8 @@
 from django.contrib.auth.models import User
 from rest_framework import serializers
 
-from accounts.countries import validate_country_code
 from accounts.models import Address
+from shopkit.countries import validate_country_code
 
 # Bounds on what a client may send (a password hasher should not chew on megabytes).
 EMAIL_MAX_LENGTH = User._meta.get_field("username").max_length  # the email is the username
@@ -123,22 +123,4 @@ class InternalAddressSerializer(serializers.ModelSerializer):
 class JwksSerializer(serializers.Serializer):
     keys = serializers.ListField(
         child=serializers.DictField(), help_text="RSA public keys as JWKs (kty, n, e, kid, alg)."
-    )
-
-
-class ProblemSerializer(serializers.Serializer):
-    """RFC 9457 problem details, as every Tienda service answers errors."""
-
-    type = serializers.CharField()
-    title = serializers.CharField()
-    status = serializers.IntegerField()
-    detail = serializers.CharField()
-    code = serializers.CharField(help_text="Machine-readable, e.g. invalid, email_taken.")
-    errors = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
-        required=False,
-        help_text="Per-field messages (validation errors only).",
-    )
-    retry_after = serializers.IntegerField(
-        required=False, help_text="Seconds to wait (429 only; also the Retry-After header)."
     )

@@ -5,7 +5,7 @@ nothing yet). Every endpoint answers with the whole cart, priced by the catalog.
 """
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -19,7 +19,6 @@ from carts.serializers import (
     LineAddInputSerializer,
     LineQuantityInputSerializer,
     MergeResultSerializer,
-    ProblemSerializer,
 )
 from carts.services import (
     cart_add_line,
@@ -29,8 +28,7 @@ from carts.services import (
     cart_set_line_quantity,
 )
 from shopkit.errors import ApplicationError
-
-PROBLEM = "application/problem+json"
+from shopkit.schema import problem_responses
 
 GUEST_TOKEN_PARAMETER = OpenApiParameter(
     GUEST_TOKEN_HEADER,
@@ -46,10 +44,6 @@ GUEST_TOKEN_RESPONSE_HEADER = OpenApiParameter(
     response=[200, 201],
     description="Guests: the token of their cart (new when this request created it).",
 )
-
-
-def _problems(*statuses: int) -> dict:
-    return {(status, PROBLEM): OpenApiResponse(ProblemSerializer) for status in statuses}
 
 
 def _caller(request) -> CartOwner:
@@ -72,7 +66,7 @@ class CartApi(APIView):
         description="Every line priced by the catalog in one call. No cart yet: an empty "
         "cart. 503 when the catalog is unavailable.",
         parameters=[GUEST_TOKEN_PARAMETER, GUEST_TOKEN_RESPONSE_HEADER],
-        responses={200: CartSerializer, **_problems(401, 503)},
+        responses={200: CartSerializer, **problem_responses(401, 503)},
     )
     def get(self, request):
         return _cart_response(cart_detail(owner=_caller(request)))
@@ -81,7 +75,7 @@ class CartApi(APIView):
         operation_id="cart_clear",
         summary="Remove every line",
         parameters=[GUEST_TOKEN_PARAMETER, GUEST_TOKEN_RESPONSE_HEADER],
-        responses={200: CartSerializer, **_problems(401)},
+        responses={200: CartSerializer, **problem_responses(401)},
     )
     def delete(self, request):
         return _cart_response(cart_clear(owner=_caller(request)))
@@ -97,7 +91,11 @@ class CartItemsApi(APIView):
         "guest without a known token gets a new guest cart and its token.",
         parameters=[GUEST_TOKEN_PARAMETER, GUEST_TOKEN_RESPONSE_HEADER],
         request=LineAddInputSerializer,
-        responses={200: CartSerializer, 201: CartSerializer, **_problems(400, 401, 409, 503)},
+        responses={
+            200: CartSerializer,
+            201: CartSerializer,
+            **problem_responses(400, 401, 409, 503),
+        },
     )
     def post(self, request):
         data = LineAddInputSerializer(data=request.data)
@@ -114,7 +112,7 @@ class CartItemApi(APIView):
         summary="Set a line's quantity",
         parameters=[GUEST_TOKEN_PARAMETER, GUEST_TOKEN_RESPONSE_HEADER],
         request=LineQuantityInputSerializer,
-        responses={200: CartSerializer, **_problems(400, 401, 404, 409, 503)},
+        responses={200: CartSerializer, **problem_responses(400, 401, 404, 409, 503)},
     )
     def patch(self, request, line_id):
         data = LineQuantityInputSerializer(data=request.data)
@@ -128,7 +126,7 @@ class CartItemApi(APIView):
         operation_id="cart_item_remove",
         summary="Remove a line",
         parameters=[GUEST_TOKEN_PARAMETER, GUEST_TOKEN_RESPONSE_HEADER],
-        responses={200: CartSerializer, **_problems(401, 404, 503)},
+        responses={200: CartSerializer, **problem_responses(401, 404, 503)},
     )
     def delete(self, request, line_id):
         return _cart_response(cart_remove_line(owner=_caller(request), line_id=line_id))
@@ -153,7 +151,7 @@ class CartMergeApi(APIView):
             )
         ],
         request=None,
-        responses={200: MergeResultSerializer, **_problems(400, 401, 503)},
+        responses={200: MergeResultSerializer, **problem_responses(400, 401, 503)},
     )
     def post(self, request):
         guest_token = request.headers.get(GUEST_TOKEN_HEADER)

@@ -102,23 +102,6 @@ class MergeResultSerializer(CartSerializer):
         }
 
 
-class ProblemSerializer(serializers.Serializer):
-    """An RFC 9457 problem document; `code` is the machine-readable part."""
-
-    # Not read-only: spectacular would list every read-only field as required,
-    # and `errors` only comes with validation problems.
-    type = serializers.CharField()
-    title = serializers.CharField()
-    status = serializers.IntegerField()
-    detail = serializers.CharField()
-    code = serializers.CharField()
-    errors = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
-        required=False,
-        help_text="Validation problems: messages per field.",
-    )
-
-
 # --- internal API -------------------------------------------------------------------
 
 

@@ -10,7 +10,7 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
 from orders import selectors, services
-from orders.errors import CHECKOUT_RETRY_AFTER_SECONDS, CheckoutInProgress, OrderErrorCode
+from orders.errors import OrderErrorCode
 from orders.models import Order
 from orders.serializers import (
     CheckoutInlineAddressSerializer,
@@ -22,16 +22,12 @@ from orders.serializers import (
     OrderSerializer,
     OrderStatsSerializer,
     OrderStatusChangeSerializer,
-    ProblemSerializer,
 )
 from shopkit.errors import PROBLEM_CONTENT_TYPE, ApplicationError
+from shopkit.schema import problem_responses
 
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
 IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[\x21-\x7e][\x20-\x7e]{0,254}$")  # printable ASCII
-
-
-def _problems(*statuses: int) -> dict:
-    return {(status, PROBLEM_CONTENT_TYPE): ProblemSerializer for status in statuses}
 
 
 IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
@@ -89,18 +85,12 @@ class OrderViewSet(viewsets.GenericViewSet):
     lookup_value_regex = r"[0-9]{1,18}"
     filter_backends = []  # filters are parsed explicitly and applied by the selectors
 
-    def handle_exception(self, exc):
-        response = super().handle_exception(exc)
-        if isinstance(exc, CheckoutInProgress):
-            response["Retry-After"] = str(CHECKOUT_RETRY_AFTER_SECONDS)
-        return response
-
     @extend_schema(
         summary="List orders",
         description="The caller's orders, newest first. Staff with orders.view_order see "
         "every order and may filter by user_id.",
         parameters=[OrderListFilterSerializer],
-        responses={200: OrderSerializer(many=True), **_problems(400, 401, 404)},
+        responses={200: OrderSerializer(many=True), **problem_responses(400, 401, 404)},
     )
     def list(self, request):
         filters = OrderListFilterSerializer(data=request.query_params)
@@ -130,7 +120,7 @@ class OrderViewSet(viewsets.GenericViewSet):
         ),
         responses={
             201: OrderDetailSerializer,
-            **_problems(400, 401, 409, 422, 503),
+            **problem_responses(400, 401, 409, 422, 503),
         },
     )
     def create(self, request):
@@ -154,7 +144,7 @@ class OrderViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         summary="One order, with lines and status history",
-        responses={200: OrderDetailSerializer, **_problems(401, 404)},
+        responses={200: OrderDetailSerializer, **problem_responses(401, 404)},
     )
     def retrieve(self, request, pk=None):
         order = selectors.order_get(user=request.user, order_id=int(pk))
@@ -166,7 +156,7 @@ class OrderViewSet(viewsets.GenericViewSet):
         description="The owner while pending or confirmed; staff (orders.change_order) also "
         "while processing. 409 otherwise, or when already cancelled.",
         request=OrderCancelSerializer,
-        responses={200: OrderDetailSerializer, **_problems(400, 401, 403, 404, 409, 503)},
+        responses={200: OrderDetailSerializer, **problem_responses(400, 401, 403, 404, 409, 503)},
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
@@ -192,7 +182,7 @@ class OrderViewSet(viewsets.GenericViewSet):
         description="pending → confirmed → processing → shipped → delivered; "
         "pending|confirmed|processing → cancelled (stock goes back). Other moves: 409.",
         request=OrderStatusChangeSerializer,
-        responses={200: OrderDetailSerializer, **_problems(400, 401, 403, 404, 409, 503)},
+        responses={200: OrderDetailSerializer, **problem_responses(400, 401, 403, 404, 409, 503)},
     )
     @action(
         detail=True,
@@ -217,7 +207,7 @@ class OrderViewSet(viewsets.GenericViewSet):
         operation_id="orders_stats",
         summary="Order count and total per status",
         description="The caller's own orders; every order for staff with orders.view_order.",
-        responses={200: OrderStatsSerializer, **_problems(401)},
+        responses={200: OrderStatsSerializer, **problem_responses(401)},
     )
     @action(detail=False, methods=["get"])
     def stats(self, request):

@@ -43,4 +43,5 @@ class CheckoutInProgress(ApplicationError):
         super().__init__(
             "A checkout with this Idempotency-Key is in progress; retry shortly to get its result.",
             extra={"retry_after": CHECKOUT_RETRY_AFTER_SECONDS},
+            headers={"Retry-After": str(CHECKOUT_RETRY_AFTER_SECONDS)},
         )

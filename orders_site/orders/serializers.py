@@ -4,8 +4,8 @@ from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from orders.countries import ISO_3166_ALPHA2
 from orders.models import Order, OrderLine, OrderStatus, StatusChange
+from shopkit.countries import COUNTRY_CODES
 
 # The same rules as auth's saved addresses, so a saved address always fits an order.
 PHONE_VALIDATOR = RegexValidator(
@@ -20,7 +20,7 @@ VISIBLE_TEXT = RegexValidator(r"\S", "This field may not be blank.")
 @extend_schema_field(
     {
         "type": "string",
-        "enum": sorted(ISO_3166_ALPHA2),
+        "enum": sorted(COUNTRY_CODES),
         "description": "ISO 3166-1 alpha-2 country code (lower case is accepted too).",
     }
 )
@@ -30,7 +30,7 @@ class CountryCodeField(serializers.CharField):
 
     def to_internal_value(self, data):
         code = super().to_internal_value(data).upper()
-        if code not in ISO_3166_ALPHA2:
+        if code not in COUNTRY_CODES:
             raise serializers.ValidationError("Not an ISO 3166-1 alpha-2 country code.")
         return code
 
@@ -182,14 +182,3 @@ class OrderStatsSerializer(serializers.Serializer):
     currency = serializers.CharField()
     count = serializers.IntegerField()
     by_status = StatusStatsSerializer(many=True)
-
-
-class ProblemSerializer(serializers.Serializer):
-    """An RFC 9457 problem document (shopkit.errors), for the OpenAPI description."""
-
-    type = serializers.CharField()
-    title = serializers.CharField()
-    status = serializers.IntegerField()
-    detail = serializers.CharField()
-    code = serializers.CharField()
-    errors = serializers.DictField(required=False)

@@ -6,8 +6,6 @@ import pytest
 import schemathesis
 from django.core.cache import cache
 from django.core.management import call_command
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
@@ -38,20 +36,6 @@ def test_spectacular_generates_the_schema_without_warnings(tmp_path):
     assert "/api/v1/auth/token/refresh/" in text
     assert "application/problem+json" in text  # the error responses are documented
     assert "/internal/" not in text
-
-
-@pytest.fixture
-def connection_kept_across_requests():
-    """As Django's test client does: a WSGI request must not close the test's connection.
-
-    Django closes old connections when a request starts and finishes; inside a
-    test's transaction that would close it and break the test.
-    """
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture

@@ -7,8 +7,6 @@ test), with the fake catalog answering, as a signed-in customer and as a guest.
 import pytest
 import schemathesis
 from django.core.management import call_command
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import (
     content_type_conformance,
@@ -53,18 +51,7 @@ def test_the_schema_is_served(api_client):
 
 
 @pytest.fixture
-def keep_test_connection():
-    """Django closes the DB connection at the end of each WSGI request, which would
-    end the test's transaction; Django's own test client suspends that the same way."""
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
-
-
-@pytest.fixture
-def cart_api_schema(catalog, keep_test_connection):
+def cart_api_schema(catalog, connection_kept_across_requests):
     """The served schema, with a catalog and a customer cart worth poking at."""
     from cart_site.wsgi import application
 

@@ -4,10 +4,8 @@ from collections import defaultdict
 
 import pytest
 import schemathesis
-from django.core import signals
 from django.core.management import call_command
 from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -42,13 +40,8 @@ def test_the_schema_generates_without_warnings(tmp_path):
 
 
 @pytest.fixture
-def wsgi_app():
-    """The WSGI app as the test client runs it: requests must not close the test's connection."""
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    yield get_wsgi_application()
-    signals.request_started.connect(close_old_connections)
-    signals.request_finished.connect(close_old_connections)
+def wsgi_app(connection_kept_across_requests):
+    return get_wsgi_application()
 
 
 @pytest.fixture

@@ -30,13 +30,14 @@ class ApplicationError(Exception):
     """A business rule said no. Carries everything the problem response needs.
 
     `extra` becomes extension members of the problem document (for example the
-    short lines of an out-of-stock answer).
+    short lines of an out-of-stock answer); `headers` are added to the response
+    (for example Retry-After).
     """
 
     status = 400
     code = "invalid"
 
-    def __init__(self, detail, *, code=None, status=None, errors=None, extra=None):
+    def __init__(self, detail, *, code=None, status=None, errors=None, extra=None, headers=None):
         super().__init__(detail)
         self.detail = str(detail)
         if code is not None:
@@ -45,6 +46,7 @@ class ApplicationError(Exception):
             self.status = status
         self.errors = errors
         self.extra = extra or {}
+        self.headers = headers or {}
 
 
 class ServiceUnavailable(ApplicationError):
@@ -118,7 +120,12 @@ def problem_exception_handler(exc, context):
     if isinstance(exc, ApplicationError):
         set_rollback()
         return problem_response(
-            exc.status, code=exc.code, detail=exc.detail, errors=exc.errors, extra=exc.extra
+            exc.status,
+            code=exc.code,
+            detail=exc.detail,
+            errors=exc.errors,
+            extra=exc.extra,
+            headers=exc.headers,
         )
     if isinstance(exc, DjangoValidationError):
         errors = (

@@ -1,4 +1,8 @@
-"""ISO 3166-1 alpha-2: the country codes an address may carry (officially assigned, 249)."""
+"""ISO 3166-1 alpha-2: the country codes an address may carry (officially assigned, 249).
+
+One list for every service that takes an address (auth's saved addresses, orders' inline
+shipping addresses), so a saved address always fits an order.
+"""
 
 from django.core.exceptions import ValidationError
 
