@@ -1,3 +1,11 @@
 """Public API: /api/v1/catalog/"""
 
-urlpatterns = []
+from rest_framework.routers import SimpleRouter
+
+from catalog.apis import CategoryViewSet, ProductViewSet
+
+router = SimpleRouter()
+router.register("categories", CategoryViewSet, basename="category")
+router.register("products", ProductViewSet, basename="product")
+
+urlpatterns = router.urls

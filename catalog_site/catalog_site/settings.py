@@ -1,7 +1,14 @@
 """Settings of the catalog service: the shopkit base plus what is catalog's own."""
 
 from shopkit.settings import *  # noqa: F403
-from shopkit.settings import DJANGO_APPS, LOG_LEVEL, SHOPKIT_APPS, THIRD_PARTY_APPS, logging_config
+from shopkit.settings import (
+    DJANGO_APPS,
+    LOG_LEVEL,
+    SHOPKIT_APPS,
+    THIRD_PARTY_APPS,
+    env,
+    logging_config,
+)
 
 SERVICE_NAME = "catalog"
 INSTALLED_APPS = [*DJANGO_APPS, *THIRD_PARTY_APPS, *SHOPKIT_APPS, "catalog"]
@@ -15,3 +22,10 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Tienda catalog API",
     "DESCRIPTION": "Catalog: categories, products, stock, reservations.",
 }
+
+# --- Catalog ---------------------------------------------------------------------
+# How long a stock reservation holds its units unless the caller asks for another
+# ttl_seconds (capped at an hour by the internal API).
+RESERVATION_TTL_SECONDS = env.int("RESERVATION_TTL_SECONDS", default=900)
+# The admin's "low stock" filter: products with fewer units than this.
+LOW_STOCK_THRESHOLD = env.int("LOW_STOCK_THRESHOLD", default=5)

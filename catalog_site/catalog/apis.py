@@ -1,0 +1,201 @@
+"""HTTP views: parse the input, call one service or selector, shape the output."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import DjangoModelPermissions, DjangoModelPermissionsOrAnonReadOnly
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from catalog.filters import IdListField, ProductFilter
+from catalog.selectors import (
+    category_list,
+    product_list,
+    products_by_ids,
+    reservation_get,
+    user_sees_inactive_products,
+)
+from catalog.serializers import (
+    CategorySerializer,
+    InternalProductSerializer,
+    ProductSerializer,
+    ReservationInputSerializer,
+    ReservationReferenceSerializer,
+    ReservationSerializer,
+    StockAdjustmentSerializer,
+)
+from catalog.services import (
+    category_create,
+    category_delete,
+    category_update,
+    product_adjust_stock,
+    product_create,
+    product_update,
+    products_set_active,
+    reservation_commit,
+    reservation_release,
+    reservation_reserve,
+)
+from shopkit.permissions import IsServiceCaller
+
+# --- Public API: /api/v1/catalog/ -------------------------------------------------------
+
+
+class CategoryViewSet(viewsets.ModelViewSet):
+    """Categories: anyone reads; staff with the catalog permissions write."""
+
+    serializer_class = CategorySerializer
+    permission_classes = [DjangoModelPermissionsOrAnonReadOnly]
+    filter_backends = []
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self):
+        return category_list()
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        category = category_create(**serializer.validated_data)
+        return Response(self.get_serializer(category).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, partial=False, **kwargs):
+        serializer = self.get_serializer(self.get_object(), data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        category = category_update(
+            category_id=serializer.instance.pk, data=serializer.validated_data
+        )
+        return Response(self.get_serializer(category).data)
+
+    def destroy(self, request, *args, **kwargs):
+        category_delete(category_id=self.get_object().pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ChangeProductPermission(DjangoModelPermissions):
+    """A POST that changes an existing product (not one that adds a product)."""
+
+    perms_map = {
+        **DjangoModelPermissions.perms_map,
+        "POST": ["%(app_label)s.change_%(model_name)s"],
+    }
+
+
+class ProductViewSet(viewsets.ModelViewSet):
+    """Products: anyone reads active ones; staff also see inactive ones and write.
+
+    DELETE deactivates the product (orders keep product ids): it disappears from
+    the storefront and can no longer be reserved, but its history stays.
+    """
+
+    serializer_class = ProductSerializer
+    permission_classes = [DjangoModelPermissionsOrAnonReadOnly]
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ProductFilter
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self):
+        return product_list(include_inactive=user_sees_inactive_products(self.request.user))
+
+    @extend_schema(
+        examples=[
+            OpenApiExample(
+                "A kettle",
+                request_only=True,
+                value={
+                    "sku": "KET-001",
+                    "name": "Steel kettle, 1.7 l",
+                    "description": "Boils fast; switches off by itself.",
+                    "price": "24.95",
+                    "tax_rate": "0.21",
+                    "stock": 12,
+                    "weight": "1.150",
+                },
+            )
+        ]
+    )
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        product = product_create(**serializer.validated_data)
+        return Response(self.get_serializer(product).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, partial=False, **kwargs):
+        serializer = self.get_serializer(self.get_object(), data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        product = product_update(product_id=serializer.instance.pk, data=serializer.validated_data)
+        return Response(self.get_serializer(product).data)
+
+    @extend_schema(description="Deactivate the product (it is kept: orders refer to it).")
+    def destroy(self, request, *args, **kwargs):
+        products_set_active(product_ids=[self.get_object().pk], is_active=False)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        request=StockAdjustmentSerializer,
+        responses=ProductSerializer,
+        description="Add or remove units relative to the current stock (409 below zero).",
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="stock-adjustment",
+        permission_classes=[ChangeProductPermission],
+        filter_backends=[],
+    )
+    def stock_adjustment(self, request, pk=None):
+        serializer = StockAdjustmentSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        product = product_adjust_stock(
+            product_id=self.get_object().pk, delta=serializer.validated_data["delta"]
+        )
+        return Response(self.get_serializer(product).data)
+
+
+# --- Internal API: /internal/catalog/ (docs/internal-api.md) ----------------------------
+
+
+class InternalApi(APIView):
+    """Other Tienda services only: the service credential, never a user's token."""
+
+    authentication_classes = []
+    permission_classes = [IsServiceCaller]
+
+
+class InternalProductListApi(InternalApi):
+    def get(self, request):
+        try:
+            ids = IdListField(required=True).clean(request.query_params.get("ids"))
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError({"ids": exc.messages})
+        rows = products_by_ids(ids=ids)
+        return Response({"results": InternalProductSerializer(rows, many=True).data})
+
+
+class ReservationCreateApi(InternalApi):
+    def post(self, request):
+        serializer = ReservationInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        reservation, created = reservation_reserve(**serializer.validated_data)
+        return Response(
+            ReservationSerializer(reservation).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class ReservationDetailApi(InternalApi):
+    def get(self, request, reference):
+        return Response(ReservationSerializer(reservation_get(reference=reference)).data)
+
+
+class ReservationCommitApi(InternalApi):
+    def post(self, request, reference):
+        return Response(ReservationSerializer(reservation_commit(reference=reference)).data)
+
+
+class ReservationReleaseApi(InternalApi):
+    def post(self, request, reference):
+        # An unknown reference is stored (as a tombstone), so it must be a valid one.
+        ReservationReferenceSerializer(data={"reference": reference}).is_valid(raise_exception=True)
+        return Response(ReservationSerializer(reservation_release(reference=reference)).data)

@@ -1,0 +1,25 @@
+"""The catalog's machine-readable error codes (the `code` of its problem responses)."""
+
+from enum import StrEnum
+
+from shopkit.errors import ApplicationError
+
+
+class CatalogErrorCode(StrEnum):
+    # Reservations (docs/internal-api.md)
+    INSUFFICIENT_STOCK = "insufficient_stock"
+    UNKNOWN_PRODUCT = "unknown_product"
+    REFERENCE_CONFLICT = "reference_conflict"
+    RESERVATION_RELEASED = "reservation_released"
+    RESERVATION_NOT_FOUND = "reservation_not_found"
+    # A row stayed locked (deadlock or lock wait timeout) through every retry.
+    STOCK_BUSY = "stock_busy"
+    # Staff writes
+    CATEGORY_IN_USE = "category_in_use"
+    CSV_INVALID = "csv_invalid"
+
+
+def reservation_not_found(reference: str) -> ApplicationError:
+    return ApplicationError(
+        f"No reservation {reference}.", code=CatalogErrorCode.RESERVATION_NOT_FOUND, status=404
+    )

@@ -1,0 +1,110 @@
+"""The product list's query parameters (django-filter). An invalid value is a 400 problem."""
+
+import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+
+from catalog.models import Product
+from catalog.selectors import category_subtree_ids
+
+MAX_IDS = 100
+MAX_ID = 2**63 - 1  # BIGINT primary keys
+MAX_SEARCH_LENGTH = 100
+
+PRODUCT_ORDERINGS = (
+    ("price", "Price, lowest first"),
+    ("-price", "Price, highest first"),
+    ("name", "Name"),
+    ("-name", "Name, reversed"),
+    ("created_at", "Oldest first"),
+    ("-created_at", "Newest first"),
+)
+
+
+class IdListField(forms.CharField):
+    """A comma-separated list of ids ("1,2,3") → [1, 2, 3], duplicates dropped, order kept.
+
+    Whole numbers that no row can have (0, beyond BIGINT) are dropped rather than
+    refused: like any unknown id they match nothing. An absent or empty value is None.
+    """
+
+    def __init__(self, *, max_ids: int = MAX_IDS, **kwargs):
+        self.max_ids = max_ids
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        text = super().to_python(value)
+        if not text:
+            return None
+        parts = [part.strip() for part in text.split(",")]
+        if not all(part.isascii() and part.isdigit() for part in parts):
+            raise ValidationError(
+                "Give ids as whole numbers separated by commas, e.g. 1,2,3.", code="invalid"
+            )
+        if len(set(parts)) > self.max_ids:
+            raise ValidationError(f"At most {self.max_ids} ids at a time.", code="max_ids")
+        # Longer than BIGINT's 19 digits: no such row (and no giant int() to parse).
+        ids = dict.fromkeys(int(part) for part in parts if len(part) <= len(str(MAX_ID)))
+        return [product_id for product_id in ids if 1 <= product_id <= MAX_ID]
+
+    def validate(self, value):
+        if value is None and self.required:
+            raise ValidationError(self.error_messages["required"], code="required")
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class IdListFilter(django_filters.Filter):
+    field_class = IdListField
+
+    def filter(self, queryset, value):
+        return queryset if value is None else queryset.filter(pk__in=value)
+
+
+class ProductFilter(django_filters.FilterSet):
+    category = django_filters.CharFilter(
+        method="filter_category",
+        max_length=140,
+        help_text="Category slug; products of its subcategories are included.",
+    )
+    min_price = django_filters.NumberFilter(
+        field_name="price", lookup_expr="gte", max_digits=10, decimal_places=2
+    )
+    max_price = django_filters.NumberFilter(
+        field_name="price", lookup_expr="lte", max_digits=10, decimal_places=2
+    )
+    in_stock = django_filters.BooleanFilter(method="filter_in_stock")
+    search = django_filters.CharFilter(
+        method="filter_search",
+        max_length=MAX_SEARCH_LENGTH,
+        help_text="Words that must all appear in the name, description or sku.",
+    )
+    ids = IdListFilter(help_text=f"Comma-separated product ids (at most {MAX_IDS}).")
+    ordering = django_filters.ChoiceFilter(
+        choices=PRODUCT_ORDERINGS,
+        method="filter_ordering",
+        empty_label=None,
+        help_text="Sort order; ties are broken by id so pages are stable.",
+    )
+
+    class Meta:
+        model = Product
+        fields = []
+
+    def filter_category(self, queryset, name, value):
+        return queryset.filter(category_id__in=category_subtree_ids(slug=value))
+
+    def filter_in_stock(self, queryset, name, value):
+        return queryset.filter(stock__gt=0) if value else queryset.filter(stock=0)
+
+    def filter_search(self, queryset, name, value):
+        for word in value.split():
+            queryset = queryset.filter(
+                Q(name__icontains=word) | Q(description__icontains=word) | Q(sku__icontains=word)
+            )
+        return queryset
+
+    def filter_ordering(self, queryset, name, value):
+        return queryset.order_by(value, "id")

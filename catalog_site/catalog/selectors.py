@@ -1,0 +1,70 @@
+"""Every read of the catalog. Hot paths cost a fixed number of queries (no per-row ones)."""
+
+from collections.abc import Iterable
+
+from django.db.models import QuerySet
+
+from catalog.errors import reservation_not_found
+from catalog.models import Category, Product, Reservation
+
+INTERNAL_PRODUCT_FIELDS = ("id", "sku", "name", "slug", "price", "tax_rate", "stock", "is_active")
+
+
+def user_sees_inactive_products(user) -> bool:
+    """Staff who manage the catalog or read it for orders also see inactive products."""
+    return bool(
+        user
+        and user.is_authenticated
+        and (user.has_perm("catalog.view_product") or user.has_perm("catalog.change_product"))
+    )
+
+
+def category_list() -> QuerySet[Category]:
+    return Category.objects.order_by("name", "id")
+
+
+def category_subtree_ids(*, slug: str) -> list[int]:
+    """Ids of the category `slug` and all its descendants ([] when no such category).
+
+    The category table is small: one query loads it and the tree is walked in
+    memory, however deep it is.
+    """
+    rows = list(Category.objects.values_list("id", "parent_id", "slug"))
+    root_ids = [category_id for category_id, _, category_slug in rows if category_slug == slug]
+    if not root_ids:
+        return []
+    children: dict[int, list[int]] = {}
+    for category_id, parent_id, _ in rows:
+        if parent_id is not None:
+            children.setdefault(parent_id, []).append(category_id)
+    subtree, pending = [], [root_ids[0]]
+    while pending:
+        category_id = pending.pop()
+        if category_id in subtree:  # defensive: the model refuses cycles
+            continue
+        subtree.append(category_id)
+        pending.extend(children.get(category_id, ()))
+    return subtree
+
+
+def product_list(*, include_inactive: bool = False) -> QuerySet[Product]:
+    """Products for the API, default order name then id (stable pages)."""
+    products = Product.objects.order_by("name", "id")
+    if not include_inactive:
+        products = products.filter(is_active=True)
+    return products
+
+
+def products_by_ids(*, ids: Iterable[int]) -> list[dict]:
+    """The internal batch lookup: inactive products included, unknown ids absent; one query."""
+    return list(
+        Product.objects.filter(pk__in=list(ids)).order_by("id").values(*INTERNAL_PRODUCT_FIELDS)
+    )
+
+
+def reservation_get(*, reference: str) -> Reservation:
+    """A reservation with its lines (two queries); 404 problem when unknown."""
+    reservation = Reservation.objects.prefetch_related("lines").filter(reference=reference).first()
+    if reservation is None:
+        raise reservation_not_found(reference)
+    return reservation

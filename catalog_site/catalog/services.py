@@ -1,0 +1,497 @@
+"""Every write of the catalog: categories, products, stock and reservations.
+
+Stock only moves in one of two ways, always inside one transaction on ecommerce_db:
+a conditional `UPDATE … SET stock = stock - n WHERE stock >= n` (reservations,
+adjustments), or under a row lock (`select_for_update`) when staff set a value.
+Rows are always locked in the same order (the reservation row first, then products
+by ascending id), so concurrent reservations neither oversell nor deadlock each
+other; a deadlock or lock wait timeout that happens anyway is retried a few times
+and then becomes a 503 problem, never a 500.
+"""
+
+import logging
+import secrets
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.db import IntegrityError, OperationalError, transaction
+from django.db.models import F, ProtectedError
+from django.utils import timezone
+from django.utils.text import slugify
+
+from catalog.errors import CatalogErrorCode, reservation_not_found
+from catalog.models import MAX_STOCK, Category, Product, Reservation, ReservationLine
+from shopkit.errors import ApplicationError
+from shopkit.routers import ECOMMERCE_DB
+
+logger = logging.getLogger("catalog.services")
+
+T = TypeVar("T")
+
+# MySQL/MariaDB error numbers: lock wait timeout, deadlock. InnoDB rolls the
+# transaction back; running it again from the start is safe.
+LOCK_CONFLICT_ERRORS = frozenset({1205, 1213})
+LOCK_RETRY_ATTEMPTS = 4
+LOCK_RETRY_BACKOFF_SECONDS = 0.05
+
+RESERVATION_MAX_TTL_SECONDS = 3600  # docs/internal-api.md
+
+PRODUCT_EDITABLE_FIELDS = frozenset(
+    {
+        "sku",
+        "slug",
+        "name",
+        "description",
+        "category",
+        "price",
+        "tax_rate",
+        "stock",
+        "is_active",
+        "image_url",
+        "weight",
+    }
+)
+CATEGORY_EDITABLE_FIELDS = frozenset({"name", "slug", "parent"})
+
+
+def _is_lock_conflict(exc: OperationalError) -> bool:
+    return bool(exc.args) and exc.args[0] in LOCK_CONFLICT_ERRORS
+
+
+def run_with_lock_retries(operation: Callable[[], T]) -> T:
+    """Run `operation` (one whole transaction) again when MySQL reports a deadlock or a
+    lock wait timeout; after the last attempt answer 503 `stock_busy`.
+
+    Inside a caller's transaction nothing can be retried (InnoDB already rolled it
+    back), so the 503 comes at once.
+    """
+    for attempt in range(1, LOCK_RETRY_ATTEMPTS + 1):
+        try:
+            return operation()
+        except OperationalError as exc:
+            if not _is_lock_conflict(exc):
+                raise
+            in_outer_transaction = transaction.get_connection(ECOMMERCE_DB).in_atomic_block
+            retrying = attempt < LOCK_RETRY_ATTEMPTS and not in_outer_transaction
+            logger.warning(
+                "lock conflict",
+                extra={"attempt": attempt, "mysql_error": exc.args[0], "retrying": retrying},
+            )
+            if not retrying:
+                raise ApplicationError(
+                    "The stock is busy right now; nothing was changed. Retry shortly.",
+                    code=CatalogErrorCode.STOCK_BUSY,
+                    status=503,
+                ) from exc
+            # Jitter, so the transactions that collided do not collide again in step.
+            jitter = secrets.randbelow(1000) / 1000
+            time.sleep(LOCK_RETRY_BACKOFF_SECONDS * attempt * (1 + jitter))
+    raise AssertionError("unreachable")
+
+
+# --- Categories ---------------------------------------------------------------------
+
+
+def category_create(*, name: str, slug: str = "", parent: Category | None = None) -> Category:
+    """Create a category; the slug defaults to the slugified name."""
+    category = Category(name=name, slug=slug or slugify(name)[:140], parent=parent)
+    category.full_clean()
+    with transaction.atomic(using=ECOMMERCE_DB):
+        category.save()
+    return category
+
+
+def category_update(*, category_id: int, data: Mapping[str, Any]) -> Category:
+    """Change a category's name, slug or parent (never making the tree a cycle)."""
+    unknown = set(data) - CATEGORY_EDITABLE_FIELDS
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+    with transaction.atomic(using=ECOMMERCE_DB):
+        if "parent" in data:
+            # Moves are serialized (the table is small), so two concurrent moves
+            # cannot each pass the cycle check and together make a cycle.
+            list(Category.objects.select_for_update().order_by("id").values_list("id"))
+        category = Category.objects.select_for_update().get(pk=category_id)
+        for field, value in data.items():
+            setattr(category, field, value)
+        category.full_clean()
+        category.save(update_fields=list(data))
+    return category
+
+
+def category_delete(*, category_id: int) -> None:
+    """Delete an empty category; one with subcategories or products is refused (409)."""
+    in_use = ApplicationError(
+        "The category still has subcategories or products; move them first.",
+        code=CatalogErrorCode.CATEGORY_IN_USE,
+        status=409,
+    )
+    with transaction.atomic(using=ECOMMERCE_DB):
+        category = Category.objects.select_for_update().get(pk=category_id)
+        if category.children.exists() or category.products.exists():
+            raise in_use
+        try:
+            category.delete()
+        except ProtectedError:  # a product or subcategory arrived meanwhile
+            raise in_use from None
+
+
+# --- Products -----------------------------------------------------------------------
+
+
+def default_product_slug(*, name: str, sku: str) -> str:
+    return slugify(f"{name} {sku}")[:200]
+
+
+def product_create(
+    *,
+    sku: str,
+    name: str,
+    price: Decimal,
+    tax_rate: Decimal,
+    slug: str = "",
+    description: str = "",
+    category: Category | None = None,
+    stock: int = 0,
+    is_active: bool = True,
+    image_url: str = "",
+    weight: Decimal | None = None,
+) -> Product:
+    """Create a product; the slug defaults to the slugified name and sku."""
+    product = Product(
+        sku=sku,
+        slug=slug or default_product_slug(name=name, sku=sku),
+        name=name,
+        description=description,
+        category=category,
+        price=price,
+        tax_rate=tax_rate,
+        stock=stock,
+        is_active=is_active,
+        image_url=image_url,
+        weight=weight,
+    )
+    product.full_clean()
+    with transaction.atomic(using=ECOMMERCE_DB):
+        product.save()
+    return product
+
+
+def product_update(*, product_id: int, data: Mapping[str, Any]) -> Product:
+    """Change the given fields of a product, stock included, under a row lock.
+
+    Only the fields in `data` are written, so a stale form never overwrites the
+    stock that reservations moved meanwhile; setting `stock` waits for running
+    reservations of that product and then wins.
+    """
+    unknown = set(data) - PRODUCT_EDITABLE_FIELDS
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+
+    def update() -> Product:
+        with transaction.atomic(using=ECOMMERCE_DB):
+            product = Product.objects.select_for_update().get(pk=product_id)
+            for field, value in data.items():
+                setattr(product, field, value)
+            product.full_clean()
+            product.save(update_fields=[*data, "updated_at"])
+        return product
+
+    return run_with_lock_retries(update)
+
+
+def product_adjust_stock(*, product_id: int, delta: int) -> Product:
+    """Add `delta` units (negative: remove them) in one conditional UPDATE.
+
+    Unlike setting a value, an adjustment composes with concurrent reservations
+    (a delivery of 10 adds 10, whatever was reserved meanwhile). 409 when the
+    stock would go below zero.
+    """
+
+    def adjust() -> Product:
+        with transaction.atomic(using=ECOMMERCE_DB):
+            changed = Product.objects.filter(
+                pk=product_id, stock__gte=-delta, stock__lte=MAX_STOCK - delta
+            ).update(stock=F("stock") + delta, updated_at=timezone.now())
+            product = Product.objects.get(pk=product_id)
+            if not changed and delta < 0:
+                raise ApplicationError(
+                    f"Only {product.stock} in stock; cannot remove {-delta}.",
+                    code=CatalogErrorCode.INSUFFICIENT_STOCK,
+                    status=409,
+                    extra={"available": product.stock},
+                )
+            if not changed:
+                raise ApplicationError(
+                    f"The stock cannot exceed {MAX_STOCK}.", code="invalid", status=400
+                )
+        return product
+
+    return run_with_lock_retries(adjust)
+
+
+def products_set_active(*, product_ids: Iterable[int], is_active: bool) -> int:
+    """Activate or deactivate products; returns how many changed.
+
+    Deactivating is how products are "deleted": orders keep product ids, so the
+    row stays and the storefront stops showing it.
+    """
+    ids = sorted(set(product_ids))
+    with transaction.atomic(using=ECOMMERCE_DB):
+        return (
+            Product.objects.filter(pk__in=ids)
+            .exclude(is_active=is_active)
+            .update(is_active=is_active, updated_at=timezone.now())
+        )
+
+
+# --- Reservations ---------------------------------------------------------------------
+
+
+def _merged_quantities(lines: Iterable[Mapping[str, int]]) -> dict[int, int]:
+    """{product_id: quantity} in ascending product id (the lock order); duplicates summed."""
+    quantities: dict[int, int] = {}
+    for line in lines:
+        product_id = int(line["product_id"])
+        quantities[product_id] = quantities.get(product_id, 0) + int(line["quantity"])
+    return dict(sorted(quantities.items()))
+
+
+def _released_error(reference: str) -> ApplicationError:
+    return ApplicationError(
+        f"Reservation {reference} was released or expired; use a new reference.",
+        code=CatalogErrorCode.RESERVATION_RELEASED,
+        status=409,
+    )
+
+
+def _existing_reservation_answer(
+    reference: str, quantities: dict[int, int]
+) -> tuple[Reservation, bool]:
+    """The answer to a reserve whose reference is taken: a retry, a conflict or too late."""
+    existing = Reservation.objects.prefetch_related("lines").get(reference=reference)
+    if existing.state == Reservation.State.RELEASED:
+        raise _released_error(reference)
+    held = {line.product_id: line.quantity for line in existing.lines.all()}
+    if held != quantities:
+        raise ApplicationError(
+            f"Reference {reference} already holds a reservation with other lines.",
+            code=CatalogErrorCode.REFERENCE_CONFLICT,
+            status=409,
+        )
+    return existing, False
+
+
+def _reserve_once(
+    reference: str, quantities: dict[int, int], ttl_seconds: int
+) -> tuple[Reservation, bool]:
+    now = timezone.now()
+    with transaction.atomic(using=ECOMMERCE_DB):
+        # The reference row first: a parallel duplicate blocks on the unique index
+        # until this transaction ends, then sees the outcome.
+        try:
+            with transaction.atomic(using=ECOMMERCE_DB):
+                reservation = Reservation.objects.create(
+                    reference=reference,
+                    state=Reservation.State.RESERVED,
+                    expires_at=now + timedelta(seconds=ttl_seconds),
+                )
+        except IntegrityError:
+            return _existing_reservation_answer(reference, quantities)
+
+        short_ids = [
+            product_id
+            for product_id, quantity in quantities.items()  # ascending id: the lock order
+            if not Product.objects.filter(
+                pk=product_id, is_active=True, stock__gte=quantity
+            ).update(stock=F("stock") - quantity)
+        ]
+        # The rows taken are locked by this transaction: what we read now is what we hold.
+        products = {
+            row["id"]: row
+            for row in Product.objects.filter(pk__in=quantities).values(
+                "id", "sku", "name", "price", "tax_rate", "stock", "is_active"
+            )
+        }
+        unknown_ids = [
+            product_id
+            for product_id in quantities
+            if product_id not in products or not products[product_id]["is_active"]
+        ]
+        if unknown_ids:
+            raise ApplicationError(
+                "Some products do not exist or are not for sale.",
+                code=CatalogErrorCode.UNKNOWN_PRODUCT,
+                status=400,
+                extra={"product_ids": unknown_ids},
+            )
+        if short_ids:
+            raise ApplicationError(
+                "Not enough stock for some lines; nothing was reserved.",
+                code=CatalogErrorCode.INSUFFICIENT_STOCK,
+                status=409,
+                extra={
+                    "short_lines": [
+                        {
+                            "product_id": product_id,
+                            "requested": quantities[product_id],
+                            "available": products[product_id]["stock"],
+                        }
+                        for product_id in short_ids
+                    ]
+                },
+            )
+        ReservationLine.objects.bulk_create(
+            ReservationLine(
+                reservation=reservation,
+                product_id=product_id,
+                quantity=quantity,
+                unit_price=products[product_id]["price"],
+                tax_rate=products[product_id]["tax_rate"],
+                sku=products[product_id]["sku"],
+                name=products[product_id]["name"],
+            )
+            for product_id, quantity in quantities.items()
+        )
+    return reservation, True
+
+
+def reservation_reserve(
+    *, reference: str, lines: Sequence[Mapping[str, int]], ttl_seconds: int | None = None
+) -> tuple[Reservation, bool]:
+    """Take stock for every line under `reference`, all or nothing; returns (reservation, created).
+
+    Idempotent per reference: the same lines again return the existing reservation
+    (created=False) without taking stock twice; other lines are a 409
+    `reference_conflict`; a released reference is a 409 `reservation_released`.
+    Missing or inactive products are a 400 `unknown_product`; short lines a 409
+    `insufficient_stock` listing them.
+    """
+    quantities = _merged_quantities(lines)
+    if not quantities:
+        raise ApplicationError("A reservation needs at least one line.", code="invalid")
+    if ttl_seconds is None:
+        ttl_seconds = settings.RESERVATION_TTL_SECONDS
+    ttl_seconds = min(ttl_seconds, RESERVATION_MAX_TTL_SECONDS)
+    return run_with_lock_retries(lambda: _reserve_once(reference, quantities, ttl_seconds))
+
+
+def _locked_reservation(reference: str) -> Reservation | None:
+    return Reservation.objects.select_for_update().filter(reference=reference).first()
+
+
+def _give_back_stock(reservation: Reservation, now: datetime) -> None:
+    """Return a locked reservation's units to stock and mark it released."""
+    for product_id, quantity in reservation.lines.order_by("product_id").values_list(
+        "product_id", "quantity"
+    ):
+        Product.objects.filter(pk=product_id).update(stock=F("stock") + quantity)
+    reservation.state = Reservation.State.RELEASED
+    reservation.released_at = now
+    reservation.save(update_fields=["state", "released_at", "updated_at"])
+
+
+def reservation_commit(*, reference: str) -> Reservation:
+    """Mark a reservation committed (its order exists). Idempotent.
+
+    404 for an unknown reference, 409 `reservation_released` when it was released
+    or expired. A reservation past its expiry that the job has not released yet
+    still holds its stock, so it can still be committed.
+    """
+
+    def commit() -> Reservation:
+        with transaction.atomic(using=ECOMMERCE_DB):
+            reservation = _locked_reservation(reference)
+            if reservation is None:
+                raise reservation_not_found(reference)
+            if reservation.state == Reservation.State.RELEASED:
+                raise _released_error(reference)
+            if reservation.state == Reservation.State.RESERVED:
+                reservation.state = Reservation.State.COMMITTED
+                reservation.committed_at = timezone.now()
+                reservation.save(update_fields=["state", "committed_at", "updated_at"])
+        return reservation
+
+    return run_with_lock_retries(commit)
+
+
+def reservation_release(*, reference: str) -> Reservation:
+    """Give a reservation's stock back (from reserved, or from committed when its order
+    is cancelled). Idempotent: a released reservation stays as it is.
+
+    An unknown reference is recorded as a released tombstone, so a reserve that
+    arrives late for it is refused instead of holding stock nobody will commit.
+    """
+
+    def release() -> Reservation:
+        now = timezone.now()
+        with transaction.atomic(using=ECOMMERCE_DB):
+            reservation = _locked_reservation(reference)
+            if reservation is None:
+                try:
+                    with transaction.atomic(using=ECOMMERCE_DB):
+                        return Reservation.objects.create(
+                            reference=reference,
+                            state=Reservation.State.RELEASED,
+                            expires_at=now,
+                            released_at=now,
+                        )
+                except IntegrityError:
+                    # A reserve for this reference committed meanwhile: release it.
+                    reservation = _locked_reservation(reference)
+            if reservation.state != Reservation.State.RELEASED:
+                _give_back_stock(reservation, now)
+        return reservation
+
+    return run_with_lock_retries(release)
+
+
+def reservation_expire(*, reference: str, now: datetime | None = None) -> bool:
+    """Release a reservation still `reserved` after its expiry; False if it was committed
+    or released meanwhile (the row is re-checked under its lock)."""
+    now = now or timezone.now()
+
+    def expire() -> bool:
+        with transaction.atomic(using=ECOMMERCE_DB):
+            reservation = _locked_reservation(reference)
+            if (
+                reservation is None
+                or reservation.state != Reservation.State.RESERVED
+                or reservation.expires_at > now
+            ):
+                return False
+            _give_back_stock(reservation, now)
+        return True
+
+    return run_with_lock_retries(expire)
+
+
+def release_expired_reservations(*, now: datetime | None = None, batch_size: int = 200) -> int:
+    """Release every reservation still `reserved` past its expiry; returns how many.
+
+    Each is released in its own short transaction, so the job never holds many
+    locks and is safe to run while the shop serves (or twice at once).
+    """
+    now = now or timezone.now()
+    released = 0
+    last_id = 0
+    while True:
+        batch = list(
+            Reservation.objects.filter(
+                state=Reservation.State.RESERVED, expires_at__lte=now, id__gt=last_id
+            )
+            .order_by("id")
+            .values_list("id", "reference")[:batch_size]
+        )
+        if not batch:
+            return released
+        for reservation_id, reference in batch:
+            last_id = reservation_id
+            try:
+                released += reservation_expire(reference=reference, now=now)
+            except ApplicationError:  # stock busy: the next run picks it up
+                logger.warning("could not release expired reservation %s now", reference)
