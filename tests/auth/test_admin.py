@@ -98,3 +98,30 @@ def test_changing_the_email_in_admin_changes_the_login(admin_client):
     assert response.status_code == 302, response.content.decode()[:3000]
     user.refresh_from_db()
     assert (user.email, user.username) == ("Renamed@example.com", "renamed@example.com")
+
+
+def test_user_change_page_links_to_the_customers_orders_and_addresses(admin_client):
+    address = AddressFactory()
+    user_id = address.user_id
+    page = admin_client.get(f"{ADMIN}/auth/user/{user_id}/change/").content.decode()
+    assert f'href="/orders/admin/orders/order/?user_id={user_id}"' in page
+    assert f'href="{ADMIN}/accounts/address/?user__id__exact={user_id}"' in page
+
+
+def test_user_list_links_each_user_to_their_orders(admin_client, django_assert_max_num_queries):
+    users = UserFactory.create_batch(3)
+    with django_assert_max_num_queries(8):  # the links cost no query per row
+        page = admin_client.get(f"{ADMIN}/auth/user/").content.decode()
+    for user in users:
+        assert f'href="/orders/admin/orders/order/?user_id={user.pk}"' in page
+
+
+def test_the_addresses_link_lists_that_customers_addresses_only(admin_client):
+    theirs = AddressFactory(user=UserFactory(email="Ines@Example.com", username="ines@example.com"))
+    AddressFactory(user=UserFactory(email="Other@Example.com", username="other@example.com"))
+    response = admin_client.get(f"{ADMIN}/accounts/address/?user__id__exact={theirs.user_id}")
+    assert response.status_code == 200
+    assert [address.pk for address in response.context["cl"].result_list] == [theirs.pk]
+    page = response.content.decode()
+    assert "ines@example.com" in page
+    assert "other@example.com" not in page
