@@ -57,6 +57,9 @@ GROUP_PERMISSIONS = {
         "carts.view_cartline",
         "catalog.view_product",
         "catalog.view_category",
+        # Looking up the customer behind an order (auth's own models).
+        "auth.view_user",
+        "accounts.view_address",
     ],
 }
 
@@ -133,6 +136,20 @@ def permissions_seed() -> dict[str, Permission]:
 
 def groups_seed(permissions: dict[str, Permission]) -> dict[str, Group]:
     """The staff groups, each with exactly its permissions."""
+    local_names = {
+        name for names in GROUP_PERMISSIONS.values() for name in names if name not in permissions
+    }
+    if local_names:  # auth's own models: their rows come from auth_site's migrate
+        permissions = {
+            **permissions,
+            **{
+                f"{p.content_type.app_label}.{p.codename}": p
+                for p in Permission.objects.select_related("content_type").filter(
+                    content_type__app_label__in={n.split(".")[0] for n in local_names},
+                    codename__in={n.split(".")[1] for n in local_names},
+                )
+            },
+        }
     groups = {}
     for name, permission_names in GROUP_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=name)

@@ -88,6 +88,8 @@ def test_groups_have_exactly_the_agreed_permissions(superuser_env):
         ("carts", "view_cartline"),
         ("catalog", "view_product"),
         ("catalog", "view_category"),
+        ("auth", "view_user"),
+        ("accounts", "view_address"),
     }
     name = Permission.objects.get(content_type__app_label="orders", codename="add_statuschange")
     assert name.name == "Can add status change"  # Django's default wording

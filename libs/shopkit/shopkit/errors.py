@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -187,19 +188,38 @@ def _json_problem(status, code, detail):
     )
 
 
+def _wants_problem_json(request) -> bool:
+    """API clients get problem documents; staff in an admin get Django's HTML pages."""
+    return not request.path.startswith(ADMIN_PATHS) or "application/json" in request.headers.get(
+        "Accept", ""
+    )
+
+
+# The admins live under /<svc>/admin/ (see shopkit.urls).
+ADMIN_PATHS = ("/auth/admin/", "/catalog/admin/", "/cart/admin/", "/orders/admin/")
+
+
 # Django-level handlers (handler404/handler500 in each urls.py): errors raised
 # outside DRF views (unknown URLs, middleware) keep the same JSON shape.
 def not_found_view(request, exception=None):
+    if not _wants_problem_json(request):
+        return defaults.page_not_found(request, exception)
     return _json_problem(404, "not_found", "No resource at this address.")
 
 
 def server_error_view(request):
+    if not _wants_problem_json(request):
+        return defaults.server_error(request)
     return _json_problem(500, "internal_error", "An unexpected error occurred.")
 
 
 def bad_request_view(request, exception=None):
+    if not _wants_problem_json(request):
+        return defaults.bad_request(request, exception)
     return _json_problem(400, "bad_request", "The request could not be understood.")
 
 
 def permission_denied_view(request, exception=None):
+    if not _wants_problem_json(request):
+        return defaults.permission_denied(request, exception)
     return _json_problem(403, "permission_denied", "You do not have permission to do this.")
