@@ -88,6 +88,9 @@ def test_an_order_manager_runs_orders_but_only_looks_at_products(
     row = databases.product(product["sku"])
     assert (str(row["price"]), row["stock"]) == ("12.00", 9)
 
-    # And nothing of the customers' accounts: the auth admin shows nothing.
+    # Customers' accounts: looked up (to serve an order), never changed.
     page.goto("/auth/admin/")
-    expect(page.locator("#content-main")).to_contain_text(NOTHING_TO_SEE)
+    users_row = page.locator("#content-main tr", has=page.get_by_role("link", name="Users"))
+    expect(users_row).to_contain_text("View")
+    expect(page.locator("#content-main a.addlink")).to_have_count(0)
+    assert page.goto("/auth/admin/auth/user/add/").status == 403
