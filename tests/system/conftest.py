@@ -1,11 +1,14 @@
-"""The system under test: the four services as real gunicorn processes on MariaDB.
+"""The system under test: the four services as real gunicorn processes on MariaDB,
+and the nginx gateway in front of them.
 
 Session-scoped: fresh databases (tienda_system_auth / tienda_system_ecommerce)
 are created, every service is migrated with `manage.py migrate_all`, the four
 gunicorns start on free ports and are waited for on /<svc>/ready/, and all are
-stopped at the end. Logs are kept in var/system/ for inspection.
+stopped at the end (`shop`). `gateway` renders gateway_nginx's template in
+front of them and runs nginx on a free port. Logs are kept in var/system/.
 """
 
+import os
 import shutil
 
 import MySQLdb
@@ -14,16 +17,34 @@ import pytest
 from tests.support.environment import TEST_MYSQL_URL, test_database_url
 from tests.support.keys import key_pair
 from tests.support.processes import REPO_DIR, SERVICES, ServiceProcess, base_environment, manage
+from tests.system.gateway import GatewayProcess
 
-SYSTEM_DATABASES = {"auth": "tienda_system_auth", "ecommerce": "tienda_system_ecommerce"}
+# TIENDA_SYSTEM_TEST_ID=name gives a run its own databases and log directory
+# (tienda_system_name_auth, var/system-name/), so that two runs on one machine
+# (two developers in one checkout) do not drop each other's databases.
+RUN_ID = os.environ.get("TIENDA_SYSTEM_TEST_ID", "")
+if RUN_ID and not RUN_ID.isidentifier():
+    raise RuntimeError("TIENDA_SYSTEM_TEST_ID must be letters, digits and underscores")
+_SUFFIX = f"_{RUN_ID}" if RUN_ID else ""
+SYSTEM_DATABASES = {
+    "auth": f"tienda_system{_SUFFIX}_auth",
+    "ecommerce": f"tienda_system{_SUFFIX}_ecommerce",
+}
+SYSTEM_LOG_DIR = REPO_DIR / "var" / (f"system-{RUN_ID}" if RUN_ID else "system")
 
 
-def _mysql_connection():
+def _mysql_connection(database: str | None = None):
     url = TEST_MYSQL_URL.split("://", 1)[1].rstrip("/")
     credentials, _, hostport = url.rpartition("@")
     user, _, password = credentials.partition(":")
     host, _, port = hostport.partition(":")
-    return MySQLdb.connect(host=host, port=int(port or 3306), user=user or "root", passwd=password)
+    return MySQLdb.connect(
+        host=host,
+        port=int(port or 3306),
+        user=user or "root",
+        passwd=password,
+        **({"db": database} if database else {}),
+    )
 
 
 def recreate_databases(names):
@@ -57,6 +78,16 @@ class Shop:
     def url(self, service: str) -> str:
         return self.services[service].url
 
+    def query(self, database: str, sql: str, *params) -> list[tuple]:
+        """Rows from the system's "auth" or "ecommerce" database (to assert on state)."""
+        connection = _mysql_connection(SYSTEM_DATABASES[database])
+        try:
+            cursor = connection.cursor()
+            cursor.execute(sql, params)
+            return list(cursor.fetchall())
+        finally:
+            connection.close()
+
     def manage(self, service: str, *args: str, check: bool = True):
         return manage(service, *args, env=self.env, check=check)
 
@@ -71,7 +102,7 @@ class Shop:
 
 @pytest.fixture(scope="session")
 def shop():
-    log_dir = REPO_DIR / "var" / "system"
+    log_dir = SYSTEM_LOG_DIR
     shutil.rmtree(log_dir, ignore_errors=True)
     log_dir.mkdir(parents=True)
     recreate_databases(SYSTEM_DATABASES.values())
@@ -85,6 +116,43 @@ def shop():
     running = Shop(env, log_dir)
     for service in SERVICES:
         running.manage(service, "migrate_all", "--verbosity", "0")
+    running.start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def gateway(shop):
+    """nginx in front of the shop's services, with the rate limits `make run` ships.
+
+    `gateway.url` is its base URL; `gateway.log_text()` its access and error log.
+    """
+    running = GatewayProcess(
+        {name: f"127.0.0.1:{process.port}" for name, process in shop.services.items()},
+        log_dir=shop.log_dir,
+    )
+    running.start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def open_gateway(shop):
+    """The same gateway without its rate limits, for tests of many concurrent buyers
+    from one address (overselling, faults): what they test is the shop, not nginx's
+    limits, which `gateway` keeps and test_gateway.py tests.
+    """
+    unlimited = {
+        f"{path}_{what}": value
+        for path in ("login", "register", "checkout")
+        for what, value in (("rate", "10000r/s"), ("burst", 10000))
+    }
+    running = GatewayProcess(
+        {name: f"127.0.0.1:{process.port}" for name, process in shop.services.items()},
+        log_dir=shop.log_dir,
+        name="gateway-open",
+        **unlimited,
+    )
     running.start()
     yield running
     running.stop()

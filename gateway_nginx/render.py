@@ -1,0 +1,282 @@
+#!/usr/bin/env python3
+"""Render the gateway's nginx.conf from nginx.conf.template (Python stdlib only).
+
+    python gateway_nginx/render.py --mode local --out var/gateway/nginx.conf
+    python gateway_nginx/render.py --mode docker --out /etc/nginx/nginx.conf
+
+The two modes differ only in where nginx listens and where the four services
+are (127.0.0.1:8000-8003 and :8080 locally; the compose service names and :80
+in docker); every option can still be overridden. Run nginx with the rendered
+file as `nginx -p PREFIX -c FILE`: pid and temp files are relative to PREFIX.
+"""
+
+import argparse
+import os
+import re
+import shutil
+import sys
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from pathlib import Path
+
+TEMPLATE = Path(__file__).resolve().with_name("nginx.conf.template")
+
+SERVICES = ("auth", "catalog", "cart", "orders")
+SERVICE_PORTS = {"auth": 8000, "catalog": 8001, "cart": 8002, "orders": 8003}
+LOCAL_GATEWAY_PORT = 8080
+DOCKER_GATEWAY_PORT = 80
+
+# Every error the gateway produces itself, as a problem document shaped like
+# shopkit.errors.problem(): (status, code, detail). "$tienda_service" is the
+# nginx variable naming the service a location proxies to.
+GATEWAY_PROBLEMS = (
+    (400, "bad_request", "The request could not be understood."),
+    (404, "not_found", "No resource at this address."),
+    (405, "method_not_allowed", "This method is not allowed here."),
+    (408, "request_timeout", "The request was not received in time."),
+    (413, "request_too_large", "The request body is larger than the gateway accepts ({max})."),
+    (414, "uri_too_long", "The request address is too long."),
+    (429, "rate_limited", "Too many requests from this address; retry in a moment."),
+    (500, "internal_error", "An unexpected error occurred."),
+    (502, "bad_gateway", "The $tienda_service service is not answering; retry later."),
+    (503, "service_unavailable", "The $tienda_service service is unavailable; retry later."),
+    (504, "gateway_timeout", "The $tienda_service service did not answer in time; retry later."),
+)
+# Seconds a client should wait before retrying, sent as Retry-After.
+RETRY_AFTER = {429: 1, 502: 5, 503: 5, 504: 5}
+
+# Settings a rendering may change from the command line (see GatewayConfig).
+TUNABLES = (
+    "access_log",
+    "client_max_body_size",
+    "login_rate",
+    "login_burst",
+    "register_rate",
+    "register_burst",
+    "checkout_rate",
+    "checkout_burst",
+    "connect_timeout",
+    "read_timeout",
+)
+
+_RATE = re.compile(r"^\d+r/[sm]$")
+_SIZE = re.compile(r"^\d+[kKmM]?$")
+_ADDRESS = re.compile(r"^[A-Za-z0-9._\[\]:-]+:\d+$")
+
+
+@dataclass
+class GatewayConfig:
+    """What a rendering needs; `for_mode` fills the defaults of a mode."""
+
+    mode: str
+    listen: list[str]
+    upstreams: dict[str, str]  # service -> host:port
+    # Extra prefixes (the benchmark's hello site): prefix -> host:port.
+    routes: dict[str, str] = field(default_factory=dict)
+    access_log: str = "/dev/stdout"
+    client_max_body_size: str = "1m"
+    login_rate: str = "5r/s"
+    login_burst: int = 20
+    register_rate: str = "2r/s"
+    register_burst: int = 10
+    checkout_rate: str = "5r/s"
+    checkout_burst: int = 20
+    connect_timeout: str = "2s"
+    read_timeout: str = "35s"  # longer than gunicorn's 30 s worker timeout
+    upstream_keepalive: int = 32
+
+    @classmethod
+    def for_mode(cls, mode: str, **overrides) -> "GatewayConfig":
+        if mode == "local":
+            defaults = {
+                "listen": [f"127.0.0.1:{LOCAL_GATEWAY_PORT}"],
+                "upstreams": {s: f"127.0.0.1:{SERVICE_PORTS[s]}" for s in SERVICES},
+            }
+        elif mode == "docker":
+            defaults = {
+                "listen": [str(DOCKER_GATEWAY_PORT)],
+                "upstreams": {s: f"{s}:{SERVICE_PORTS[s]}" for s in SERVICES},
+            }
+        else:
+            raise ValueError(f"unknown mode {mode!r} (local or docker)")
+        upstreams = {**defaults["upstreams"], **(overrides.pop("upstreams", None) or {})}
+        listen = overrides.pop("listen", None) or defaults["listen"]
+        return cls(mode=mode, listen=listen, upstreams=upstreams, **overrides)
+
+    def validate(self) -> None:
+        for name in ("login_rate", "register_rate", "checkout_rate"):
+            if not _RATE.match(getattr(self, name)):
+                raise ValueError(f"{name} must look like 5r/s or 30r/m")
+        if not _SIZE.match(self.client_max_body_size):
+            raise ValueError("client_max_body_size must look like 1m, 512k or 1048576")
+        for address in [*self.upstreams.values(), *self.routes.values()]:
+            if not _ADDRESS.match(address):
+                raise ValueError(f"upstream {address!r} must be host:port")
+        if set(self.upstreams) != set(SERVICES):
+            raise ValueError(f"upstreams must name exactly {', '.join(SERVICES)}")
+        for prefix in self.routes:
+            if not re.match(r"^/[A-Za-z0-9/_-]*/$", prefix):
+                raise ValueError(f"route prefix {prefix!r} must start and end with /")
+
+
+def _upstream_block(name: str, address: str, keepalive: int) -> str:
+    return (
+        f"    upstream {name} {{\n"
+        f"        server {address};\n"
+        f"        keepalive {keepalive};\n"
+        # Shorter than gunicorn's keepalive (75 s): nginx closes idle connections first.
+        f"        keepalive_timeout 60s;\n"
+        f"    }}\n"
+    )
+
+
+def _route_upstream_name(prefix: str) -> str:
+    return "route_" + (re.sub(r"[^A-Za-z0-9]+", "_", prefix).strip("_") or "root")
+
+
+def _proxy_location(prefix: str, upstream: str, service: str) -> str:
+    return (
+        f"        location {prefix} {{\n"
+        f"            set $tienda_service {service};\n"
+        f"            proxy_pass http://{upstream};\n"
+        f"        }}\n"
+    )
+
+
+def _problem_json(status: int, code: str, detail: str) -> str:
+    # A literal nginx string in single quotes: the text must hold no quote or backslash.
+    assert "'" not in detail and "\\" not in detail and '"' not in detail
+    members = [
+        f'"type":"urn:tienda:problem:{code}"',
+        f'"title":"{HTTPStatus(status).phrase}"',
+        f'"status":{status}',
+        f'"detail":"{detail}"',
+        f'"code":"{code}"',
+    ]
+    if status == 429:
+        members.append(f'"retry_after":{RETRY_AFTER[status]}')
+    return "{" + ",".join(members) + "}"
+
+
+def _error_locations(config: GatewayConfig) -> tuple[str, str]:
+    pages, locations = [], []
+    for status, code, detail in GATEWAY_PROBLEMS:
+        detail = detail.format(max=config.client_max_body_size)
+        pages.append(f"        error_page {status} @problem_{status};\n")
+        headers = "            add_header X-Request-ID $tienda_request_id always;\n"
+        if status in RETRY_AFTER:
+            headers += f"            add_header Retry-After {RETRY_AFTER[status]} always;\n"
+        locations.append(
+            f"        location @problem_{status} {{\n"
+            f"            default_type application/problem+json;\n"
+            f"{headers}"
+            f"            return {status} '{_problem_json(status, code, detail)}';\n"
+            f"        }}\n"
+        )
+    return "".join(pages), "\n".join(locations)
+
+
+def render_config(config: GatewayConfig) -> str:
+    """The complete nginx.conf for `config`."""
+    config.validate()
+    upstreams = [
+        _upstream_block(name, config.upstreams[name], config.upstream_keepalive)
+        for name in SERVICES
+    ]
+    routes = []
+    for service in SERVICES:
+        routes.append(_proxy_location(f"/api/v1/{service}/", service, service))
+        routes.append(_proxy_location(f"/{service}/", service, service))
+    for prefix, address in config.routes.items():
+        name = _route_upstream_name(prefix)
+        upstreams.append(_upstream_block(name, address, config.upstream_keepalive))
+        routes.append(_proxy_location(prefix, name, name))
+    error_pages, error_locations = _error_locations(config)
+    values = {
+        "mode": config.mode,
+        "listen": "".join(f"        listen {address};\n" for address in config.listen),
+        "upstreams": "\n".join(upstreams),
+        "routes": "".join(routes),
+        "error_pages": error_pages,
+        "error_locations": error_locations,
+        "access_log": config.access_log,
+        "client_max_body_size": config.client_max_body_size,
+        "login_rate": config.login_rate,
+        "login_burst": config.login_burst,
+        "register_rate": config.register_rate,
+        "register_burst": config.register_burst,
+        "checkout_rate": config.checkout_rate,
+        "checkout_burst": config.checkout_burst,
+        "connect_timeout": config.connect_timeout,
+        "read_timeout": config.read_timeout,
+    }
+
+    def substitute(match: re.Match) -> str:
+        return str(values[match.group(1)])
+
+    return re.sub(r"\{\{(\w+)\}\}", substitute, TEMPLATE.read_text())
+
+
+def write_config(config: GatewayConfig, path: Path) -> Path:
+    """Render into `path` (its directory and nginx's temp directory are created)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    (path.parent / "tmp").mkdir(exist_ok=True)
+    path.write_text(render_config(config))
+    return path
+
+
+def find_nginx() -> str | None:
+    """The nginx binary (Debian installs it in /usr/sbin, often not on a user's PATH)."""
+    return shutil.which("nginx") or next(
+        (path for path in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(path, os.X_OK)),
+        None,
+    )
+
+
+def _pairs(values: list[str], what: str) -> dict[str, str]:
+    pairs = {}
+    for value in values or []:
+        key, sep, address = value.partition("=")
+        if not sep:
+            raise SystemExit(f"--{what} expects NAME=HOST:PORT, got {value!r}")
+        pairs[key] = address
+    return pairs
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--mode", choices=("local", "docker"), default="local")
+    parser.add_argument("--out", type=Path, help="file to write (default: stdout)")
+    parser.add_argument("--listen", action="append", help="listen address (repeatable), e.g. 8080")
+    parser.add_argument(
+        "--upstream", action="append", metavar="SERVICE=HOST:PORT", help="override a service"
+    )
+    parser.add_argument(
+        "--route", action="append", metavar="/PREFIX/=HOST:PORT", help="an extra proxied prefix"
+    )
+    defaults = GatewayConfig.for_mode("local")
+    for name in TUNABLES:
+        default = getattr(defaults, name)
+        parser.add_argument(
+            "--" + name.replace("_", "-"), type=type(default), default=default, help=f"({default})"
+        )
+    args = parser.parse_args(argv)
+    try:
+        config = GatewayConfig.for_mode(
+            args.mode,
+            listen=args.listen,
+            upstreams=_pairs(args.upstream, "upstream"),
+            routes=_pairs(args.route, "route"),
+            **{name: getattr(args, name) for name in TUNABLES},
+        )
+        if args.out:
+            write_config(config, args.out)
+        else:
+            sys.stdout.write(render_config(config))
+    except ValueError as exc:
+        parser.error(str(exc))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""The real nginx gateway for the system tests.
+
+`GatewayProcess` renders gateway_nginx's template in local mode in front of
+any upstreams (the `shop` fixture's free ports), runs nginx in the foreground
+as the current user with its prefix under var/system/<name>/ (pid, temp files)
+and its access and error logs in var/system/<name>.log.
+"""
+
+import subprocess
+import time
+from pathlib import Path
+
+import requests
+
+from gateway_nginx.render import GatewayConfig, find_nginx, write_config
+from tests.support.processes import free_port
+
+
+def nginx_binary() -> str:
+    binary = find_nginx()
+    if binary is None:
+        raise RuntimeError("nginx is not installed: run scripts/system-packages.sh as root")
+    return binary
+
+
+class GatewayProcess:
+    def __init__(self, upstreams: dict[str, str], *, log_dir: Path, name="gateway", **config):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.config = GatewayConfig.for_mode(
+            "local", listen=[f"127.0.0.1:{self.port}"], upstreams=upstreams, **config
+        )
+        self.prefix = log_dir / name
+        self.conf_path = write_config(self.config, self.prefix / "nginx.conf")
+        self.log_path = log_dir / f"{name}.log"
+        self.process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 15.0) -> None:
+        with self.log_path.open("a") as log:
+            self.process = subprocess.Popen(
+                [nginx_binary(), "-p", f"{self.prefix}/", "-c", str(self.conf_path)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"nginx exited early; see {self.log_path}")
+            try:
+                if requests.get(f"{self.url}/health", timeout=1).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"nginx not answering after {timeout}s; see {self.log_path}")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()  # nginx: fast shutdown
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def log_text(self) -> str:
+        return self.log_path.read_text() if self.log_path.exists() else ""

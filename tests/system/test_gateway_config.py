@@ -1,0 +1,99 @@
+"""The gateway's configuration: both renderings of the one template pass `nginx -t`."""
+
+import difflib
+import subprocess
+
+import pytest
+
+from gateway_nginx.render import SERVICE_PORTS, SERVICES, GatewayConfig, main, render_config
+from tests.system.gateway import nginx_binary
+
+
+def nginx_test(config_text: str, tmp_path) -> subprocess.CompletedProcess:
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(config_text)
+    (tmp_path / "tmp").mkdir(exist_ok=True)
+    return subprocess.run(
+        [nginx_binary(), "-t", "-p", f"{tmp_path}/", "-c", str(conf)],
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_local_rendering_passes_nginx_t(tmp_path):
+    result = nginx_test(render_config(GatewayConfig.for_mode("local")), tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "test is successful" in result.stderr
+
+
+def test_docker_rendering_passes_nginx_t_with_resolvable_upstreams(tmp_path):
+    # nginx resolves upstream names when it loads: `auth`, `catalog`... exist only
+    # inside compose's network. Everything else is tested exactly as rendered.
+    docker = render_config(GatewayConfig.for_mode("docker"))
+    loopback = {service: f"127.0.0.1:{SERVICE_PORTS[service]}" for service in SERVICES}
+    testable = render_config(GatewayConfig.for_mode("docker", upstreams=loopback))
+
+    changed = [
+        line
+        for line in difflib.unified_diff(docker.splitlines(), testable.splitlines(), lineterm="")
+        if line.startswith(("-", "+")) and not line.startswith(("---", "+++"))
+    ]
+    assert sorted(changed) == sorted(
+        [f"-        server {s}:{SERVICE_PORTS[s]};" for s in SERVICES]
+        + [f"+        server 127.0.0.1:{SERVICE_PORTS[s]};" for s in SERVICES]
+    )
+    result = nginx_test(testable, tmp_path)
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_two_modes_differ_only_in_listen_and_upstreams():
+    local = render_config(GatewayConfig.for_mode("local")).splitlines()
+    docker = render_config(GatewayConfig.for_mode("docker")).splitlines()
+    different = [(a.strip(), b.strip()) for a, b in zip(local, docker, strict=True) if a != b]
+    for local_line, docker_line in different:
+        assert local_line.split()[0] == docker_line.split()[0]
+        assert local_line.split()[0] in ("#", "listen", "server")
+    assert ("listen 127.0.0.1:8080;", "listen 80;") in different
+
+
+def test_rendering_holds_what_the_gateway_promises():
+    text = render_config(GatewayConfig.for_mode("local"))
+    for directive in (
+        "server_tokens off;",
+        "client_max_body_size 1m;",
+        "proxy_http_version 1.1;",
+        'proxy_set_header Connection "";',
+        "proxy_intercept_errors off;",
+        "limit_req_status 429;",
+        "gzip_types application/json application/problem+json",
+    ):
+        assert directive in text
+    for status in (404, 413, 429, 500, 502, 503, 504):
+        assert f"error_page {status} @problem_{status};" in text
+    for service in SERVICES:
+        assert f"location /api/v1/{service}/ {{" in text
+        assert f"location /{service}/ {{" in text
+        assert f"upstream {service} {{" in text
+
+
+def test_rates_and_limits_are_set_at_render_time(tmp_path):
+    out = tmp_path / "gateway" / "nginx.conf"
+    assert main(["--out", str(out), "--login-rate", "30r/m", "--client-max-body-size", "2m"]) == 0
+    text = out.read_text()
+    assert "zone=login:1m rate=30r/m;" in text
+    assert "client_max_body_size 2m;" in text
+    assert (out.parent / "tmp").is_dir()
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"login_rate": "fast"},
+        {"client_max_body_size": "1 GB"},
+        {"upstreams": {"auth": "no-port"}},
+        {"routes": {"bench": "127.0.0.1:9000"}},
+    ],
+)
+def test_bad_settings_are_refused(overrides):
+    with pytest.raises(ValueError):
+        render_config(GatewayConfig.for_mode("local", **overrides))
