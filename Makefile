@@ -13,6 +13,7 @@ help:
 	@echo "make run     start the shop (4 services + nginx gateway) on http://localhost:8080"
 	@echo "make test    lint + every service's tests on MariaDB + system tests through nginx"
 	@echo "make lint    ruff check + format check"
+	@echo "make test-<shopkit|auth|catalog|cart|orders|system|browser>  one suite"
 	@echo "make bench   load benchmark through the gateway (see bench/README.md)"
 
 # The virtualenv, rebuilt when a requirements file changes.
@@ -31,7 +32,7 @@ run: install
 # --- tests -------------------------------------------------------------------------
 # Each service runs in its own pytest process with its own settings and its own
 # test databases (test_tienda_<svc>_auth / _ecommerce), then the system tests.
-test: install mysql lint test-shopkit $(addprefix test-,$(SERVICES)) test-system
+test: install mysql lint test-shopkit $(addprefix test-,$(SERVICES)) test-system test-browser
 
 mysql:
 	@scripts/ensure-mariadb.sh
@@ -44,6 +45,14 @@ test-auth test-catalog test-cart test-orders: test-%: install mysql
 
 test-system: install mysql
 	PYTHONPATH=. $(PYTEST) tests/system
+
+# The admin browser tests drive Debian's chromium with Playwright (never `playwright install`).
+test-browser: install mysql
+	@scripts/system-packages.sh --browser
+	PYTHONPATH=. $(PYTEST) tests/browser
+
+system-packages:
+	@scripts/system-packages.sh --browser
 
 lint: install
 	$(BIN)/ruff check .

@@ -57,8 +57,6 @@ DEMO_SUPERUSER_EMAIL = "admin@tienda.local"
 DEMO_SUPERUSER_PASSWORD = "tienda-admin-2026"
 DEMO_STAFF_PASSWORD = "tienda-staff-2026"
 DEMO_CUSTOMER_PASSWORD = "tienda-demo-2026"  # passed to seed_users explicitly
-# orders' reconcile_checkouts runs once per call: every two minutes, as in compose.
-RECONCILE_LOOP = "while :; do {python} manage.py reconcile_checkouts; sleep 120; done"
 PREFIX_WIDTH = 9
 _COLOURS = {
     "auth": 34,
@@ -437,7 +435,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         group.start(
             "reconcile",
-            ["sh", "-c", RECONCILE_LOOP.format(python=sys.executable)],
+            manage_argv("reconcile_checkouts", "--loop", "60"),
             cwd=REPO_DIR / "orders_site",
             env=env,
             essential=False,

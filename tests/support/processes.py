@@ -5,7 +5,9 @@
 in var/system/<name>.log, and can be stopped and started again (fault tests).
 """
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -63,6 +65,7 @@ class ServiceProcess:
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: kill() reaches the workers too
         )
         self.wait_ready(timeout)
 
@@ -90,9 +93,13 @@ class ServiceProcess:
         self.process = None
 
     def kill(self) -> None:
-        """SIGKILL, as a crash would."""
+        """SIGKILL the master and its workers at once, as a crash would.
+
+        (Killing the master alone leaves its workers serving for a while.)
+        """
         if self.process and self.process.poll() is None:
-            self.process.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
         self.process = None
 

@@ -12,11 +12,9 @@ import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-import MySQLdb
 import pytest
 import requests
 
-from tests.support.environment import TEST_MYSQL_URL
 from tests.support.tokens import mint_access_token
 
 ADDRESS = {
@@ -55,27 +53,6 @@ class Buyer:
             headers={"Idempotency-Key": key or uuid.uuid4().hex},
             timeout=60,
         )
-
-
-def orders_db(sql: str, *params) -> list[tuple]:
-    """Rows from the system's ecommerce database (the orders service's own tables)."""
-    url = TEST_MYSQL_URL.split("://", 1)[1].rstrip("/")
-    credentials, _, hostport = url.rpartition("@")
-    user, _, password = credentials.partition(":")
-    host, _, port = hostport.partition(":")
-    connection = MySQLdb.connect(
-        host=host,
-        port=int(port or 3306),
-        user=user or "root",
-        passwd=password,
-        db="tienda_system_ecommerce",
-    )
-    try:
-        cursor = connection.cursor()
-        cursor.execute(sql, params)
-        return list(cursor.fetchall())
-    finally:
-        connection.close()
 
 
 @pytest.fixture(scope="module")
@@ -124,7 +101,7 @@ def in_parallel(calls):
         return list(pool.map(run, calls))
 
 
-def test_fifty_customers_for_five_units(open_gateway, catalog_manager):
+def test_fifty_customers_for_five_units(shop, open_gateway, catalog_manager):
     base = open_gateway.url
     product_id = create_product(base, catalog_manager, stock=5)
     buyers = [Buyer(base) for _ in range(50)]
@@ -140,11 +117,14 @@ def test_fifty_customers_for_five_units(open_gateway, catalog_manager):
     assert {r.json()["code"] for r in responses if r.status_code == 409} == {"out_of_stock"}
     assert stock_of(base, product_id) == 0
     # The orders service's own books: five orders of one unit, every key settled.
-    assert orders_db(
-        "SELECT COUNT(*), SUM(quantity) FROM orders_orderline WHERE product_id = %s", product_id
+    assert shop.query(
+        "ecommerce",
+        "SELECT COUNT(*), SUM(quantity) FROM orders_orderline WHERE product_id = %s",
+        product_id,
     ) == [(5, 5)]
     user_ids = [buyer.user_id for buyer in buyers]
-    keys = orders_db(
+    keys = shop.query(
+        "ecommerce",
         "SELECT state, response_status, COUNT(*) FROM orders_idempotencykey "
         f"WHERE user_id IN ({', '.join(['%s'] * len(user_ids))}) "
         "GROUP BY state, response_status ORDER BY response_status",
@@ -159,7 +139,7 @@ def test_fifty_customers_for_five_units(open_gateway, catalog_manager):
         assert buyer.cart() == ({} if buyer.user_id in winners else {product_id: 1})
 
 
-def test_the_same_key_ten_times_in_parallel_is_one_order(open_gateway, catalog_manager):
+def test_the_same_key_ten_times_in_parallel_is_one_order(shop, open_gateway, catalog_manager):
     base = open_gateway.url
     product_id = create_product(base, catalog_manager, stock=10)
     buyer = Buyer(base)
@@ -182,11 +162,11 @@ def test_the_same_key_ten_times_in_parallel_is_one_order(open_gateway, catalog_m
     assert (retry.status_code, retry.json()["id"]) == (201, order_ids.pop())
     assert retry.headers["Idempotent-Replayed"] == "true"
     assert stock_of(base, product_id) == 8
-    assert orders_db("SELECT COUNT(*) FROM orders_order WHERE user_id = %s", buyer.user_id) == [
-        (1,)
-    ]
-    assert orders_db(
-        "SELECT COUNT(*) FROM orders_idempotencykey WHERE user_id = %s", buyer.user_id
+    assert shop.query(
+        "ecommerce", "SELECT COUNT(*) FROM orders_order WHERE user_id = %s", buyer.user_id
+    ) == [(1,)]
+    assert shop.query(
+        "ecommerce", "SELECT COUNT(*) FROM orders_idempotencykey WHERE user_id = %s", buyer.user_id
     ) == [(1,)]
 
 
@@ -215,10 +195,11 @@ def test_catalog_down_before_the_reserve_is_503_and_nothing_is_lost(
     assert response.status_code == 503, response.text
     assert response.headers["Content-Type"] == "application/problem+json"
     assert response.json()["code"] == "service_unavailable"
-    assert orders_db("SELECT COUNT(*) FROM orders_order WHERE user_id = %s", buyer.user_id) == [
-        (0,)
-    ]
-    assert orders_db(
+    assert shop.query(
+        "ecommerce", "SELECT COUNT(*) FROM orders_order WHERE user_id = %s", buyer.user_id
+    ) == [(0,)]
+    assert shop.query(
+        "ecommerce",
         "SELECT state, response_status FROM orders_idempotencykey WHERE user_id = %s",
         buyer.user_id,
     ) == [("failed", None)]
@@ -237,18 +218,18 @@ def test_catalog_down_before_the_reserve_is_503_and_nothing_is_lost(
 def test_seed_orders_checks_out_through_the_gateway_and_replays_on_a_rerun(open_gateway, shop):
     shop.manage("auth", "seed_users", "--dev", "--customers", "3")
     shop.manage("catalog", "seed_catalog", "--products", "30", "--seed", "5")
-    before = orders_db("SELECT COUNT(*) FROM orders_order")[0][0]
+    before = shop.query("ecommerce", "SELECT COUNT(*) FROM orders_order")[0][0]
     command = ["seed_orders", "--orders", "6", "--customers", "3", "--seed", "11"]
 
     first = shop.manage("orders", *command, "--base-url", open_gateway.url)
 
     created = int(re.search(r"(\d+) created", first.stdout.splitlines()[-1]).group(1))
     assert created >= 1, first.stdout + first.stderr
-    assert orders_db("SELECT COUNT(*) FROM orders_order")[0][0] == before + created
-    emails = {row[0] for row in orders_db("SELECT DISTINCT email FROM orders_order")}
+    assert shop.query("ecommerce", "SELECT COUNT(*) FROM orders_order")[0][0] == before + created
+    emails = {row[0] for row in shop.query("ecommerce", "SELECT DISTINCT email FROM orders_order")}
     assert emails & {f"customer{n}@example.com" for n in (1, 2, 3)}
 
     again = shop.manage("orders", *command, "--base-url", open_gateway.url)
     summary = again.stdout.splitlines()[-1]
     assert re.search(r"0 created", summary), again.stdout
-    assert orders_db("SELECT COUNT(*) FROM orders_order")[0][0] == before + created
+    assert shop.query("ecommerce", "SELECT COUNT(*) FROM orders_order")[0][0] == before + created

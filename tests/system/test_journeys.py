@@ -10,15 +10,11 @@ of sign-ups under auth's own per-address throttle. (Many buyers racing for
 little stock: tests/system/test_checkout_saga.py.)
 """
 
-import contextlib
-import os
-import signal
 import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 import requests
@@ -302,34 +298,6 @@ def test_staff_journey(gateway, staff):
     assert product_stock(gateway.url, product["id"]) == 9
 
 
-def _descendants(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue  # a process that just ended
-        children.setdefault(parent, []).append(int(stat.parent.name))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
-def crash(service) -> None:
-    """SIGKILL a service's gunicorn master and its workers at once, as a crash would.
-
-    (Killing the master alone leaves its workers serving for a while.)
-    """
-    for pid in [service.process.pid, *_descendants(service.process.pid)]:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    service.process.wait()
-    service.process = None
-
-
 @pytest.fixture
 def catalog_with_short_reservations(shop):
     """The catalog restarted with 3-second reservations (so the expiry job can act now)."""
@@ -364,7 +332,7 @@ def test_catalog_killed_during_checkouts_leaves_the_books_balanced(
         done.append(response.status_code)
         if len(done) >= 4 and not killed.is_set():
             killed.set()
-            crash(catalog)  # the catalog dies with requests in flight
+            catalog.kill()  # the catalog dies with requests in flight
         return response
 
     with ThreadPoolExecutor(max_workers=4) as pool:
