@@ -8,61 +8,19 @@ so that an order whose commit failed is committed before its reservation expires
 Every step is idempotent: safe while the shop serves, and even twice at once.
 """
 
-import signal
-import time
-
-from django.core.management.base import BaseCommand, CommandError
-from django.db import DatabaseError, close_old_connections, connections
-
 from orders.services import checkouts_reconcile
-from shopkit.requestid import bind_request_id
+from shopkit.commands import PeriodicCommand
 
 
-class Command(BaseCommand):
+class Command(PeriodicCommand):
     help = (
         "Commit reservations and clear carts that checkouts still owe, finish stale "
         "in-progress checkouts that wrote their order, mark the others failed (retryable). "
         "With --loop SECONDS, keep doing it."
     )
 
-    def add_arguments(self, parser):
-        parser.add_argument(
-            "--loop",
-            type=float,
-            metavar="SECONDS",
-            help="Run forever, pausing SECONDS between passes (SIGTERM stops it cleanly).",
-        )
-
-    def handle(self, *args, loop, **options):
-        if loop is not None and loop <= 0:
-            raise CommandError("--loop needs a positive number of seconds.")
-        stopping = False
-
-        def stop(signum, frame):
-            nonlocal stopping
-            stopping = True
-
-        if loop is not None:
-            signal.signal(signal.SIGTERM, stop)
-            signal.signal(signal.SIGINT, stop)
-        while True:
-            bind_request_id(None)  # one id per pass, on every log line and service call
-            try:
-                self.report(checkouts_reconcile())
-            except DatabaseError as exc:
-                if loop is None:
-                    raise CommandError(f"the database failed: {exc}") from exc
-                self.stderr.write(f"Pass failed, retrying in {loop:g}s: {exc}")
-                connections.close_all()
-            if loop is None:
-                return
-            deadline = time.monotonic() + loop
-            while not stopping and time.monotonic() < deadline:
-                time.sleep(min(1.0, loop))
-            if stopping:
-                connections.close_all()
-                return
-            close_old_connections()
+    def run_once(self, **options):
+        self.report(checkouts_reconcile())
 
     def report(self, report):
         self.stdout.write(
