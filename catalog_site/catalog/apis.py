@@ -2,7 +2,7 @@
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import DjangoModelPermissions, DjangoModelPermissionsOrAnonReadOnly
@@ -39,8 +39,13 @@ from catalog.services import (
     reservation_reserve,
 )
 from shopkit.permissions import IsServiceCaller
+from shopkit.schema import problem_responses
 
 # --- Public API: /api/v1/catalog/ -------------------------------------------------------
+
+
+# The problem documents a staff write may answer with (shopkit.errors).
+WRITE_PROBLEMS = problem_responses(400, 401, 403, 404)
 
 
 class CategoryViewSet(viewsets.ModelViewSet):
@@ -82,6 +87,11 @@ class ChangeProductPermission(DjangoModelPermissions):
     }
 
 
+@extend_schema_view(
+    retrieve=extend_schema(responses={200: ProductSerializer, **problem_responses(404)}),
+    update=extend_schema(responses={200: ProductSerializer, **WRITE_PROBLEMS}),
+    partial_update=extend_schema(responses={200: ProductSerializer, **WRITE_PROBLEMS}),
+)
 class ProductViewSet(viewsets.ModelViewSet):
     """Products: anyone reads active ones; staff also see inactive ones and write.
 
@@ -113,7 +123,8 @@ class ProductViewSet(viewsets.ModelViewSet):
                     "weight": "1.150",
                 },
             )
-        ]
+        ],
+        responses={201: ProductSerializer, **problem_responses(400, 401, 403)},
     )
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
@@ -127,14 +138,17 @@ class ProductViewSet(viewsets.ModelViewSet):
         product = product_update(product_id=serializer.instance.pk, data=serializer.validated_data)
         return Response(self.get_serializer(product).data)
 
-    @extend_schema(description="Deactivate the product (it is kept: orders refer to it).")
+    @extend_schema(
+        description="Deactivate the product (it is kept: orders refer to it).",
+        responses={204: None, **problem_responses(401, 403, 404)},
+    )
     def destroy(self, request, *args, **kwargs):
         products_set_active(product_ids=[self.get_object().pk], is_active=False)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
         request=StockAdjustmentSerializer,
-        responses=ProductSerializer,
+        responses={200: ProductSerializer, **problem_responses(400, 401, 403, 404, 409)},
         description="Add or remove units relative to the current stock (409 below zero).",
     )
     @action(
