@@ -1,0 +1,62 @@
+"""After the four services have migrated, every table is in the database its app belongs to.
+
+Checked table by table on MariaDB: auth_db holds Django's contrib tables, the token
+blacklist, accounts and the cache table; ecommerce_db holds catalog, carts and
+orders; the only table both have is each database's own django_migrations
+(Django records every migration in every database, applied or skipped by the router).
+"""
+
+AUTH_TABLE_PREFIXES = ("auth_", "django_", "token_blacklist_", "accounts_")
+ECOMMERCE_TABLE_PREFIXES = ("catalog_", "carts_", "orders_")
+
+
+def tables(shop, database):
+    return {row[0] for row in shop.query(database, "SHOW TABLES")}
+
+
+def test_each_table_lives_in_its_apps_database(shop):
+    auth_tables = tables(shop, "auth")
+    ecommerce_tables = tables(shop, "ecommerce")
+
+    assert auth_tables & ecommerce_tables == {"django_migrations"}
+    for table in sorted(auth_tables):
+        assert table.startswith(AUTH_TABLE_PREFIXES) or table == "tienda_cache", table
+    for table in sorted(ecommerce_tables - {"django_migrations"}):
+        assert table.startswith(ECOMMERCE_TABLE_PREFIXES), table
+
+    # What each side must hold, so an empty database cannot pass the checks above.
+    assert {
+        "auth_user",
+        "auth_group",
+        "auth_permission",
+        "django_session",
+        "django_content_type",
+        "django_admin_log",
+        "token_blacklist_outstandingtoken",
+        "accounts_address",
+        "tienda_cache",
+    } <= auth_tables
+    assert {
+        "catalog_product",
+        "catalog_category",
+        "catalog_reservation",
+        "carts_cart",
+        "carts_cartline",
+        "orders_order",
+        "orders_orderline",
+        "orders_statuschange",
+        "orders_idempotencykey",
+    } <= ecommerce_tables
+
+
+def test_permissions_of_every_service_live_in_auth_db(shop):
+    """Staff permissions for catalog and orders are rows in auth_db (one back-office)."""
+    labels = {
+        row[0]
+        for row in shop.query(
+            "auth",
+            "SELECT DISTINCT ct.app_label FROM auth_permission p "
+            "JOIN django_content_type ct ON ct.id = p.content_type_id",
+        )
+    }
+    assert {"catalog", "carts", "orders", "accounts", "auth"} <= labels
