@@ -3,6 +3,8 @@
 from django.conf import settings
 from rest_framework import serializers
 
+from shopkit.fields import TaxRateField
+
 # The largest id a product (BigAutoField in the catalog) can have.
 MAX_PRODUCT_ID = 2**63 - 1
 
@@ -50,9 +52,7 @@ class CartItemSerializer(serializers.Serializer):
     unit_price = serializers.DecimalField(
         max_digits=14, decimal_places=2, read_only=True, allow_null=True
     )
-    tax_rate = serializers.DecimalField(
-        max_digits=6, decimal_places=None, read_only=True, allow_null=True
-    )
+    tax_rate = TaxRateField(read_only=True, allow_null=True)
     quantity = serializers.IntegerField(read_only=True)
     line_total = serializers.DecimalField(
         max_digits=14, decimal_places=2, read_only=True, allow_null=True

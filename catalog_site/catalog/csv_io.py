@@ -30,6 +30,7 @@ from catalog.errors import CatalogErrorCode
 from catalog.models import MAX_STOCK, Category, Product
 from catalog.services import default_product_slug, run_with_lock_retries
 from shopkit.errors import ApplicationError
+from shopkit.fields import TaxRateField
 from shopkit.routers import ECOMMERCE_DB
 
 CSV_COLUMNS = (
@@ -57,11 +58,16 @@ FALSE_WORDS = {"false", "0", "no", "n"}
 # --- Export -----------------------------------------------------------------------------
 
 
-def _cell(value: Any) -> str:
+_TAX_RATE = TaxRateField()  # "0.21", as the API writes it
+
+
+def _cell(field: str, value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if field == "tax_rate":
+        return _TAX_RATE.to_representation(value)
     return str(value)
 
 
@@ -73,7 +79,7 @@ def products_export_csv(*, output: TextIO, products: QuerySet[Product] | None = 
     products = Product.objects.all() if products is None else products
     writer = csv.writer(output)
     writer.writerow(CSV_COLUMNS)
-    rows = products.order_by("id").values_list(
+    fields = (
         "sku",
         "name",
         "slug",
@@ -86,9 +92,10 @@ def products_export_csv(*, output: TextIO, products: QuerySet[Product] | None = 
         "image_url",
         "weight",
     )
+    rows = products.order_by("id").values_list(*fields)
     count = 0
     for row in rows.iterator(chunk_size=BATCH_SIZE):
-        writer.writerow([_cell(value) for value in row])
+        writer.writerow([_cell(field, value) for field, value in zip(fields, row, strict=True)])
         count += 1
     return count
 
@@ -151,7 +158,7 @@ ROW_FIELDS: dict[str, forms.Field] = {
     "category": forms.CharField(max_length=140, required=False),
     "price": forms.DecimalField(max_digits=10, decimal_places=2, min_value=0, required=False),
     "tax_rate": forms.DecimalField(
-        max_digits=3, decimal_places=2, min_value=0, max_value=1, required=False
+        max_digits=5, decimal_places=4, min_value=0, max_value=1, required=False
     ),
     "stock": forms.IntegerField(min_value=0, max_value=MAX_STOCK, required=False),
     "is_active": ActiveFlagField(required=False),

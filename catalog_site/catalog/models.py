@@ -61,10 +61,10 @@ class Product(models.Model):
     # Net (tax-exclusive) unit price in the shop currency (shopkit.money).
     price = models.DecimalField(max_digits=10, decimal_places=2, validators=[MinValueValidator(0)])
     tax_rate = models.DecimalField(
-        max_digits=3,
-        decimal_places=2,
+        max_digits=5,
+        decimal_places=4,
         validators=[MinValueValidator(0), MaxValueValidator(1)],
-        help_text="VAT as a fraction, e.g. 0.21.",
+        help_text="VAT as a fraction, e.g. 0.21 (up to 4 decimals: 0.055).",
     )
     # A signed column with a CHECK, so a bad decrement fails as a constraint
     # violation instead of wrapping or clipping.
@@ -150,7 +150,7 @@ class ReservationLine(models.Model):
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="reservation_lines")
     quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
     unit_price = models.DecimalField(max_digits=10, decimal_places=2)
-    tax_rate = models.DecimalField(max_digits=3, decimal_places=2)
+    tax_rate = models.DecimalField(max_digits=5, decimal_places=4)
     sku = models.CharField(max_length=64)
     name = models.CharField(max_length=200)
 

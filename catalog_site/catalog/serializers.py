@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from catalog.models import MAX_STOCK, Category, Product, Reservation, ReservationLine
 from catalog.services import RESERVATION_MAX_TTL_SECONDS
+from shopkit.fields import TaxRateField
 
 MAX_LINES = 100
 
@@ -34,6 +35,7 @@ class ProductSerializer(serializers.ModelSerializer):
         max_length=200, required=False, help_text="Defaults to the slugified name and sku."
     )
     in_stock = serializers.BooleanField(read_only=True)
+    tax_rate = TaxRateField(help_text="VAT as a fraction, e.g. 0.21 (up to 4 decimals: 0.055).")
 
     class Meta:
         model = Product
@@ -84,7 +86,7 @@ class InternalProductSerializer(serializers.Serializer):
     name = serializers.CharField()
     slug = serializers.CharField()
     price = serializers.DecimalField(max_digits=10, decimal_places=2)
-    tax_rate = serializers.DecimalField(max_digits=3, decimal_places=2)
+    tax_rate = TaxRateField()
     stock = serializers.IntegerField()
     is_active = serializers.BooleanField()
 
@@ -112,6 +114,7 @@ class ReservationInputSerializer(ReservationReferenceSerializer):
 
 class ReservationLineSerializer(serializers.ModelSerializer):
     product_id = serializers.IntegerField(read_only=True)
+    tax_rate = TaxRateField(read_only=True)
 
     class Meta:
         model = ReservationLine

@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from orders.models import Order, OrderLine, OrderStatus, StatusChange
 from shopkit.countries import COUNTRY_CODES
+from shopkit.fields import TaxRateField
 
 # The same rules as auth's saved addresses, so a saved address always fits an order.
 PHONE_VALIDATOR = RegexValidator(
@@ -89,6 +90,8 @@ class CheckoutSavedAddressSerializer(CheckoutSerializer):
 
 
 class OrderLineSerializer(serializers.ModelSerializer):
+    tax_rate = TaxRateField(read_only=True)
+
     class Meta:
         model = OrderLine
         fields = [

@@ -242,6 +242,7 @@ class TestStaffWrites:
             ({"stock": -1}, "stock"),
             ({"tax_rate": "1.5"}, "tax_rate"),
             ({"tax_rate": "-0.1"}, "tax_rate"),
+            ({"tax_rate": "0.12345"}, "tax_rate"),
             ({"price": "abc"}, "price"),
             ({"stock": 2**31}, "stock"),
             ({"weight": "-2"}, "weight"),
@@ -254,6 +255,12 @@ class TestStaffWrites:
         body = assert_problem(staff_client.post(PRODUCTS, new_product(**overrides)), 400, "invalid")
         assert field in body["errors"]
         assert not Product.objects.exists()
+
+    def test_a_reduced_rate_with_more_decimals_is_kept_exactly(self, staff_client):
+        response = staff_client.post(PRODUCTS, new_product(tax_rate="0.055"))
+        assert response.status_code == 201, response.content
+        assert response.json()["tax_rate"] == "0.055"
+        assert Product.objects.get(sku="NEW-1").tax_rate == Decimal("0.055")
 
     def test_duplicate_sku_or_slug_is_400(self, staff_client):
         ProductFactory(sku="NEW-1", slug="taken")

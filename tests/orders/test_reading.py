@@ -88,7 +88,7 @@ def test_the_owner_reads_an_order_with_lines_and_history(customer):
             "sku": order.lines.get().sku,
             "name": order.lines.get().name,
             "unit_price": "10.00",
-            "tax_rate": "0.2100",
+            "tax_rate": "0.21",
             "quantity": 2,
             "line_total": "20.00",
             "line_tax": "4.20",

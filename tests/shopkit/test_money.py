@@ -23,3 +23,15 @@ def test_totals_are_sums_of_rounded_lines():
 def test_empty_totals_are_zero_with_cents():
     result = totals([])
     assert str(result.subtotal) == "0.00" and str(result.total) == "0.00"
+
+
+def test_tax_rates_read_with_at_least_two_decimals():
+    from shopkit.fields import TaxRateField
+
+    field = TaxRateField()
+    shown = {
+        rate: field.to_representation(Decimal(rate))
+        for rate in ("0.2100", "0.1", "0", "0.055", "1")
+    }
+    assert shown == {"0.2100": "0.21", "0.1": "0.10", "0": "0.00", "0.055": "0.055", "1": "1.00"}
+    assert field.to_internal_value("0.055") == Decimal("0.0550")
