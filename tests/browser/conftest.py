@@ -1,8 +1,8 @@
 """Browser tests of the staff back-office: headless Chromium (Debian's) driven by
 Playwright, against the four real services behind the real nginx gateway.
 
-The shop is built with the system tests' machinery (tests/system: `Shop`,
-`GatewayProcess`) but on its own databases (tienda_browser_auth /
+The shop is built with the system tests' machinery (tests/support/shop.py,
+tests/system/gateway.py) but on its own databases (tienda_browser_auth /
 tienda_browser_ecommerce) and its own log directory (var/browser/system/), so a
 browser run and a system run never drop each other's databases or logs.
 
@@ -26,10 +26,8 @@ from tests.browser.data import (
     api_sign_in,
     place_order,
 )
-from tests.support.environment import test_database_url
-from tests.support.keys import key_pair
-from tests.support.processes import REPO_DIR, SERVICES, base_environment
-from tests.system.conftest import Shop, recreate_databases
+from tests.support.processes import REPO_DIR
+from tests.support.shop import start_shop
 from tests.system.gateway import GatewayProcess
 from tests.system.logs import json_lines
 
@@ -51,21 +49,7 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture(scope="session")
 def shop():
-    log_dir = ARTIFACTS_DIR / "system"
-    shutil.rmtree(log_dir, ignore_errors=True)
-    log_dir.mkdir(parents=True)
-    recreate_databases(BROWSER_DATABASES.values())
-    private_key, public_key = key_pair()
-    env = base_environment(
-        auth_db_url=test_database_url(BROWSER_DATABASES["auth"]),
-        ecommerce_db_url=test_database_url(BROWSER_DATABASES["ecommerce"]),
-        private_key=private_key,
-        public_key=public_key,
-    )
-    running = Shop(env, log_dir)
-    for service in SERVICES:
-        running.manage(service, "migrate_all", "--verbosity", "0")
-    running.start()
+    running = start_shop(BROWSER_DATABASES, ARTIFACTS_DIR / "system")
     yield running
     running.stop()
 

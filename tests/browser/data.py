@@ -3,12 +3,11 @@
 import uuid
 from dataclasses import dataclass
 
-import MySQLdb
 import MySQLdb.cursors
 import requests
 from django.core import signing
 
-from tests.support.environment import TEST_MYSQL_URL
+from tests.support.shop import mysql_connection
 
 # auth's `seed_users --dev`: the superuser, the demo staff (one per seeded group) and
 # the demo customers customer1@example.com … customer5@example.com, one address each.
@@ -23,19 +22,8 @@ SESSION_SALT = "django.contrib.sessions.SessionStore"
 
 
 def _connect(database: str):
-    url = TEST_MYSQL_URL.split("://", 1)[1].rstrip("/")
-    credentials, _, hostport = url.rpartition("@")
-    user, _, password = credentials.partition(":")
-    host, _, port = hostport.partition(":")
-    return MySQLdb.connect(
-        host=host,
-        port=int(port or 3306),
-        user=user or "root",
-        passwd=password,
-        db=database,
-        charset="utf8mb4",
-        autocommit=True,
-        cursorclass=MySQLdb.cursors.DictCursor,
+    return mysql_connection(
+        database, charset="utf8mb4", autocommit=True, cursorclass=MySQLdb.cursors.DictCursor
     )
 
 

@@ -9,14 +9,11 @@ front of them and runs nginx on a free port. Logs are kept in var/system/.
 """
 
 import os
-import shutil
 
-import MySQLdb
 import pytest
 
-from tests.support.environment import TEST_MYSQL_URL, test_database_url
-from tests.support.keys import key_pair
-from tests.support.processes import REPO_DIR, SERVICES, ServiceProcess, base_environment, manage
+from tests.support.processes import REPO_DIR
+from tests.support.shop import start_shop
 from tests.system.gateway import GatewayProcess
 
 # TIENDA_SYSTEM_TEST_ID=name gives a run its own databases and log directory
@@ -33,90 +30,9 @@ SYSTEM_DATABASES = {
 SYSTEM_LOG_DIR = REPO_DIR / "var" / (f"system-{RUN_ID}" if RUN_ID else "system")
 
 
-def _mysql_connection(database: str | None = None):
-    url = TEST_MYSQL_URL.split("://", 1)[1].rstrip("/")
-    credentials, _, hostport = url.rpartition("@")
-    user, _, password = credentials.partition(":")
-    host, _, port = hostport.partition(":")
-    return MySQLdb.connect(
-        host=host,
-        port=int(port or 3306),
-        user=user or "root",
-        passwd=password,
-        **({"db": database} if database else {}),
-    )
-
-
-def recreate_databases(names):
-    connection = _mysql_connection()
-    try:
-        cursor = connection.cursor()
-        for name in names:
-            cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
-            cursor.execute(
-                f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
-            )
-    finally:
-        connection.close()
-
-
-class Shop:
-    """The running services: `shop.url("catalog")`, `shop.services["orders"].stop()`."""
-
-    def __init__(self, env, log_dir):
-        self.env = env
-        self.log_dir = log_dir
-        self.services = {name: ServiceProcess(name, env=env, log_dir=log_dir) for name in SERVICES}
-        # Every service finds its neighbours on the ports chosen above.
-        for name, process in self.services.items():
-            self.env[f"{name.upper()}_SERVICE_URL"] = process.url
-        for process in self.services.values():
-            process.env.update(
-                {f"{n.upper()}_SERVICE_URL": p.url for n, p in self.services.items()}
-            )
-
-    def url(self, service: str) -> str:
-        return self.services[service].url
-
-    def query(self, database: str, sql: str, *params) -> list[tuple]:
-        """Rows from the system's "auth" or "ecommerce" database (to assert on state)."""
-        connection = _mysql_connection(SYSTEM_DATABASES[database])
-        try:
-            cursor = connection.cursor()
-            cursor.execute(sql, params)
-            return list(cursor.fetchall())
-        finally:
-            connection.close()
-
-    def manage(self, service: str, *args: str, check: bool = True):
-        return manage(service, *args, env=self.env, check=check)
-
-    def start(self):
-        for process in self.services.values():
-            process.start()
-
-    def stop(self):
-        for process in self.services.values():
-            process.stop()
-
-
 @pytest.fixture(scope="session")
 def shop():
-    log_dir = SYSTEM_LOG_DIR
-    shutil.rmtree(log_dir, ignore_errors=True)
-    log_dir.mkdir(parents=True)
-    recreate_databases(SYSTEM_DATABASES.values())
-    private_key, public_key = key_pair()
-    env = base_environment(
-        auth_db_url=test_database_url(SYSTEM_DATABASES["auth"]),
-        ecommerce_db_url=test_database_url(SYSTEM_DATABASES["ecommerce"]),
-        private_key=private_key,
-        public_key=public_key,
-    )
-    running = Shop(env, log_dir)
-    for service in SERVICES:
-        running.manage(service, "migrate_all", "--verbosity", "0")
-    running.start()
+    running = start_shop(SYSTEM_DATABASES, SYSTEM_LOG_DIR)
     yield running
     running.stop()
 
