@@ -15,6 +15,7 @@ import pytest
 from tests.support.processes import REPO_DIR
 from tests.support.shop import start_shop
 from tests.system.gateway import GatewayProcess
+from tests.system.shopping import CUSTOMER_PASSWORD, STAFF_PASSWORD, sign_in
 
 # TIENDA_SYSTEM_TEST_ID=name gives a run its own databases and log directory
 # (tienda_system_name_auth, var/system-name/), so that two runs on one machine
@@ -72,3 +73,15 @@ def open_gateway(shop):
     running.start()
     yield running
     running.stop()
+
+
+@pytest.fixture(scope="session")
+def staff(shop, gateway):
+    """The demo staff accounts (auth's seed_users --dev), signed in through the gateway."""
+    shop.manage(
+        "auth", "seed_users", "--dev", "--customers", "3", "--customer-password", CUSTOMER_PASSWORD
+    )
+    return {
+        "catalog": sign_in(gateway.url, "catalog@tienda.local", STAFF_PASSWORD),
+        "orders": sign_in(gateway.url, "orders@tienda.local", STAFF_PASSWORD),
+    }

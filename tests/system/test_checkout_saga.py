@@ -6,105 +6,32 @@ the orders service stored is read back from its tables (orders_order,
 orders_idempotencykey) in the system database.
 """
 
-import itertools
 import re
-import threading
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-import requests
 
-from tests.support.tokens import mint_access_token
-
-ADDRESS = {
-    "full_name": "Ana García",
-    "line1": "Calle Mayor 1",
-    "city": "Madrid",
-    "postal_code": "28013",
-    "country": "ES",
-}
-_buyer_ids = itertools.count(900_000)
-
-
-class Buyer:
-    def __init__(self, base_url: str):
-        self.user_id = next(_buyer_ids)
-        self.base_url = base_url
-        self.session = requests.Session()
-        self.session.headers["Authorization"] = f"Bearer {mint_access_token(user_id=self.user_id)}"
-
-    def add_to_cart(self, product_id: int, quantity: int) -> None:
-        response = self.session.post(
-            f"{self.base_url}/api/v1/cart/items/",
-            json={"product_id": product_id, "quantity": quantity},
-            timeout=30,
-        )
-        assert response.status_code in (200, 201), response.text
-
-    def cart(self) -> dict[int, int]:
-        items = self.session.get(f"{self.base_url}/api/v1/cart/", timeout=30).json()["items"]
-        return {item["product_id"]: item["quantity"] for item in items}
-
-    def checkout(self, key: str | None = None) -> requests.Response:
-        return self.session.post(
-            f"{self.base_url}/api/v1/orders/",
-            json={"shipping_address": ADDRESS},
-            headers={"Idempotency-Key": key or uuid.uuid4().hex},
-            timeout=60,
-        )
+from tests.system.shopping import (
+    create_product,
+    in_parallel,
+    product_stock,
+    token_buyer,
+    token_staff,
+)
 
 
 @pytest.fixture(scope="module")
 def catalog_manager(open_gateway):
-    session = requests.Session()
-    token = mint_access_token(
-        user_id=899_999,
-        is_staff=True,
-        perms=["catalog.add_product", "catalog.change_product", "catalog.view_product"],
+    return token_staff(
+        open_gateway.url,
+        ["catalog.add_product", "catalog.change_product", "catalog.view_product"],
     )
-    session.headers["Authorization"] = f"Bearer {token}"
-    return session
-
-
-def create_product(base_url, catalog_manager, *, stock: int) -> int:
-    sku = f"SAGA-{uuid.uuid4().hex[:10].upper()}"
-    response = catalog_manager.post(
-        f"{base_url}/api/v1/catalog/products/",
-        json={
-            "sku": sku,
-            "name": f"Saga {sku}",
-            "price": "12.50",
-            "tax_rate": "0.21",
-            "stock": stock,
-        },
-        timeout=30,
-    )
-    assert response.status_code == 201, response.text
-    return response.json()["id"]
-
-
-def stock_of(base_url, product_id) -> int:
-    response = requests.get(f"{base_url}/api/v1/catalog/products/{product_id}/", timeout=30)
-    assert response.status_code == 200, response.text
-    return response.json()["stock"]
-
-
-def in_parallel(calls):
-    start = threading.Barrier(len(calls))
-
-    def run(call):
-        start.wait()
-        return call()
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(run, calls))
 
 
 def test_fifty_customers_for_five_units(shop, open_gateway, catalog_manager):
     base = open_gateway.url
-    product_id = create_product(base, catalog_manager, stock=5)
-    buyers = [Buyer(base) for _ in range(50)]
+    product_id = create_product(catalog_manager, stock=5)["id"]
+    buyers = [token_buyer(base) for _ in range(50)]
     for buyer in buyers:
         buyer.add_to_cart(product_id, 1)
 
@@ -115,7 +42,7 @@ def test_fifty_customers_for_five_units(shop, open_gateway, catalog_manager):
     assert statuses.count(201) == 5, statuses
     assert statuses.count(409) == 45, statuses
     assert {r.json()["code"] for r in responses if r.status_code == 409} == {"out_of_stock"}
-    assert stock_of(base, product_id) == 0
+    assert product_stock(base, product_id) == 0
     # The orders service's own books: five orders of one unit, every key settled.
     assert shop.query(
         "ecommerce",
@@ -136,13 +63,13 @@ def test_fifty_customers_for_five_units(shop, open_gateway, catalog_manager):
         buyer.user_id for buyer, r in zip(buyers, responses, strict=True) if r.status_code == 201
     }
     for buyer in buyers:
-        assert buyer.cart() == ({} if buyer.user_id in winners else {product_id: 1})
+        assert buyer.cart_quantities() == ({} if buyer.user_id in winners else {product_id: 1})
 
 
 def test_the_same_key_ten_times_in_parallel_is_one_order(shop, open_gateway, catalog_manager):
     base = open_gateway.url
-    product_id = create_product(base, catalog_manager, stock=10)
-    buyer = Buyer(base)
+    product_id = create_product(catalog_manager, stock=10)["id"]
+    buyer = token_buyer(base)
     buyer.add_to_cart(product_id, 2)
     key = uuid.uuid4().hex
 
@@ -161,7 +88,7 @@ def test_the_same_key_ten_times_in_parallel_is_one_order(shop, open_gateway, cat
     retry = buyer.checkout(key)
     assert (retry.status_code, retry.json()["id"]) == (201, order_ids.pop())
     assert retry.headers["Idempotent-Replayed"] == "true"
-    assert stock_of(base, product_id) == 8
+    assert product_stock(base, product_id) == 8
     assert shop.query(
         "ecommerce", "SELECT COUNT(*) FROM orders_order WHERE user_id = %s", buyer.user_id
     ) == [(1,)]
@@ -185,8 +112,8 @@ def test_catalog_down_before_the_reserve_is_503_and_nothing_is_lost(
     open_gateway, shop, catalog_manager, request
 ):
     base = open_gateway.url
-    product_id = create_product(base, catalog_manager, stock=4)
-    buyer = Buyer(base)
+    product_id = create_product(catalog_manager, stock=4)["id"]
+    buyer = token_buyer(base)
     buyer.add_to_cart(product_id, 3)
     key = uuid.uuid4().hex
 
@@ -205,14 +132,14 @@ def test_catalog_down_before_the_reserve_is_503_and_nothing_is_lost(
     ) == [("failed", None)]
 
     shop.services["catalog"].start()
-    assert stock_of(base, product_id) == 4
-    assert buyer.cart() == {product_id: 3}
+    assert product_stock(base, product_id) == 4
+    assert buyer.cart_quantities() == {product_id: 3}
     # The same key, once the catalog is back: the order, exactly once.
     retry = buyer.checkout(key)
     assert retry.status_code == 201, retry.text
     assert re.fullmatch(r"T-[0-9A-HJKMNP-TV-Z]{10}", retry.json()["number"])
-    assert stock_of(base, product_id) == 1
-    assert buyer.cart() == {}
+    assert product_stock(base, product_id) == 1
+    assert buyer.cart_quantities() == {}
 
 
 def test_seed_orders_checks_out_through_the_gateway_and_replays_on_a_rerun(open_gateway, shop):

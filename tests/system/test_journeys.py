@@ -19,106 +19,16 @@ from decimal import Decimal
 import pytest
 import requests
 
-from tests.support.tokens import mint_access_token
 from tests.system.logs import wait_for_log_line
-
-STAFF_PASSWORD = "tienda-staff-2026"  # auth's `seed_users --dev` demo staff
-CUSTOMER_PASSWORD = "tienda-demo-2026"
-ADDRESS = {
-    "full_name": "Ana García",
-    "line1": "Calle Mayor 1",
-    "city": "Madrid",
-    "postal_code": "28013",
-    "country": "ES",
-    "phone": "+34600000000",
-}
-
-
-class ShopUser:
-    """Someone using the shop through a gateway: a session, maybe a token."""
-
-    def __init__(self, base_url: str, token: str | None = None):
-        self.base_url = base_url
-        self.session = requests.Session()
-        if token:
-            self.session.headers["Authorization"] = f"Bearer {token}"
-
-    def call(self, method: str, path: str, *, expect: int | None = None, **kwargs):
-        response = self.session.request(method, self.base_url + path, timeout=30, **kwargs)
-        if expect is not None:
-            assert response.status_code == expect, f"{method} {path}: {response.text}"
-        return response
-
-    def get(self, path, **kwargs):
-        return self.call("GET", path, **kwargs)
-
-    def post(self, path, **kwargs):
-        return self.call("POST", path, **kwargs)
-
-    def patch(self, path, **kwargs):
-        return self.call("PATCH", path, **kwargs)
-
-    def checkout(self, key: str | None = None, **kwargs):
-        body = {"shipping_address": ADDRESS} | kwargs.pop("body", {})
-        return self.post(
-            "/api/v1/orders/",
-            json=body,
-            headers={"Idempotency-Key": key or uuid.uuid4().hex, **kwargs.pop("headers", {})},
-            **kwargs,
-        )
-
-
-def sign_in(base_url: str, email: str, password: str) -> ShopUser:
-    response = requests.post(
-        f"{base_url}/api/v1/auth/token/", json={"email": email, "password": password}, timeout=30
-    )
-    assert response.status_code == 200, response.text
-    return ShopUser(base_url, response.json()["access"])
-
-
-_minted_ids = iter(range(700_000, 800_000))
-
-
-def token_buyer(base_url: str) -> ShopUser:
-    user_id = next(_minted_ids)
-    return ShopUser(
-        base_url, mint_access_token(user_id=user_id, email=f"buyer{user_id}@example.com")
-    )
-
-
-@pytest.fixture(scope="module")
-def staff(shop, gateway):
-    """The demo staff accounts (auth's seed_users --dev), signed in through the gateway."""
-    shop.manage(
-        "auth", "seed_users", "--dev", "--customers", "3", "--customer-password", CUSTOMER_PASSWORD
-    )
-    return {
-        "catalog": sign_in(gateway.url, "catalog@tienda.local", STAFF_PASSWORD),
-        "orders": sign_in(gateway.url, "orders@tienda.local", STAFF_PASSWORD),
-    }
-
-
-def create_product(catalog_manager: ShopUser, *, stock: int, price="19.99", **fields) -> dict:
-    sku = f"SYS-{uuid.uuid4().hex[:10].upper()}"
-    response = catalog_manager.post(
-        "/api/v1/catalog/products/",
-        json={
-            "sku": sku,
-            "name": fields.pop("name", f"System product {sku}"),
-            "price": price,
-            "tax_rate": "0.21",
-            "stock": stock,
-            **fields,
-        },
-        expect=201,
-    )
-    return response.json()
-
-
-def product_stock(base_url: str, product_id: int) -> int:
-    response = requests.get(f"{base_url}/api/v1/catalog/products/{product_id}/", timeout=10)
-    assert response.status_code == 200, response.text
-    return response.json()["stock"]
+from tests.system.shopping import (
+    ADDRESS,
+    CUSTOMER_PASSWORD,
+    ShopUser,
+    create_product,
+    product_stock,
+    sign_in,
+    token_buyer,
+)
 
 
 def units_ordered(order_manager: ShopUser, product_id: int) -> int:

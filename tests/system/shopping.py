@@ -1,0 +1,128 @@
+"""People using the shop through a gateway, for the system tests.
+
+Customers who only need to buy carry access tokens minted with the key the
+services trust (tests/support/tokens.py): that keeps sign-ups under auth's
+per-address throttle. Staff either sign in (the seeded demo accounts) or carry a
+minted staff token with the permissions they need.
+"""
+
+import itertools
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
+
+from tests.support.tokens import mint_access_token
+
+STAFF_PASSWORD = "tienda-staff-2026"  # auth's `seed_users --dev` demo staff
+CUSTOMER_PASSWORD = "tienda-demo-2026"
+ADDRESS = {
+    "full_name": "Ana García",
+    "line1": "Calle Mayor 1",
+    "city": "Madrid",
+    "postal_code": "28013",
+    "country": "ES",
+    "phone": "+34600000000",
+}
+_minted_user_ids = itertools.count(700_000)
+
+
+class ShopUser:
+    """Someone using the shop through a gateway: a keep-alive session, maybe a token."""
+
+    def __init__(self, base_url: str, token: str | None = None, *, user_id: int | None = None):
+        self.base_url = base_url
+        self.user_id = user_id
+        self.session = requests.Session()
+        if token:
+            self.session.headers["Authorization"] = f"Bearer {token}"
+
+    def call(self, method: str, path: str, *, expect: int | None = None, **kwargs):
+        response = self.session.request(method, self.base_url + path, timeout=60, **kwargs)
+        if expect is not None:
+            assert response.status_code == expect, f"{method} {path}: {response.text}"
+        return response
+
+    def get(self, path, **kwargs):
+        return self.call("GET", path, **kwargs)
+
+    def post(self, path, **kwargs):
+        return self.call("POST", path, **kwargs)
+
+    def patch(self, path, **kwargs):
+        return self.call("PATCH", path, **kwargs)
+
+    def delete(self, path, **kwargs):
+        return self.call("DELETE", path, **kwargs)
+
+    def add_to_cart(self, product_id: int, quantity: int, **kwargs):
+        response = self.post(
+            "/api/v1/cart/items/", json={"product_id": product_id, "quantity": quantity}, **kwargs
+        )
+        if "expect" not in kwargs:
+            assert response.status_code in (200, 201), response.text
+        return response
+
+    def cart_quantities(self) -> dict[int, int]:
+        items = self.get("/api/v1/cart/", expect=200).json()["items"]
+        return {item["product_id"]: item["quantity"] for item in items}
+
+    def checkout(self, key: str | None = None, *, body: dict | None = None, **kwargs):
+        return self.post(
+            "/api/v1/orders/",
+            json={"shipping_address": ADDRESS} | (body or {}),
+            headers={"Idempotency-Key": key or uuid.uuid4().hex, **kwargs.pop("headers", {})},
+            **kwargs,
+        )
+
+
+def sign_in(base_url: str, email: str, password: str) -> ShopUser:
+    response = requests.post(
+        f"{base_url}/api/v1/auth/token/", json={"email": email, "password": password}, timeout=30
+    )
+    assert response.status_code == 200, response.text
+    return ShopUser(base_url, response.json()["access"])
+
+
+def token_buyer(base_url: str) -> ShopUser:
+    """A customer with a fresh user id, a token, and an empty cart."""
+    user_id = next(_minted_user_ids)
+    token = mint_access_token(user_id=user_id, email=f"buyer{user_id}@example.com")
+    return ShopUser(base_url, token, user_id=user_id)
+
+
+def token_staff(base_url: str, perms: list[str]) -> ShopUser:
+    user_id = next(_minted_user_ids)
+    token = mint_access_token(user_id=user_id, is_staff=True, perms=perms)
+    return ShopUser(base_url, token, user_id=user_id)
+
+
+def create_product(catalog_manager: ShopUser, *, stock: int, price="19.99", **fields) -> dict:
+    sku = f"SYS-{uuid.uuid4().hex[:10].upper()}"
+    body = {
+        "sku": sku,
+        "name": f"System product {sku}",
+        "price": price,
+        "tax_rate": "0.21",
+        "stock": stock,
+    }
+    return catalog_manager.post("/api/v1/catalog/products/", json=body | fields, expect=201).json()
+
+
+def product_stock(base_url: str, product_id: int) -> int:
+    response = requests.get(f"{base_url}/api/v1/catalog/products/{product_id}/", timeout=30)
+    assert response.status_code == 200, response.text
+    return response.json()["stock"]
+
+
+def in_parallel(calls):
+    """Run the calls in threads released at the same instant; their results in order."""
+    start = threading.Barrier(len(calls))
+
+    def run(call):
+        start.wait()
+        return call()
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(run, calls))
