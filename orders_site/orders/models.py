@@ -79,6 +79,8 @@ class Order(models.Model):
     )
     reservation_committed_at = models.DateTimeField(null=True, blank=True, db_index=True)
     cart_cleared_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Set when a cancelled order's units are back in the catalog (retried until then).
+    stock_released_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -31,6 +31,11 @@ RESERVATION_TTL_SECONDS); "stale" is a key in_progress for CHECKOUT_STALE_SECOND
 | 5 or 6 answered 503 | order stands, 201 stored and returned, the step owed | a replay of the key, or reconcile, retries the owed step (each is idempotent per reference) |
 | 6 cart cleared (crash) | all done, key in_progress | once stale, a retry or reconcile stores the order's 201 on the key |
 
+Cancellation (`order_cancel`) commits the new status first, then releases the
+reservation in the catalog (stock back) and sets `stock_released_at`; if the catalog
+is down then, reconcile releases it later. No database lock is held across a call
+to another service (on SQLite, `make run`'s default, one would block the catalog).
+
 Why the order number changes when a key runs again: a released or expired
 reference can never be reserved again (catalog tombstones). It changes only under
 the key's row lock and only when no order exists for the old number; the order
@@ -573,7 +578,10 @@ def order_cancel(
     """Cancel an order and give its stock back through the catalog.
 
     The owner may cancel while pending or confirmed; staff also while processing.
-    If the catalog cannot be reached, nothing changes (503) and the call can be repeated.
+    The cancellation is committed first and the stock released after it: no row lock
+    is held across the call to the catalog, and nothing can move an order out of
+    "cancelled", so releasing afterwards is safe. If the catalog cannot be reached,
+    the order is still cancelled and `reconcile_checkouts` gives the stock back later.
     """
     allowed = STAFF_CANCELLABLE if by_staff else CUSTOMER_CANCELLABLE
     with transaction.atomic(using=DB):
@@ -594,9 +602,6 @@ def order_cancel(
                 OrderStatus.CANCELLED,
                 f"An order that is {locked.status} cannot be cancelled.",
             )
-        # Stock first, under the row lock: if the catalog is down the transaction rolls
-        # back and nothing changed; and no other status change can slip in between.
-        clients.catalog_release(reference=locked.number)
         _status_set(
             order=locked,
             to_status=OrderStatus.CANCELLED,
@@ -604,7 +609,17 @@ def order_cancel(
             by_email=by_email,
             note=note,
         )
+    order_release_stock(order=locked)
     return locked
+
+
+def order_release_stock(*, order: Order) -> bool:
+    """Give a cancelled order's units back (idempotent in the catalog); False while it is down."""
+    if not _release_quietly(reference=order.number):
+        return False
+    order.stock_released_at = timezone.now()
+    Order.objects.filter(pk=order.pk).update(stock_released_at=order.stock_released_at)
+    return True
 
 
 # --- recovery ------------------------------------------------------------------------
@@ -617,6 +632,7 @@ class ReconcileReport:
     reservations_committed: int = 0
     carts_cleared: int = 0
     orders_cancelled: int = 0
+    stock_released: int = 0
     still_owed: list[str] = field(default_factory=list)
 
 
@@ -627,6 +643,7 @@ def checkouts_reconcile() -> ReconcileReport:
        checkout is finished (commit, clear, 201 stored); without, its number is released
        and the key marked failed, so the client's retry runs the checkout again.
     2. Orders that still owe the reservation commit or the cart clear get them.
+    3. Cancelled orders whose stock did not go back yet (the catalog was down) get it back.
     Every step is idempotent: running it twice, or next to live checkouts, is safe.
     """
     report = ReconcileReport()
@@ -652,6 +669,13 @@ def checkouts_reconcile() -> ReconcileReport:
         if not result.cancelled and (
             order.reservation_committed_at is None or order.cart_cleared_at is None
         ):
+            report.still_owed.append(order.number)
+
+    unreleased = Order.objects.filter(status=OrderStatus.CANCELLED, stock_released_at__isnull=True)
+    for order in unreleased.only("pk", "number"):
+        if order_release_stock(order=order):
+            report.stock_released += 1
+        else:
             report.still_owed.append(order.number)
     return report
 

@@ -1,9 +1,12 @@
 """The status machine, staff status moves and cancellation (stock goes back)."""
 
+import io
+
 import pytest
+from django.core.management import call_command
 
 from orders import services
-from orders.models import Order, OrderStatus, StatusChange
+from orders.models import Order, OrderStatus
 from tests.orders.api import CUSTOMER_ID, STAFF_ID, checkout
 from tests.orders.factories import OrderFactory
 
@@ -107,6 +110,7 @@ def test_the_owner_cancels_and_the_stock_comes_back(customer, neighbours, placed
     assert placed_order.status == OrderStatus.CANCELLED
     assert neighbours.stock(1) == 10
     assert neighbours.reservations[placed_order.number].state == "released"
+    assert placed_order.stock_released_at is not None
     last = placed_order.history.last()
     assert (last.from_status, last.to_status, last.by_user_id, last.note) == (
         "pending",
@@ -175,18 +179,30 @@ def test_staff_who_may_only_view_cannot_cancel_others_orders(client_for, neighbo
     assert neighbours.stock(1) == 7
 
 
-def test_cancel_with_the_catalog_down_is_503_and_changes_nothing(
+def test_cancel_with_the_catalog_down_cancels_and_reconcile_gives_the_stock_back(
     customer, neighbours, placed_order
 ):
     neighbours.down.add("catalog")
     response = customer.post(f"/api/v1/orders/{placed_order.pk}/cancel/")
-    assert response.status_code == 503
+    assert response.status_code == 200
+    assert response.json()["status"] == "cancelled"
     placed_order.refresh_from_db()
-    assert placed_order.status == OrderStatus.PENDING
-    assert not StatusChange.objects.filter(to_status="cancelled").exists()
+    assert placed_order.status == OrderStatus.CANCELLED
+    assert placed_order.stock_released_at is None  # owed
+    assert neighbours.stock(1) == 7
+
+    call_command("reconcile_checkouts", stdout=io.StringIO())  # still down: still owed
+    placed_order.refresh_from_db()
+    assert placed_order.stock_released_at is None
+
     neighbours.down.clear()
-    assert customer.post(f"/api/v1/orders/{placed_order.pk}/cancel/").status_code == 200
+    call_command("reconcile_checkouts", stdout=io.StringIO())
+    placed_order.refresh_from_db()
+    assert placed_order.stock_released_at is not None
     assert neighbours.stock(1) == 10
+    call_command("reconcile_checkouts", stdout=io.StringIO())  # idempotent
+    assert neighbours.stock(1) == 10
+    assert customer.post(f"/api/v1/orders/{placed_order.pk}/cancel/").status_code == 409
 
 
 def test_order_change_status_locks_and_validates_directly(neighbours):

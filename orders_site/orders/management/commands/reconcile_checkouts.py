@@ -27,7 +27,8 @@ class Command(PeriodicCommand):
             f"Keys completed: {report.keys_completed}, keys failed: {report.keys_failed}, "
             f"reservations committed: {report.reservations_committed}, "
             f"carts cleared: {report.carts_cleared}, "
-            f"orders cancelled (reservation expired): {report.orders_cancelled}."
+            f"orders cancelled (reservation expired): {report.orders_cancelled}, "
+            f"cancelled orders' stock released: {report.stock_released}."
         )
         if report.still_owed:
             shown = ", ".join(report.still_owed[:20])
