@@ -4,6 +4,12 @@ Idempotent: rows are matched by natural keys (content type, codename, group
 name, username), updated in place, never duplicated; seeded passwords are reset
 to the given ones. Passwords are hashed once per distinct password, so a
 thousand demo customers cost one hash.
+
+Refresh tokens: the superuser and demo staff are saved one by one, so a reset
+(always a new hash: a new salt) signs them out like any password change
+(accounts.signals). Demo customers are reset by one UPDATE, which sends no
+signal: they keep their tokens. Their password is public (dev mode only), so
+revoking would protect nothing, and the query count stays fixed.
 """
 
 from dataclasses import dataclass
@@ -209,7 +215,8 @@ def customers_seed(*, count: int, password: str) -> tuple[int, int, int]:
     """customer1@example.com … customer<count>@example.com, one address each.
 
     Returns (created, reset, addresses created). A fixed number of queries, whatever
-    the count: bulk inserts, and one UPDATE that resets every existing customer.
+    the count: bulk inserts, and one UPDATE that resets every existing customer
+    (without signals: their refresh tokens stay valid, see the module docstring).
     """
     password_hash = make_password(password)
     wanted = {_customer_email(n): _customer(n, password_hash) for n in range(1, count + 1)}

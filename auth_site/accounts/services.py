@@ -107,7 +107,11 @@ def user_update(
 
 
 def user_change_password(*, user: User, old_password: str, new_password: str) -> None:
-    """Set a new password and sign the user out everywhere (every refresh token dies)."""
+    """Set a new password and sign the user out everywhere (every refresh token dies).
+
+    The save does the signing out, as for every other way of setting a password
+    (accounts.signals); the transaction makes the password and the revocation one.
+    """
     if not user.check_password(old_password):
         raise ApplicationError(
             "The current password is wrong.",
@@ -118,7 +122,6 @@ def user_change_password(*, user: User, old_password: str, new_password: str) ->
     with transaction.atomic(using=AUTH_DB):
         user.set_password(new_password)
         user.save(update_fields=["password"])
-        refresh_tokens_revoke(user=user)
 
 
 # --- tokens ------------------------------------------------------------------------

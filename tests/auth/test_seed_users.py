@@ -6,8 +6,10 @@ import pytest
 from django.contrib.auth.models import Group, Permission, User
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import CommandError, call_command
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 
 from accounts.models import Address
+from accounts.services import token_pair_obtain
 from tests.auth.conftest import BOTH_DATABASES
 
 pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
@@ -153,3 +155,23 @@ def test_a_thousand_customers_take_a_bounded_number_of_queries(
     with django_assert_max_num_queries(60):
         seed("--dev", "--customers", "1000")
     assert Address.objects.count() == 1000
+
+
+def test_reseeding_signs_out_the_superuser_and_staff_but_not_demo_customers(
+    superuser_env, api_client
+):
+    seed("--dev", "--customers", "2")
+    superuser = token_pair_obtain(email="admin@tienda.local", password="tienda-admin-2026")
+    staff = token_pair_obtain(email="catalog@tienda.local", password="tienda-staff-2026")
+    customer = token_pair_obtain(email="customer1@example.com", password="tienda-demo-2026")
+
+    seed("--dev", "--customers", "2")
+
+    # Superuser and staff passwords were reset by save(): their sessions end. The demo
+    # customers were reset by one bulk UPDATE (no signal); their password is public anyway.
+    blacklisted = BlacklistedToken.objects.values_list("token__user__username", flat=True)
+    assert sorted(blacklisted) == ["admin@tienda.local", "catalog@tienda.local"]
+    refresh = "/api/v1/auth/token/refresh/"
+    for signed_out in (superuser, staff):
+        assert api_client.post(refresh, {"refresh": signed_out["refresh"]}).status_code == 401
+    assert api_client.post(refresh, {"refresh": customer["refresh"]}).status_code == 200

@@ -1,15 +1,22 @@
 """The staff back-office: read-only orders, actions through the same services as the API."""
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth.models import Permission, User
+from django.utils import timezone
 
 from orders.models import Order, OrderStatus
-from tests.orders.api import CUSTOMER_ID, checkout
+from tests.orders.api import CUSTOMER_ID, OTHER_CUSTOMER_ID, checkout
 from tests.orders.factories import OrderFactory, OrderLineFactory
 
 pytestmark = pytest.mark.django_db(databases=["default", "ecommerce"])
 
 CHANGELIST = "/orders/admin/orders/order/"
+# ecommerce_db queries of the order list: counts, page, date hierarchy; +1 names the customer.
+CHANGELIST_QUERY_BUDGET = 5
+CUSTOMER_CHANGELIST_QUERY_BUDGET = CHANGELIST_QUERY_BUDGET + 1
+CUSTOMER_FILTER = 'data-filter-title="customer"'
 
 
 @pytest.fixture
@@ -127,3 +134,74 @@ def test_staff_who_may_only_view_get_no_actions(client):
     act(client, "mark_confirmed", order)
     order.refresh_from_db()
     assert order.status == OrderStatus.PENDING
+
+
+# --- one customer's orders (the user admin's "See orders" link: ?user_id=<id>) -------------
+
+
+def listed(response):
+    assert response.status_code == 200
+    return {order.number for order in response.context["cl"].result_list}
+
+
+def customer_filter_choices(response):
+    """The customer filter's sidebar entries: (label, selected)."""
+    changelist = response.context["cl"]
+    (customer,) = [spec for spec in changelist.filter_specs if spec.title == "customer"]
+    return [(choice["display"], choice["selected"]) for choice in customer.choices(changelist)]
+
+
+def test_the_customer_filter_lists_their_orders_and_names_them_by_their_latest_email(
+    admin_client,
+):
+    older = OrderFactory(user_id=CUSTOMER_ID, email="ada.old@example.com")
+    latest = OrderFactory(user_id=CUSTOMER_ID, email="ada@example.com")
+    Order.objects.filter(pk=older.pk).update(created_at=timezone.now() - timedelta(days=30))
+    other = OrderFactory(user_id=OTHER_CUSTOMER_ID, email="bob@example.com")
+
+    response = admin_client.get(CHANGELIST, {"user_id": CUSTOMER_ID})
+
+    assert listed(response) == {older.number, latest.number}
+    assert customer_filter_choices(response) == [
+        ("All", False),  # clears it
+        (f"#{CUSTOMER_ID} ada@example.com", True),
+    ]
+    page = response.content.decode()
+    assert f"#{CUSTOMER_ID} ada@example.com" in page
+    assert other.number not in page and "bob@example.com" not in page
+
+
+def test_without_a_customer_the_filter_is_not_shown(admin_client):
+    order = OrderFactory(user_id=CUSTOMER_ID)
+    response = admin_client.get(CHANGELIST)
+    assert listed(response) == {order.number}
+    assert CUSTOMER_FILTER not in response.content.decode()
+
+
+@pytest.mark.parametrize("user_id", ["999", "9" * 40], ids=["unknown", "beyond-any-id"])
+def test_a_customer_without_orders_gets_an_empty_list_and_a_filter_to_clear(admin_client, user_id):
+    OrderFactory(user_id=CUSTOMER_ID)
+    response = admin_client.get(CHANGELIST, {"user_id": user_id})
+    assert listed(response) == set()
+    assert customer_filter_choices(response) == [("All", False), (f"#{user_id} (no orders)", True)]
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "7abc", " 7", "", "\u0667"])
+def test_a_customer_id_that_is_not_a_number_matches_nothing(admin_client, value):
+    OrderFactory(user_id=CUSTOMER_ID)
+    response = admin_client.get(CHANGELIST, {"user_id": value})
+    assert listed(response) == set()
+    # Shown, so that "All" clears it.
+    assert customer_filter_choices(response) == [("All", False), ("not a customer number", True)]
+    assert CUSTOMER_FILTER in response.content.decode()
+
+
+def test_the_order_list_costs_the_same_queries_however_many_orders(
+    admin_client, django_assert_max_num_queries
+):
+    for n in range(12):
+        OrderFactory(user_id=CUSTOMER_ID if n % 2 else OTHER_CUSTOMER_ID)
+    with django_assert_max_num_queries(CHANGELIST_QUERY_BUDGET, using="ecommerce"):
+        assert len(listed(admin_client.get(CHANGELIST))) == 12
+    with django_assert_max_num_queries(CUSTOMER_CHANGELIST_QUERY_BUDGET, using="ecommerce"):
+        assert len(listed(admin_client.get(CHANGELIST, {"user_id": CUSTOMER_ID}))) == 6
