@@ -59,6 +59,22 @@ ALLOWED_HOSTS = env.list(
 CSRF_TRUSTED_ORIGINS = env.list(
     "CSRF_TRUSTED_ORIGINS", default=["http://localhost:8080", "http://127.0.0.1:8080"]
 )
+# Storefronts served from other origins (a SPA on https://shop.example): none by
+# default. Bearer tokens, not cookies, so no credentials; the headers a storefront
+# must read or send are listed.
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/api/"
+CORS_ALLOW_HEADERS = [
+    "accept",
+    "authorization",
+    "content-type",
+    "idempotency-key",
+    "x-cart-token",
+    "x-request-id",
+]
+CORS_EXPOSE_HEADERS = ["X-Cart-Token", "X-Request-ID", "Retry-After", "Idempotent-Replayed"]
+CORS_PREFLIGHT_MAX_AGE = 600
+
 # Behind the gateway: trust its forwarded host and scheme.
 USE_X_FORWARDED_HOST = True
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -72,6 +88,7 @@ DJANGO_APPS = [
     "django.contrib.staticfiles",
 ]
 THIRD_PARTY_APPS = [
+    "corsheaders",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -81,6 +98,7 @@ SHOPKIT_APPS = ["shopkit"]
 
 MIDDLEWARE = [
     "shopkit.requestid.RequestIdMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
