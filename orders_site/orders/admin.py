@@ -138,7 +138,12 @@ class OrderAdmin(admin.ModelAdmin):
             "Checkout",
             {
                 "classes": ["collapse"],
-                "fields": ["cart_version", "reservation_committed_at", "cart_cleared_at"],
+                "fields": [
+                    "cart_version",
+                    "reservation_committed_at",
+                    "cart_cleared_at",
+                    "stock_released_at",
+                ],
             },
         ),
     ]
