@@ -21,11 +21,24 @@ from shopkit.keys import key_id, public_jwk
 
 
 class KeyIdTokenBackend(TokenBackend):
-    """simplejwt's backend, plus the `kid` header on every token it signs."""
+    """simplejwt's backend, plus the `kid` header on every token it signs, and the
+    choice of the verifying key by that `kid` (the current key or a previous one
+    still accepted after a rotation)."""
 
-    def __init__(self, *args, kid: str, **kwargs):
+    def __init__(self, *args, kid: str, previous_public_keys: dict[str, str], **kwargs):
         super().__init__(*args, **kwargs)
         self.kid = kid
+        self.previous_public_keys = {
+            previous_kid: self._prepare_key(pem)
+            for previous_kid, pem in previous_public_keys.items()
+        }
+
+    def get_verifying_key(self, token):
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+        except jwt.InvalidTokenError:
+            kid = None  # decode() refuses the token with simplejwt's own error
+        return self.previous_public_keys.get(kid, self.prepared_verifying_key)
 
     def encode(self, payload: dict) -> str:
         claims = payload.copy()
@@ -54,13 +67,19 @@ def signing_backend() -> KeyIdTokenBackend:
         api_settings.LEEWAY,
         api_settings.JSON_ENCODER,
         kid=key_id(settings.JWT_PUBLIC_KEY),
+        previous_public_keys={key_id(pem): pem for pem in settings.JWT_PREVIOUS_PUBLIC_KEYS},
     )
 
 
 @cache
 def jwks() -> dict:
-    """The JSON Web Key Set the other services verify access tokens with."""
-    return {"keys": [public_jwk(settings.JWT_PUBLIC_KEY)]}
+    """The JSON Web Key Set the other services verify access tokens with: the current
+    key first, then the previous ones still accepted after a rotation."""
+    return {
+        "keys": [
+            public_jwk(pem) for pem in [settings.JWT_PUBLIC_KEY, *settings.JWT_PREVIOUS_PUBLIC_KEYS]
+        ]
+    }
 
 
 class AccessToken(SimpleAccessToken):

@@ -31,8 +31,15 @@ if not JWT_PRIVATE_KEY:
         "JWT_PRIVATE_KEY must be set (a PEM or a path to one); `make run` generates a dev key."
     )
 JWT_PUBLIC_KEY = public_pem_from_private(JWT_PRIVATE_KEY)
+# Key rotation: the public keys of earlier signing keys (PEMs or paths, comma-separated)
+# stay published in the JWKS and accepted until the tokens they signed have expired.
+JWT_PREVIOUS_PUBLIC_KEYS = [
+    read_pem(value) for value in env.list("JWT_PREVIOUS_PUBLIC_KEYS", default=[]) if value
+]
 SIMPLE_JWT = {
     **SIMPLE_JWT,
+    # Verified by accounts' own token classes, which pick the key by the token's kid.
+    "AUTH_TOKEN_CLASSES": ("accounts.tokens.AccessToken",),
     "SIGNING_KEY": JWT_PRIVATE_KEY,
     "VERIFYING_KEY": JWT_PUBLIC_KEY,
     "JWK_URL": None,

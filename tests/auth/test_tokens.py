@@ -180,3 +180,56 @@ def test_inactive_users_access_token_is_refused_at_auth(api_client, user):
 def test_access_token_lifetime_is_fifteen_minutes(user):
     token = AccessToken.for_user(user)
     assert 0 < token["exp"] - int(time.time()) <= 900
+
+
+# --- key rotation --------------------------------------------------------------------
+
+
+@pytest.fixture
+def previous_key_accepted(settings):
+    """auth configured as after a rotation: the old key's public half still accepted."""
+    from accounts import tokens
+
+    _, previous_public = key_pair("previous")
+    settings.JWT_PREVIOUS_PUBLIC_KEYS = [read_pem(str(previous_public))]
+    tokens.signing_backend.cache_clear()
+    tokens.jwks.cache_clear()
+    yield read_pem(str(previous_public))
+    tokens.signing_backend.cache_clear()
+    tokens.jwks.cache_clear()
+
+
+def test_a_token_signed_by_an_unannounced_key_is_refused(api_client, user):
+    old = mint_access_token(user_id=user.pk, key_name="previous")
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {old}")
+    assert api_client.get(f"{API}/me/").status_code == 401
+
+
+def test_after_a_rotation_the_previous_key_is_published_and_still_accepted(
+    api_client, user, previous_key_accepted
+):
+    keys = api_client.get(f"{API}/.well-known/jwks.json").json()["keys"]
+    current = key_id(read_pem(str(key_pair()[1])))
+    assert [k["kid"] for k in keys] == [current, key_id(previous_key_accepted)]
+
+    old = mint_access_token(user_id=user.pk, key_name="previous")
+    assert jwt.get_unverified_header(old)["kid"] == keys[1]["kid"]
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {old}")
+    response = api_client.get(f"{API}/me/")
+    assert response.status_code == 200
+    assert response.json()["email"] == user.email
+
+    # New tokens are signed by the current key only.
+    api_client.credentials()
+    fresh = sign_in(api_client, user)["access"]
+    assert jwt.get_unverified_header(fresh)["kid"] == current
+    # A token claiming the previous kid but signed by another key is still refused.
+    forged = mint_access_token(user_id=user.pk, key_name="intruder")
+    _header, payload, signature = forged.split(".")
+    forged_header = base64.urlsafe_b64encode(
+        json.dumps({"alg": "RS256", "typ": "JWT", "kid": keys[1]["kid"]}).encode()
+    ).rstrip(b"=")
+    api_client.credentials(
+        HTTP_AUTHORIZATION=f"Bearer {forged_header.decode()}.{payload}.{signature}"
+    )
+    assert api_client.get(f"{API}/me/").status_code == 401
