@@ -187,6 +187,14 @@ def cart_add_line(*, owner: CartOwner, product_id: int, quantity: int) -> LineAd
     return LineAdded(cart=priced, created=created)
 
 
+def _owned_line(lines: dict[int, CartLine], line_id: int) -> CartLine:
+    """The cart's line with this id; a line of another cart is a 404 like a missing one."""
+    line = next((line for line in lines.values() if line.pk == line_id), None)
+    if line is None:
+        raise _line_not_found(line_id)
+    return line
+
+
 def cart_set_line_quantity(*, owner: CartOwner, line_id: int, quantity: int) -> PricedCart:
     """Set a line of the owner's cart to `quantity` (same rules as adding).
 
@@ -195,9 +203,7 @@ def cart_set_line_quantity(*, owner: CartOwner, line_id: int, quantity: int) -> 
     with transaction.atomic(using="ecommerce"):
         cart, token = _locked_cart(owner, create=False)
         lines = _lines_by_product(cart)
-        line = next((line for line in lines.values() if line.pk == line_id), None)
-        if line is None:
-            raise _line_not_found(line_id)
+        line = _owned_line(lines, line_id)
         products = catalog_products(lines)
         product = _orderable_product(products, line.product_id)
         _check_line_quantity(product, quantity)
@@ -214,9 +220,7 @@ def cart_remove_line(*, owner: CartOwner, line_id: int) -> PricedCart:
     with transaction.atomic(using="ecommerce"):
         cart, token = _locked_cart(owner, create=False)
         lines = _lines_by_product(cart)
-        line = next((line for line in lines.values() if line.pk == line_id), None)
-        if line is None:
-            raise _line_not_found(line_id)
+        line = _owned_line(lines, line_id)
         # Asked before the delete (even for the last line, so line operations
         # behave alike): with the catalog down, the line stays.
         products = catalog_products(lines)

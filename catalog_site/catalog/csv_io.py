@@ -79,19 +79,8 @@ def products_export_csv(*, output: TextIO, products: QuerySet[Product] | None = 
     products = Product.objects.all() if products is None else products
     writer = csv.writer(output)
     writer.writerow(CSV_COLUMNS)
-    fields = (
-        "sku",
-        "name",
-        "slug",
-        "description",
-        "category__slug",
-        "price",
-        "tax_rate",
-        "stock",
-        "is_active",
-        "image_url",
-        "weight",
-    )
+    # The category column holds the category's slug.
+    fields = tuple("category__slug" if column == "category" else column for column in CSV_COLUMNS)
     rows = products.order_by("id").values_list(*fields)
     count = 0
     for row in rows.iterator(chunk_size=BATCH_SIZE):

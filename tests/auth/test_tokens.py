@@ -15,7 +15,7 @@ from shopkit.keys import key_id, read_pem
 from tests.auth.conftest import BOTH_DATABASES
 from tests.auth.factories import PASSWORD, UserFactory
 from tests.support.keys import key_pair
-from tests.support.tokens import mint_access_token
+from tests.support.tokens import as_alg_none, mint_access_token, with_flipped_signature_byte
 
 pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
 
@@ -119,20 +119,6 @@ def test_refresh_builds_the_access_token_from_the_current_user(api_client, user)
 # --- tokens auth refuses ------------------------------------------------------------------
 
 
-def _flip_signature_byte(token):
-    header, payload, signature = token.split(".")
-    raw = bytearray(base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4)))
-    raw[10] ^= 0x01
-    return ".".join([header, payload, base64.urlsafe_b64encode(bytes(raw)).rstrip(b"=").decode()])
-
-
-def _alg_none(token):
-    claims = jwt.decode(token, options={"verify_signature": False})
-    header = base64.urlsafe_b64encode(json.dumps({"alg": "none", "typ": "JWT"}).encode())
-    body = base64.urlsafe_b64encode(json.dumps(claims).encode())
-    return f"{header.rstrip(b'=').decode()}.{body.rstrip(b'=').decode()}."
-
-
 def _expired(user):
     token = AccessToken.for_user(user)
     token.set_iat(at_time=token.current_time - timedelta(minutes=30))
@@ -141,8 +127,8 @@ def _expired(user):
 
 
 BAD_TOKENS = {
-    "flipped-signature": lambda user: _flip_signature_byte(str(AccessToken.for_user(user))),
-    "alg-none": lambda user: _alg_none(str(AccessToken.for_user(user))),
+    "flipped-signature": lambda user: with_flipped_signature_byte(str(AccessToken.for_user(user))),
+    "alg-none": lambda user: as_alg_none(str(AccessToken.for_user(user))),
     "other-key": lambda user: mint_access_token(user_id=user.pk, key_name="intruder"),
     "expired": _expired,
     "refresh-as-access": lambda user: str(RefreshToken.for_user(user)),

@@ -1,12 +1,8 @@
 """Stateless verification: the service trusts exactly the tokens auth would issue."""
 
-import base64
-import json
-
-import jwt
 import pytest
 
-from tests.support.tokens import mint_access_token
+from tests.support.tokens import as_alg_none, mint_access_token, with_flipped_signature_byte
 
 
 def whoami(api_client, token):
@@ -37,29 +33,14 @@ def test_permissions_come_only_from_the_claim(api_client):
     assert whoami(api_client, token).json()["can_change_product"] is False
 
 
-def _flip_signature_byte(token):
-    header, payload, signature = token.split(".")
-    raw = bytearray(base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4)))
-    raw[10] ^= 0x01
-    return ".".join([header, payload, base64.urlsafe_b64encode(bytes(raw)).rstrip(b"=").decode()])
-
-
-def _alg_none(token):
-    claims = jwt.decode(token, options={"verify_signature": False})
-    header = base64.urlsafe_b64encode(json.dumps({"alg": "none", "typ": "JWT"}).encode()).rstrip(
-        b"="
-    )
-    body = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=")
-    return f"{header.decode()}.{body.decode()}."
-
-
 @pytest.mark.parametrize(
     "make_bad_token",
     [
         pytest.param(
-            lambda: _flip_signature_byte(mint_access_token(user_id=1)), id="flipped-signature"
+            lambda: with_flipped_signature_byte(mint_access_token(user_id=1)),
+            id="flipped-signature",
         ),
-        pytest.param(lambda: _alg_none(mint_access_token(user_id=1)), id="alg-none"),
+        pytest.param(lambda: as_alg_none(mint_access_token(user_id=1)), id="alg-none"),
         pytest.param(lambda: mint_access_token(user_id=1, key_name="intruder"), id="other-key"),
         pytest.param(lambda: mint_access_token(user_id=1, lifetime=-60), id="expired"),
         pytest.param(

@@ -5,6 +5,8 @@ user_id, email, is_staff, perms) and signed with the test key pair that the
 services under test trust.
 """
 
+import base64
+import json
 import time
 import uuid
 
@@ -47,3 +49,22 @@ def mint_access_token(
         algorithm="RS256",
         headers={"kid": key_id(read_pem(str(public_path)))},
     )
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def with_flipped_signature_byte(token: str) -> str:
+    """The same token with one bit of its signature changed."""
+    header, payload, signature = token.split(".")
+    raw = bytearray(base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4)))
+    raw[10] ^= 0x01
+    return ".".join([header, payload, _b64url(bytes(raw))])
+
+
+def as_alg_none(token: str) -> str:
+    """The token's claims, unsigned, claiming `alg: none`."""
+    claims = jwt.decode(token, options={"verify_signature": False})
+    header = _b64url(json.dumps({"alg": "none", "typ": "JWT"}).encode())
+    return f"{header}.{_b64url(json.dumps(claims).encode())}."
