@@ -26,12 +26,16 @@ from tests.browser.data import (
     api_sign_in,
     place_order,
 )
+from tests.support.environment import RUN_SUFFIX
 from tests.support.processes import REPO_DIR
 from tests.support.shop import start_shop
 from tests.system.gateway import GatewayProcess
 from tests.system.logs import json_lines
 
-BROWSER_DATABASES = {"auth": "tienda_browser_auth", "ecommerce": "tienda_browser_ecommerce"}
+BROWSER_DATABASES = {
+    "auth": f"tienda_browser{RUN_SUFFIX}_auth",
+    "ecommerce": f"tienda_browser{RUN_SUFFIX}_ecommerce",
+}
 ARTIFACTS_DIR = REPO_DIR / "var" / "browser"
 SCREENSHOTS_DIR = ARTIFACTS_DIR / "screenshots"
 CHROMIUM = "/usr/bin/chromium"  # Debian's chromium (scripts/system-packages.sh --browser)

@@ -13,6 +13,14 @@ from tests.support.keys import key_pair
 # MariaDB/MySQL that the tests use; `make test` makes sure it answers.
 TEST_MYSQL_URL = os.environ.get("TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306")
 
+# TIENDA_SYSTEM_TEST_ID=name gives a run its own databases and log directories
+# (test_tienda_catalog_name_auth, tienda_system_name_auth, var/system-name/), so that
+# two runs on one machine (two checkouts, two developers) never drop each other's.
+RUN_ID = os.environ.get("TIENDA_SYSTEM_TEST_ID", "")
+if RUN_ID and not RUN_ID.isidentifier():
+    raise RuntimeError("TIENDA_SYSTEM_TEST_ID must be letters, digits and underscores")
+RUN_SUFFIX = f"_{RUN_ID}" if RUN_ID else ""
+
 
 def test_database_url(name: str) -> str:
     return f"{TEST_MYSQL_URL.rstrip('/')}/{name}"
@@ -37,7 +45,7 @@ def apply_test_settings(service: str, namespace: dict) -> None:
     """Fast, isolated settings on top of the service's own."""
     for alias, suffix in (("default", "auth"), ("ecommerce", "ecommerce")):
         namespace["DATABASES"][alias].setdefault("TEST", {})["NAME"] = (
-            f"test_tienda_{service}_{suffix}"
+            f"test_tienda_{service}{RUN_SUFFIX}_{suffix}"
         )
     namespace["PASSWORD_HASHERS"] = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Neighbour services are never reached by accident from unit tests.

@@ -8,22 +8,16 @@ stopped at the end (`shop`). `gateway` renders gateway_nginx's template in
 front of them and runs nginx on a free port. Logs are kept in var/system/.
 """
 
-import os
-
 import pytest
 
+from tests.support.environment import RUN_ID, RUN_SUFFIX
 from tests.support.processes import REPO_DIR
 from tests.support.shop import start_shop
 from tests.system.gateway import GatewayProcess
 from tests.system.shopping import CUSTOMER_PASSWORD, STAFF_PASSWORD, sign_in
 
-# TIENDA_SYSTEM_TEST_ID=name gives a run its own databases and log directory
-# (tienda_system_name_auth, var/system-name/), so that two runs on one machine
-# (two developers in one checkout) do not drop each other's databases.
-RUN_ID = os.environ.get("TIENDA_SYSTEM_TEST_ID", "")
-if RUN_ID and not RUN_ID.isidentifier():
-    raise RuntimeError("TIENDA_SYSTEM_TEST_ID must be letters, digits and underscores")
-_SUFFIX = f"_{RUN_ID}" if RUN_ID else ""
+# TIENDA_SYSTEM_TEST_ID=name: databases and logs of the run's own (tests/support/environment.py).
+_SUFFIX = RUN_SUFFIX
 SYSTEM_DATABASES = {
     "auth": f"tienda_system{_SUFFIX}_auth",
     "ecommerce": f"tienda_system{_SUFFIX}_ecommerce",
