@@ -12,20 +12,13 @@ from decimal import Decimal
 from django.utils import timezone
 
 from orders.models import SHIPPING_ADDRESS_FIELDS, Order, OrderLine, StatusChange
+from shopkit import money
 
 CENT = Decimal("0.01")
 
 
 def _money(value) -> str:
     return format(Decimal(value).quantize(CENT), "f")
-
-
-def _tax_rate(value) -> str:
-    """At least two decimals, more only when needed: "0.21", "0.10", "0.055"."""
-    value = Decimal(value)
-    exact = value.normalize()
-    shown = value.quantize(CENT) if exact == value.quantize(CENT) else exact
-    return format(shown, "f")
 
 
 def _timestamp(value: datetime) -> str:
@@ -40,7 +33,7 @@ def _line_document(line: OrderLine) -> dict:
         "sku": line.sku,
         "name": line.name,
         "unit_price": _money(line.unit_price),
-        "tax_rate": _tax_rate(line.tax_rate),
+        "tax_rate": money.tax_rate_text(line.tax_rate),
         "quantity": line.quantity,
         "line_total": _money(line.line_total),
         "line_tax": _money(line.line_tax),

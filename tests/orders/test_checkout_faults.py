@@ -8,10 +8,15 @@ import pytest
 
 from orders import clients
 from orders.models import IdempotencyKey, IdempotencyKeyState, Order
-from orders.services import checkout as saga
 from tests.orders.api import CUSTOMER_ID, checkout
 from tests.orders.test_checkout_concurrency import client_of, in_parallel
-from tests.orders.test_checkout_recovery import Crash, crash_at, expire_leases, reconcile
+from tests.orders.test_checkout_recovery import (
+    Crash,
+    crash_after_reserve,
+    crash_at,
+    expire_leases,
+    reconcile,
+)
 
 pytestmark = pytest.mark.django_db(databases=["default", "ecommerce"])
 
@@ -171,13 +176,7 @@ def test_a_dead_owner_is_taken_over_once_its_lease_runs_out(shop, settings, monk
 
 @pytest.mark.django_db(databases=["default", "ecommerce"], transaction=True)
 def test_parallel_retries_of_a_dead_key_take_it_over_once(shop, monkeypatch):
-    real_reserve = saga._stock_reserve
-
-    def reserve_then_crash(**kwargs):
-        real_reserve(**kwargs)
-        raise Crash("after reserve")
-
-    monkeypatch.setattr(saga, "_stock_reserve", reserve_then_crash)
+    crash_after_reserve(monkeypatch)
     with pytest.raises(Crash):
         checkout(client_of(CUSTOMER_ID), key="k")
     monkeypatch.undo()

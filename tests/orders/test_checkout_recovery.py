@@ -42,6 +42,17 @@ def crash_at(monkeypatch, name):
     monkeypatch.setattr(saga, name, crash)
 
 
+def crash_after_reserve(monkeypatch):
+    """The stock is reserved (the catalog answered), then the process dies."""
+    real_reserve = saga._stock_reserve
+
+    def reserve_then_crash(**kwargs):
+        real_reserve(**kwargs)
+        raise Crash("after reserve")
+
+    monkeypatch.setattr(saga, "_stock_reserve", reserve_then_crash)
+
+
 def test_a_fresh_key_in_progress_answers_409_with_retry_after(customer, shop, monkeypatch):
     crash_at(monkeypatch, "_stock_reserve")
     with pytest.raises(Crash):
@@ -56,13 +67,7 @@ def test_a_fresh_key_in_progress_answers_409_with_retry_after(customer, shop, mo
 
 
 def test_crash_after_reserve_then_retry_runs_again_under_a_new_number(customer, shop, monkeypatch):
-    real_reserve = saga._stock_reserve
-
-    def reserve_then_crash(**kwargs):
-        real_reserve(**kwargs)
-        raise Crash("after reserve")
-
-    monkeypatch.setattr(saga, "_stock_reserve", reserve_then_crash)
+    crash_after_reserve(monkeypatch)
     with pytest.raises(Crash):
         checkout(customer, key="crashy")
     monkeypatch.undo()
@@ -84,13 +89,7 @@ def test_crash_after_reserve_then_retry_runs_again_under_a_new_number(customer, 
 
 
 def test_crash_after_reserve_then_reconcile_releases_and_frees_the_key(customer, shop, monkeypatch):
-    real_reserve = saga._stock_reserve
-
-    def reserve_then_crash(**kwargs):
-        real_reserve(**kwargs)
-        raise Crash("after reserve")
-
-    monkeypatch.setattr(saga, "_stock_reserve", reserve_then_crash)
+    crash_after_reserve(monkeypatch)
     with pytest.raises(Crash):
         checkout(customer, key="crashy")
     monkeypatch.undo()
