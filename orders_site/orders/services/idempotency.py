@@ -234,7 +234,7 @@ class LeaseKeeper:
     def __init__(self, key: IdempotencyKey):
         self.key_id = key.pk
         self.owner = key.lease_owner
-        self.interval = settings.CHECKOUT_LEASE_SECONDS / 3
+        self.interval = max(settings.CHECKOUT_LEASE_SECONDS / 3, 0.1)
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._run, name="checkout-lease", daemon=True)
 
