@@ -51,6 +51,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -69,8 +70,9 @@ from orders.models import (
     OrderStatus,
     StatusChange,
 )
-from orders.serializers import ShippingAddressSerializer, order_document
+from orders.serializers import order_document
 from shopkit import money
+from shopkit.address import address_validated
 from shopkit.errors import ApplicationError, ServiceUnavailable, problem
 
 logger = logging.getLogger(__name__)
@@ -295,10 +297,9 @@ def _checkout_run(
 
 
 def _saved_address(*, user_id: int, address_id: int) -> dict:
-    address = ShippingAddressSerializer(
-        data=clients.auth_address(user_id=user_id, address_id=address_id)
-    )
-    if not address.is_valid():
+    try:
+        return address_validated(clients.auth_address(user_id=user_id, address_id=address_id))
+    except ValidationError as invalid:
         raise ApplicationError(
             "The saved address is incomplete; fix it or send the address inline.",
             code=OrderErrorCode.ADDRESS_INVALID,
@@ -306,12 +307,11 @@ def _saved_address(*, user_id: int, address_id: int) -> dict:
             errors={
                 "address_id": [
                     f"{field}: {message}"
-                    for field, messages in address.errors.items()
+                    for field, messages in invalid.message_dict.items()
                     for message in messages
                 ]
             },
         )
-    return dict(address.validated_data)
 
 
 def _stock_reserve(*, reference: str, lines: list[LineQuantity]) -> Reservation:

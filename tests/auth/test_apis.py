@@ -452,7 +452,7 @@ def test_internal_address_needs_the_service_credential(
         "region": "",
         "postal_code": "28013",
         "country": "ES",
-        "phone": "+34 600 000 000",
+        "phone": "+34600000000",
     }
 
 
