@@ -15,6 +15,8 @@ from shopkit.address import ADDRESS_FIELDS, PHONE_MESSAGE
 from tests.auth.conftest import BOTH_DATABASES
 from tests.auth.factories import PASSWORD, AddressFactory, UserFactory
 from tests.auth.test_apis import assert_problem
+from tests.auth.test_signals import change_form
+from tests.support.addresses import ADDRESS as SAVED_ADDRESS
 
 pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
 
@@ -26,16 +28,8 @@ NEW_PASSWORD = "Compass-Meadow-55"
 LENGTHENING_EMAIL = "a" * 60 + "@" + "İ" * 20 + "b" * 40 + "." + "c" * 16 + ".example.com"
 TOO_LONG_EMAIL = "a" * 60 + "@" + "b" * 60 + "." + "c" * 25 + ".example.com"  # 159
 LIMIT_MESSAGE = f"At most {ADDRESS_LIMIT_PER_USER} addresses per account; delete one first."
-ADDRESS = {
-    "full_name": "Ana Torres",
-    "line1": "Gran Vía 1",
-    "line2": "",
-    "city": "Madrid",
-    "region": "",
-    "postal_code": "28013",
-    "country": "ES",
-    "phone": "612 345 678",
-}
+# A national phone: both sides read it in the address's country and keep it in E.164.
+ADDRESS = {**SAVED_ADDRESS, "line2": "", "region": "", "country": "ES", "phone": "612 345 678"}
 
 
 @pytest.fixture
@@ -72,18 +66,13 @@ def admin_add_user(client, email):
 
 def user_change_data(user, addresses=(), new=()) -> dict:
     """The user change form as the admin posts it, with the address inline."""
-    data = {
-        "email": user.email,
-        "first_name": user.first_name,
-        "last_name": user.last_name,
-        "is_active": "on",
-        "date_joined_0": "2026-01-01",
-        "date_joined_1": "10:00:00",
-        "addresses-TOTAL_FORMS": str(len(addresses) + len(new)),
-        "addresses-INITIAL_FORMS": str(len(addresses)),
-        "addresses-MIN_NUM_FORMS": "0",
-        "addresses-MAX_NUM_FORMS": "1000",
-    }
+    data = change_form(
+        user,
+        **{
+            "addresses-TOTAL_FORMS": str(len(addresses) + len(new)),
+            "addresses-INITIAL_FORMS": str(len(addresses)),
+        },
+    )
     for index, (address, delete) in enumerate(addresses):
         data |= {f"addresses-{index}-{name}": getattr(address, name) for name in ADDRESS_FIELDS}
         data |= {f"addresses-{index}-id": address.pk, f"addresses-{index}-user": user.pk}

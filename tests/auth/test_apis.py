@@ -8,6 +8,7 @@ from accounts.models import Address
 from accounts.services import ADDRESS_LIMIT_PER_USER
 from tests.auth.conftest import BOTH_DATABASES
 from tests.auth.factories import PASSWORD, AddressFactory, UserFactory
+from tests.support.addresses import ADDRESS
 
 pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
 
@@ -350,17 +351,6 @@ def test_password_change_guesses_are_throttled_like_sign_ins(signed_in, user):
 
 
 # --- addresses --------------------------------------------------------------------------
-
-ADDRESS = {
-    "full_name": "Ana Torres",
-    "line1": "Gran Vía 1",
-    "line2": "3º B",
-    "city": "Madrid",
-    "region": "Madrid",
-    "postal_code": "28013",
-    "country": "es",
-    "phone": "+34 600 111 222",
-}
 
 
 def test_create_and_list_addresses(signed_in, user, django_assert_max_num_queries):

@@ -13,17 +13,7 @@ from shopkit.address import (
     country_names,
     phone_to_e164,
 )
-
-ADDRESS = {
-    "full_name": "Ana Torres",
-    "line1": "Gran Vía 1",
-    "line2": "3º B",
-    "city": "Madrid",
-    "region": "Madrid",
-    "postal_code": "28013",
-    "country": "es",
-    "phone": "+34 612 34 56 78",
-}
+from tests.support.addresses import ADDRESS
 
 
 def test_a_valid_address_comes_out_as_stored():
