@@ -38,6 +38,10 @@ def user_token_permissions(*, user: User) -> list[str]:
     )
 
 
+def address_count(*, user_id: int) -> int:
+    return Address.objects.filter(user_id=user_id).count()
+
+
 def address_list(*, user_id: int) -> QuerySet[Address]:
     return Address.objects.filter(user_id=user_id).order_by("id")
 
