@@ -4,9 +4,11 @@
     python gateway_nginx/render.py --mode local --out var/gateway/nginx.conf
     python gateway_nginx/render.py --mode docker --out /etc/nginx/nginx.conf
 
-The two modes differ only in where nginx listens and where the four services
-are (127.0.0.1:8000-8003 and :8080 locally; the compose service names and :80
-in docker); every option can still be overridden. Run nginx with the rendered
+The two modes differ only in where nginx listens and where the services are
+(127.0.0.1 and each service's port locally, with nginx on :8080; the compose
+service names and :80 in docker); every option can still be overridden. The
+services, their ports and prefixes come from shopkit.registry, which is stdlib
+only too (the gateway image copies it next to this file). Run nginx with the rendered
 file as `nginx -p PREFIX -c FILE`: pid and temp files are relative to PREFIX.
 """
 
@@ -19,10 +21,16 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from pathlib import Path
 
+try:
+    from shopkit import registry
+except ImportError:  # a bare python (the gateway image): the repository's copy
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "libs" / "shopkit"))
+    from shopkit import registry
+
 TEMPLATE = Path(__file__).resolve().with_name("nginx.conf.template")
 
-SERVICES = ("auth", "catalog", "cart", "orders")
-SERVICE_PORTS = {"auth": 8000, "catalog": 8001, "cart": 8002, "orders": 8003}
+SERVICES = registry.SERVICE_NAMES
+SERVICE_PORTS = registry.SERVICE_PORTS
 LOCAL_GATEWAY_PORT = 8080
 DOCKER_GATEWAY_PORT = 80
 
@@ -196,6 +204,19 @@ def _error_locations(config: GatewayConfig) -> tuple[str, str]:
     return "".join(pages), "\n".join(locations)
 
 
+def _backoffice_rows() -> str:
+    """The /admin/ page's table: each service's admin, API docs and readiness."""
+    rows = []
+    for service in registry.SERVICES:
+        admin, docs = service.admin_path, f"/api/v1/{service.name}/docs/"
+        rows.append(
+            f'<tr><td>{service.name}</td><td><a href="{admin}">{admin}</a></td>'
+            f'<td><a href="{docs}">{docs}</a></td>'
+            f'<td><a href="/{service.name}/ready/">ready</a></td></tr>\n'
+        )
+    return "".join(rows)
+
+
 def render_config(config: GatewayConfig) -> str:
     """The complete nginx.conf for `config`."""
     config.validate()
@@ -203,10 +224,11 @@ def render_config(config: GatewayConfig) -> str:
         _upstream_block(name, config.upstreams[name], config.upstream_keepalive)
         for name in SERVICES
     ]
-    routes = []
-    for service in SERVICES:
-        routes.append(_proxy_location(f"/api/v1/{service}/", service, service))
-        routes.append(_proxy_location(f"/{service}/", service, service))
+    routes = [
+        _proxy_location(prefix, service.name, service.name)
+        for service in registry.SERVICES
+        for prefix in service.path_prefixes
+    ]
     for prefix, address in config.routes.items():
         name = _route_upstream_name(prefix)
         upstreams.append(_upstream_block(name, address, config.upstream_keepalive))
@@ -219,6 +241,7 @@ def render_config(config: GatewayConfig) -> str:
         "routes": "".join(routes),
         "error_pages": error_pages,
         "error_locations": error_locations,
+        "backoffice_rows": _backoffice_rows(),
         "access_log": config.access_log,
         "client_max_body_size": config.client_max_body_size,
         "login_rate": config.login_rate,
