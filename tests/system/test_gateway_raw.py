@@ -143,6 +143,25 @@ MALFORMED_AT_THE_GATEWAY = {
         "method_not_allowed",
     ),
     "an error page's own address": (request_line(b"/_gateway_problem/500"), 404, "not_found"),
+    # A service receives the raw path, so it must be the one nginx routed by: these
+    # were routed to auth as "/catalog/admin/../../api/v1/auth/me/" (Django's HTML 404).
+    "encoded dot segments crossing services": (
+        request_line(b"/catalog/admin/..%2F..%2Fapi/v1/auth/me/"),
+        400,
+        "bad_request",
+    ),
+    "dot segments out of /internal/": (
+        request_line(b"/internal/catalog/../../api/v1/catalog/products/"),
+        400,
+        "bad_request",
+    ),
+    "encoded dot segments into /internal/": (
+        request_line(b"/api/v1/catalog/%2e%2e/%2e%2e/internal/catalog/"),
+        400,
+        "bad_request",
+    ),
+    "an encoded slash": (request_line(b"/api/v1/catalog/products%2F1/"), 400, "bad_request"),
+    "a doubled slash": (request_line(b"//api/v1/catalog/products/"), 400, "bad_request"),
 }
 
 
@@ -329,3 +348,29 @@ def test_a_service_dying_before_its_answer_is_a_502_problem(dying_gateway):
     )
     body = assert_raw_problem(answer, 502, "bad_gateway")
     assert "cart" in body["detail"]
+
+
+# Odd requests nginx lets through: whoever answers (nginx, gunicorn or the
+# service), the answer is JSON and never a 5xx.
+PASSED_ON = {
+    "raw non-ASCII bytes in the path": request_line(b"/api/v1/catalog/products/caf\xe9/"),
+    "raw non-ASCII bytes in the query": request_line(b"/api/v1/catalog/products/?search=\xff\xfe"),
+    "bad percent-encoding in the query": request_line(b"/api/v1/catalog/products/?search=%zz%"),
+    "an encoded NUL in the query": request_line(b"/api/v1/catalog/products/?search=%00"),
+    "an overlong UTF-8 dot": request_line(b"/api/v1/catalog/products/%C0%AE%C0%AE/"),
+    "an absolute-form target": request_line(b"http://elsewhere/api/v1/catalog/products/"),
+    "an unknown Expect": request_line(b"/api/v1/catalog/products/", b"Expect: magic\r\n"),
+    "a header value of 7,000 bytes": request_line(
+        b"/api/v1/catalog/products/", b"X-Long: " + b"a" * 7_000 + b"\r\n"
+    ),
+    "a thousand query parameters": request_line(
+        b"/api/v1/catalog/products/?" + b"&".join(b"p%d=1" % n for n in range(1000))
+    ),
+}
+
+
+@pytest.mark.parametrize("name", PASSED_ON)
+def test_odd_requests_passed_on_get_json_and_no_5xx(gateway, name):
+    answer = parse_answer(raw_exchange(gateway.port, PASSED_ON[name]))
+    assert answer.status < 500, answer
+    assert answer.headers["content-type"] in ("application/json", PROBLEM), answer
