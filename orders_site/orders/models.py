@@ -24,7 +24,7 @@ class OrderStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
-# The status machine of DESIGN.md: every allowed move, nothing else.
+# The status machine of docs/architecture.md: every allowed move, nothing else.
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     OrderStatus.PENDING: frozenset({OrderStatus.CONFIRMED, OrderStatus.CANCELLED}),
     OrderStatus.CONFIRMED: frozenset({OrderStatus.PROCESSING, OrderStatus.CANCELLED}),
