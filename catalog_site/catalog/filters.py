@@ -108,3 +108,7 @@ class ProductFilter(django_filters.FilterSet):
 
     def filter_ordering(self, queryset, name, value):
         return queryset.order_by(value, "id")
+
+
+# The query parameters the FilterSet reads (a list with none of them is unfiltered).
+PRODUCT_FILTER_PARAMETERS = frozenset(ProductFilter.base_filters)
