@@ -26,13 +26,13 @@ from catalog.selectors import (
 )
 from catalog.serializers import (
     CategorySerializer,
-    InternalProductSerializer,
     ProductSerializer,
     ReservationInputSerializer,
     ReservationReferenceSerializer,
     ReservationSerializer,
     StockAdjustmentSerializer,
     category_representation,
+    internal_product_representation,
     product_representation,
 )
 from catalog.services import (
@@ -238,8 +238,9 @@ class InternalProductListApi(InternalApi):
             ids = IdListField(required=True).clean(request.query_params.get("ids"))
         except DjangoValidationError as exc:
             raise serializers.ValidationError({"ids": exc.messages})
+        # Called for every cart read: rows shaped directly (InternalProductSerializer's JSON).
         rows = products_by_ids(ids=ids)
-        return Response({"results": InternalProductSerializer(rows, many=True).data})
+        return Response({"results": [internal_product_representation(row) for row in rows]})
 
 
 class ReservationCreateApi(InternalApi):

@@ -128,6 +128,20 @@ class InternalProductSerializer(serializers.Serializer):
     is_active = serializers.BooleanField()
 
 
+def internal_product_representation(row: dict) -> dict:
+    """One row of the internal batch lookup (the shape of InternalProductSerializer)."""
+    return {
+        "id": row["id"],
+        "sku": row["sku"],
+        "name": row["name"],
+        "slug": row["slug"],
+        "price": _PRICE.to_representation(row["price"]),
+        "tax_rate": _TAX_RATE.to_representation(row["tax_rate"]),
+        "stock": row["stock"],
+        "is_active": row["is_active"],
+    }
+
+
 class ReservationLineInputSerializer(serializers.Serializer):
     product_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_STOCK)

@@ -175,3 +175,18 @@ class TestQueryBudgets:
             assert customer_client.get(f"{PRODUCTS}{product.pk}/").status_code == 200
         with django_assert_num_queries(1, using="ecommerce"):
             assert customer_client.get(f"{PRODUCTS}999999/").status_code == 404
+
+
+def test_internal_rows_read_exactly_as_internal_product_serializer_writes_them():
+    from catalog.selectors import products_by_ids
+    from catalog.serializers import InternalProductSerializer, internal_product_representation
+
+    products = [
+        ProductFactory(tax_rate=Decimal("0.055"), price=Decimal("0.50")),
+        ProductFactory(is_active=False, stock=0),
+    ]
+    rows = products_by_ids(ids=[product.pk for product in products])
+    expected = [dict(item) for item in InternalProductSerializer(rows, many=True).data]
+    fast = [internal_product_representation(row) for row in rows]
+    assert fast == expected
+    assert [list(item) for item in fast] == [list(item) for item in expected]
