@@ -21,6 +21,7 @@ from catalog.selectors import (
     product_list,
     product_rows,
     products_by_ids,
+    products_rows_by_id,
     reservation_get,
     user_sees_inactive_products,
 )
@@ -139,8 +140,17 @@ class ProductViewSet(viewsets.ModelViewSet):
     # The reads shape `.values()` rows (serializers.product_representation): the
     # same JSON as ProductSerializer at a fraction of its cost per product.
     def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(product_rows(self.filter_queryset(self.get_queryset())))
-        return self.get_paginated_response([product_representation(row) for row in page])
+        products = self.filter_queryset(self.get_queryset())
+        if "search" not in request.query_params:
+            page = self.paginate_queryset(product_rows(products))
+            return self.get_paginated_response([product_representation(row) for row in page])
+        # A search sorts its matches by relevance: sorting ids only (no description
+        # text in the sort) and then reading the page's rows by id costs less.
+        ids = self.paginate_queryset(products.values_list("id", flat=True))
+        rows = products_rows_by_id(self.get_queryset(), ids=ids)
+        return self.get_paginated_response(
+            [product_representation(rows[pk]) for pk in ids if pk in rows]
+        )
 
     def retrieve(self, request, *args, **kwargs):
         row = get_object_or_404(product_rows(self.get_queryset()), pk=kwargs[self.lookup_field])

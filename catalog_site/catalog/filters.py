@@ -42,6 +42,15 @@ class MatchAgainst(Func):
         return sql, [*(p for _, params in columns for p in params), *query[1]]
 
 
+def is_indexed_word(word: str) -> bool:
+    """A word that is one token of the FULLTEXT index (letters and digits, long enough)."""
+    return (
+        _TOKEN.fullmatch(word) is not None
+        and len(word) >= FULLTEXT_MIN_TOKEN
+        and word.lower() not in FULLTEXT_STOPWORDS
+    )
+
+
 def fulltext_query(words: list[str]) -> str:
     """A boolean-mode query requiring every indexable token, each as a word prefix."""
     tokens = dict.fromkeys(
@@ -141,16 +150,19 @@ class ProductFilter(django_filters.FilterSet):
 
     def filter_search(self, queryset, name, value):
         words = value.split()
+        query = fulltext_query(words) if connections[queryset.db].vendor == "mysql" else ""
         for word in words:
+            # A whole indexed word is already required by the FULLTEXT match (a word
+            # starting with it contains it); the others are matched as substrings.
+            if query and is_indexed_word(word):
+                continue
             queryset = queryset.filter(
                 Q(name__icontains=word) | Q(description__icontains=word) | Q(sku__icontains=word)
             )
-        query = fulltext_query(words)
-        if not query or connections[queryset.db].vendor != "mysql":
+        if not query:
             return queryset  # substring search alone (SQLite; only short words)
-        # The FULLTEXT index finds the candidates (no table scan); the substring
-        # filters above keep exactly the old meaning on them. Most relevant first;
-        # an `ordering` parameter (applied after this filter) replaces that order.
+        # The FULLTEXT index finds the candidates (no table scan). Most relevant
+        # first; an `ordering` parameter (applied after this filter) replaces that order.
         return (
             queryset.alias(relevance=MatchAgainst("name", "description", "sku", query=query))
             .filter(relevance__gt=0)

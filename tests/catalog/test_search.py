@@ -81,3 +81,14 @@ def test_inactive_products_stay_hidden_from_customers_when_searching(staff_clien
 )
 def test_fulltext_query_keeps_indexable_word_tokens_only(search, expected):
     assert fulltext_query(search.split()) == expected
+
+
+def test_a_search_page_costs_three_queries(django_assert_num_queries):
+    for number in range(30):
+        ProductFactory(sku=f"S-{number}", name=f"Blue thing {number}", price="5.00")
+    client = APIClient()
+    # The count, the page's ids in relevance order, their rows.
+    with django_assert_num_queries(3, using="ecommerce"):
+        body = client.get(PRODUCTS, {"search": "blue thing", "page_size": 10, "page": 2}).json()
+    assert body["count"] == 30 and len(body["results"]) == 10
+    assert all(product["name"].startswith("Blue thing") for product in body["results"])
