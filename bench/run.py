@@ -140,42 +140,41 @@ def sqlite_databases() -> dict[str, str]:
     }
 
 
-def process_tree_cpu(session_ids: dict[str, int]) -> dict[str, float]:
-    """CPU seconds (user + system) of every live process, summed per named session."""
+def _session_processes(session_ids: dict[str, int]):
+    """(name, /proc entry, stat fields after the command) of every live process of a session."""
     by_session = {sid: name for name, sid in session_ids.items()}
-    totals = dict.fromkeys(session_ids, 0.0)
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat.rsplit(")", 1)[1].split()
-        # After the command: state ppid pgrp session ...; utime stime are fields 14, 15.
-        name = by_session.get(int(fields[3]))
-        if name is not None:
-            totals[name] += (int(fields[11]) + int(fields[12])) / CLK_TCK
-    return totals
-
-
-def worker_rss_mb(session_ids: dict[str, int]) -> dict[str, float]:
-    """The largest resident set of a process of each named session (gunicorn workers)."""
-    by_session = {sid: name for name, sid in session_ids.items()}
-    largest = dict.fromkeys(session_ids, 0.0)
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            name = by_session.get(int(fields[3]))
-            if name is None:
-                continue
-            for line in (entry / "status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    largest[name] = max(largest[name], int(line.split()[1]) / 1024)
         except OSError:
             continue
+        # After the command: state ppid pgrp session ...
+        name = by_session.get(int(fields[3]))
+        if name is not None:
+            yield name, entry, fields
+
+
+def process_tree_cpu(session_ids: dict[str, int]) -> dict[str, float]:
+    """CPU seconds (user + system) of every live process, summed per named session."""
+    totals = dict.fromkeys(session_ids, 0.0)
+    for name, _, fields in _session_processes(session_ids):
+        totals[name] += (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime
+    return totals
+
+
+def worker_rss_mb(session_ids: dict[str, int]) -> dict[str, float]:
+    """The largest resident set of a process of each named session (gunicorn workers)."""
+    largest = dict.fromkeys(session_ids, 0.0)
+    for name, entry, _ in _session_processes(session_ids):
+        try:
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                largest[name] = max(largest[name], int(line.split()[1]) / 1024)
     return {name: round(mb, 1) for name, mb in largest.items()}
 
 
