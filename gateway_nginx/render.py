@@ -82,7 +82,11 @@ TUNABLES = (
     "checkout_burst",
     "connect_timeout",
     "read_timeout",
+    "catalog_cache_seconds",
 )
+
+# The anonymous catalogue reads the gateway may answer from its micro-cache.
+CATALOG_CACHED_PREFIXES = ("/api/v1/catalog/products/", "/api/v1/catalog/categories/")
 
 _RATE = re.compile(r"^\d+r/[sm]$")
 _SIZE = re.compile(r"^\d+[kKmM]?$")
@@ -109,6 +113,10 @@ class GatewayConfig:
     connect_timeout: str = "2s"
     read_timeout: str = "35s"  # longer than gunicorn's 30 s worker timeout
     upstream_keepalive: int = 32
+    # Seconds an anonymous catalogue read is served from the gateway's cache (0: off).
+    catalog_cache_seconds: int = field(
+        default_factory=lambda: int(os.environ.get("GATEWAY_CATALOG_CACHE_SECONDS", "1"))
+    )
 
     @classmethod
     def for_mode(cls, mode: str, **overrides) -> "GatewayConfig":
@@ -137,6 +145,8 @@ class GatewayConfig:
         for address in [*self.upstreams.values(), *self.routes.values()]:
             if not _ADDRESS.match(address):
                 raise ValueError(f"upstream {address!r} must be host:port")
+        if not 0 <= self.catalog_cache_seconds <= 3600:
+            raise ValueError("catalog_cache_seconds must be 0 (off) to 3600")
         if set(self.upstreams) != set(SERVICES):
             raise ValueError(f"upstreams must name exactly {', '.join(SERVICES)}")
         for prefix in self.routes:
@@ -166,6 +176,55 @@ def _proxy_location(prefix: str, upstream: str, service: str) -> str:
         f"            proxy_pass http://{upstream};\n"
         f"        }}\n"
     )
+
+
+def _catalog_cache(config: GatewayConfig) -> tuple[str, str]:
+    """The micro-cache of anonymous catalogue reads: (http-level zone, locations); off at 0 s.
+
+    Only GET/HEAD answers of 200 to requests with no Authorization, no cookie and
+    no X-Cart-Token are stored, for `catalog_cache_seconds`; an answer that sets a
+    cookie (or says private/no-store) is never stored (nginx's defaults). One
+    request refreshes an expired entry while the others get the stale one.
+    """
+    seconds = config.catalog_cache_seconds
+    if not seconds:
+        return "", ""
+    zone = (
+        "    # Micro-cache of anonymous catalogue reads (GATEWAY_CATALOG_CACHE_SECONDS).\n"
+        "    proxy_cache_path tmp/catalog_cache levels=1:2 keys_zone=catalog_reads:4m\n"
+        "                     max_size=64m inactive=60s use_temp_path=off;\n"
+        "    # Anything that identifies the client skips the cache both ways.\n"
+        '    map "$http_authorization$http_cookie$http_x_cart_token" $tienda_not_anonymous {\n'
+        '        "" 0;\n'
+        "        default 1;\n"
+        "    }\n"
+        "    map $upstream_status $tienda_not_200 {\n"
+        "        200 0;\n"
+        "        default 1;\n"
+        "    }\n"
+    )
+    locations = []
+    for prefix in CATALOG_CACHED_PREFIXES:
+        locations.append(
+            f"        location {prefix} {{\n"
+            f"            set $tienda_service catalog;\n"
+            f"            proxy_pass http://catalog;\n"
+            f"            proxy_cache catalog_reads;\n"
+            # The host is part of the answer (pagination links).
+            f'            proxy_cache_key "$scheme://$tienda_host$request_uri";\n'
+            f"            proxy_cache_valid 200 {seconds}s;\n"
+            f"            proxy_cache_bypass $tienda_not_anonymous;\n"
+            f"            proxy_no_cache $tienda_not_anonymous $tienda_not_200;\n"
+            f"            proxy_cache_lock on;\n"
+            f"            proxy_cache_lock_timeout 5s;\n"
+            f"            proxy_cache_use_stale updating;\n"
+            f"            proxy_cache_background_update on;\n"
+            # add_header here replaces the server's: the request id is repeated.
+            f"            add_header X-Request-ID $tienda_request_id always;\n"
+            f"            add_header X-Cache-Status $upstream_cache_status always;\n"
+            f"        }}\n"
+        )
+    return zone, "".join(locations)
 
 
 def _problem_json(status: int, code: str, detail: str) -> str:
@@ -234,7 +293,10 @@ def render_config(config: GatewayConfig) -> str:
         upstreams.append(_upstream_block(name, address, config.upstream_keepalive))
         routes.append(_proxy_location(prefix, name, name))
     error_pages, error_locations = _error_locations(config)
+    cache_zone, cache_locations = _catalog_cache(config)
     values = {
+        "catalog_cache_zone": cache_zone,
+        "catalog_cache_locations": cache_locations,
         "mode": config.mode,
         "listen": "".join(f"        listen {address};\n" for address in config.listen),
         "upstreams": "\n".join(upstreams),

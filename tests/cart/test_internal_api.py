@@ -33,7 +33,7 @@ def test_read_returns_lines_and_version_without_asking_the_catalog(
     cart = CartFactory(user_id=5, version=7)
     CartLineFactory(cart=cart, product_id=3, quantity=2)
     CartLineFactory(cart=cart, product_id=1, quantity=4)
-    with django_assert_max_num_queries(2):
+    with django_assert_max_num_queries(2, using="ecommerce"):
         response = service_api_client.get(read_url(5))
     assert response.status_code == 200
     assert response.json() == {

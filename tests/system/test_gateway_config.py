@@ -99,3 +99,21 @@ def test_rates_and_limits_are_set_at_render_time(tmp_path):
 def test_bad_settings_are_refused(overrides):
     with pytest.raises(ValueError):
         render_config(GatewayConfig.for_mode("local", **overrides))
+
+
+def test_catalog_cache_seconds_come_from_the_environment_and_zero_turns_it_off(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setenv("GATEWAY_CATALOG_CACHE_SECONDS", "5")
+    five = render_config(GatewayConfig.for_mode("local"))
+    assert five.count("proxy_cache_valid 200 5s;") == 2  # products, categories
+    assert "proxy_cache_lock on;" in five and "proxy_cache_use_stale updating;" in five
+    assert nginx_test(five, tmp_path).returncode == 0
+    monkeypatch.setenv("GATEWAY_CATALOG_CACHE_SECONDS", "0")
+    off = render_config(GatewayConfig.for_mode("local"))
+    assert "proxy_cache" not in off
+    assert nginx_test(off, tmp_path).returncode == 0
+    monkeypatch.delenv("GATEWAY_CATALOG_CACHE_SECONDS")
+    assert GatewayConfig.for_mode("docker").catalog_cache_seconds == 1
+    with pytest.raises(ValueError, match="catalog_cache_seconds"):
+        render_config(GatewayConfig.for_mode("local", catalog_cache_seconds=-1))

