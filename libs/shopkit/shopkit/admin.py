@@ -32,3 +32,77 @@ def configure_admin_site(service_name: str) -> None:
         for model in (User, Group):
             if admin.site.is_registered(model):
                 admin.site.unregister(model)
+
+
+# The refusal a service raised while the admin saved a form: (form prefix, error).
+_REFUSAL = "_shopkit_admin_refusal"
+_SAVING = "_shopkit_admin_saving_prefix"
+
+
+class ServiceRefusalsShownOnFormsMixin:
+    """For a ModelAdmin whose saves call services (the same ones as the API): when a
+    service refuses (an ApplicationError from save_model), the page shows the form
+    again with the refusal as an error and what staff typed kept, instead of a 500.
+
+    The admin's transaction was rolled back, so nothing was written; the view then
+    runs once more on the same POST, with the refusal attached to the form that
+    caused it (the change form, or one row of a list-editable changelist). A form
+    may define `show_refusal(error)` to place it on a field (its default: the
+    non-field errors).
+    """
+
+    def save_form(self, request, form, change):
+        setattr(request, _SAVING, form.prefix)
+        return super().save_form(request, form, change)
+
+    def changeform_view(self, request, *args, **kwargs):
+        return self._showing_refusals(super().changeform_view, request, *args, **kwargs)
+
+    def changelist_view(self, request, *args, **kwargs):
+        return self._showing_refusals(super().changelist_view, request, *args, **kwargs)
+
+    def _showing_refusals(self, view, request, *args, **kwargs):
+        from shopkit.errors import ApplicationError
+
+        try:
+            return view(request, *args, **kwargs)
+        except ApplicationError as error:
+            if (
+                request.method != "POST"
+                or hasattr(request, _REFUSAL)
+                or not hasattr(request, _SAVING)
+            ):
+                raise
+            setattr(request, _REFUSAL, (getattr(request, _SAVING), error))
+            return view(request, *args, **kwargs)
+
+    def get_form(self, request, obj=None, **kwargs):
+        return _form_showing_refusal(request, super().get_form(request, obj, **kwargs))
+
+    def get_changelist_form(self, request, **kwargs):
+        return _form_showing_refusal(request, super().get_changelist_form(request, **kwargs))
+
+
+def _form_showing_refusal(request, form_class):
+    refusal = getattr(request, _REFUSAL, None)
+    if refusal is None:
+        return form_class
+    prefix, error = refusal
+
+    class FormShowingRefusal(form_class):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._refusal_field, self._refusal_message = None, None
+            if self.is_bound and self.prefix == prefix:
+                show = getattr(self, "show_refusal", None)
+                self._refusal_field = show(error) if show else None
+                self._refusal_message = error.detail
+
+        def clean(self):
+            cleaned_data = super().clean()
+            if self._refusal_message is not None:
+                self.add_error(self._refusal_field, self._refusal_message)
+            return cleaned_data
+
+    FormShowingRefusal.__name__ = form_class.__name__
+    return FormShowingRefusal
