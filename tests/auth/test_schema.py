@@ -11,8 +11,8 @@ from schemathesis.checks import not_a_server_error
 
 from accounts.tokens import AccessToken
 from auth_site.wsgi import application
-from tests.auth.conftest import BOTH_DATABASES
 from tests.auth.factories import AddressFactory, UserFactory
+from tests.support.databases import BOTH_DATABASES
 
 SCHEMA_URL = "/api/v1/auth/schema/?format=json"
 # Enough generated cases per operation (positive and negative) to find crashes, and

@@ -6,8 +6,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from catalog.models import Category, Product
 from catalog.services import reservation_reserve
 from tests.catalog.factories import CategoryFactory, ProductFactory, ReservationLineFactory
+from tests.support.databases import BOTH_DATABASES
 
-pytestmark = pytest.mark.django_db(databases=["default", "ecommerce"])
+pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
 
 ADMIN = "/catalog/admin/catalog"
 

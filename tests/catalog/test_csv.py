@@ -11,8 +11,9 @@ from django.core.management.base import CommandError
 from catalog.csv_io import CSV_COLUMNS, CsvImportError, products_export_csv, products_import_csv
 from catalog.models import Product
 from tests.catalog.factories import CategoryFactory, ProductFactory
+from tests.support.databases import BOTH_DATABASES
 
-pytestmark = pytest.mark.django_db(databases=["default", "ecommerce"])
+pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
 
 HEADER = ",".join(CSV_COLUMNS)
 

@@ -9,8 +9,9 @@ from django.utils import timezone
 from orders import clients, services
 from orders.models import IdempotencyKey, IdempotencyKeyState, Order, OrderStatus
 from tests.orders.api import CUSTOMER_ID, checkout
+from tests.support.databases import BOTH_DATABASES
 
-pytestmark = pytest.mark.django_db(databases=["default", "ecommerce"])
+pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
 
 
 class Crash(BaseException):
