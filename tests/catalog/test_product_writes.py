@@ -3,6 +3,7 @@ behind both, so the same rules, answers and database state. Each test runs once 
 way in; a few drive both on one product."""
 
 import io
+import threading
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -10,6 +11,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 
+from catalog import admin as admin_module
 from catalog.csv_io import CsvImportError, products_import_csv
 from catalog.errors import CatalogErrorCode
 from catalog.models import Product
@@ -359,3 +361,26 @@ class TestOneRuleEveryWayIn:
             products_import_csv(source=io.StringIO(f"sku,{column}\nKET-1,{value}\n"))
         assert refused.value.line_errors[0].message.startswith(f"{column}: ")
         assert state(kettle) == (kettle.name, kettle.price, 5, True)
+
+
+@pytest.mark.django_db(databases=BOTH_DATABASES, transaction=True)
+def test_a_slug_taken_while_the_admin_saved_is_shown_on_the_form(admin_client, monkeypatch):
+    kettle = ProductFactory(slug="kettle")
+    update = admin_module.product_update
+
+    def update_after_another_user_took_the_slug(**arguments):
+        # Another user's product, committed on its own connection meanwhile.
+        other = threading.Thread(target=lambda: ProductFactory(slug="kettle-steel"))
+        other.start()
+        other.join()
+        return update(**arguments)
+
+    monkeypatch.setattr(admin_module, "product_update", update_after_another_user_took_the_slug)
+    response = admin_client.post(
+        f"{ADMIN}{kettle.pk}/change/", change_form(snapshot(kettle), slug="kettle-steel")
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["slug"] == [
+        "Product with this Slug already exists."
+    ]
+    assert Product.objects.get(pk=kettle.pk).slug == "kettle"

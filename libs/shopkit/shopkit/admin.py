@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.models import Group, User
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 
 class EmailAdminAuthenticationForm(AdminAuthenticationForm):
@@ -41,8 +42,9 @@ _SAVING = "_shopkit_admin_saving_prefix"
 
 class ServiceRefusalsShownOnFormsMixin:
     """For a ModelAdmin whose saves call services (the same ones as the API): when a
-    service refuses (an ApplicationError from save_model), the page shows the form
-    again with the refusal as an error and what staff typed kept, instead of a 500.
+    service refuses (an ApplicationError, or a Django ValidationError for a check the
+    form passed but the service no longer did, from save_model), the page shows the
+    form again with the refusal as an error and what staff typed kept, not a 500.
 
     The admin's transaction was rolled back, so nothing was written; the view then
     runs once more on the same POST, with the refusal attached to the form that
@@ -66,7 +68,8 @@ class ServiceRefusalsShownOnFormsMixin:
 
         try:
             return view(request, *args, **kwargs)
-        except ApplicationError as error:
+        # A ValidationError too: a check the form could not make (a slug taken meanwhile).
+        except (ApplicationError, ValidationError) as error:
             if (
                 request.method != "POST"
                 or hasattr(request, _REFUSAL)
@@ -92,17 +95,32 @@ def _form_showing_refusal(request, form_class):
     class FormShowingRefusal(form_class):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
-            self._refusal_field, self._refusal_message = None, None
+            self._refusal = None
             if self.is_bound and self.prefix == prefix:
-                show = getattr(self, "show_refusal", None)
-                self._refusal_field = show(error) if show else None
-                self._refusal_message = error.detail
+                self._refusal = _refusal_errors(self, error)
 
         def clean(self):
             cleaned_data = super().clean()
-            if self._refusal_message is not None:
-                self.add_error(self._refusal_field, self._refusal_message)
+            for field, messages in (self._refusal or {}).items():
+                # The form's own check may have found the same thing on this run.
+                shown = self._errors.get(field or NON_FIELD_ERRORS, [])
+                new = [message for message in messages if message not in shown]
+                if new:
+                    self.add_error(field, new)
             return cleaned_data
 
     FormShowingRefusal.__name__ = form_class.__name__
     return FormShowingRefusal
+
+
+def _refusal_errors(form, error) -> dict:
+    """{field or None: messages} for a refusal, on the form's own fields only."""
+    if isinstance(error, ValidationError):
+        if not hasattr(error, "error_dict"):
+            return {None: error.messages}
+        return {
+            (name if name in form.fields else None): messages
+            for name, messages in error.message_dict.items()
+        }
+    show = getattr(form, "show_refusal", None)
+    return {(show(error) if show else None): [error.detail]}
