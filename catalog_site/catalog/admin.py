@@ -148,10 +148,9 @@ class ProductAdminForm(forms.ModelForm):
         if self.instance.pk is None or "stock" not in self.changed_data:
             return None
         stock_field = self.fields["stock"]
-        shown = stock_field.to_python(
+        return stock_field.to_python(
             self._widget_data_value(stock_field.hidden_widget(), self["stock"].html_initial_name)
         )
-        return shown
 
     def clean(self):
         cleaned_data = super().clean()
