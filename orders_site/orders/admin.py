@@ -223,6 +223,8 @@ class IdempotencyKeyAdmin(admin.ModelAdmin):
         "order_number",
         "response_status",
         "response_body",
+        "lease_expires_at",
+        "running_for_user",
         "created_at",
         "updated_at",
     ]

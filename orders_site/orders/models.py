@@ -180,6 +180,14 @@ class IdempotencyKey(models.Model):
     )
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
     response_body = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    # The lease of the attempt running the checkout (orders/services/idempotency.py):
+    # `lease_owner` names the attempt, which renews `lease_expires_at` while it lives;
+    # every write of the attempt is conditional on still being the owner.
+    lease_owner = models.CharField(max_length=32, blank=True, default="")
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # The customer's id while this key is in progress, null otherwise: unique, so a
+    # customer runs one checkout at a time and two never sell the same cart lines.
+    running_for_user = models.PositiveBigIntegerField(null=True, blank=True, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -154,11 +154,6 @@ class OrderDetailSerializer(OrderSerializer):
         read_only_fields = fields
 
 
-def order_document(order: Order) -> dict:
-    """The order as the API shows it (also what a checkout's Idempotency-Key stores)."""
-    return dict(OrderDetailSerializer(order).data)
-
-
 class OrderListFilterSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=OrderStatus.choices, required=False)
     user_id = serializers.IntegerField(

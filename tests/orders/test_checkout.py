@@ -6,8 +6,9 @@ from decimal import Decimal
 import pytest
 from django.db import OperationalError
 
-from orders import services
 from orders.models import IdempotencyKey, IdempotencyKeyState, Order, OrderStatus
+from orders.services import checkout as saga
+from orders.services import idempotency
 from shopkit import money
 from tests.orders.api import ADDRESS, CUSTOMER_EMAIL, CUSTOMER_ID, checkout
 from tests.support.databases import BOTH_DATABASES
@@ -245,7 +246,7 @@ def test_a_failed_order_write_releases_the_reservation(customer, shop, monkeypat
     def broken_write(**kwargs):
         raise OperationalError("the database went away")
 
-    monkeypatch.setattr(services, "_order_write", broken_write)
+    monkeypatch.setattr(saga, "_order_write", broken_write)
     response = checkout(customer, key="write-fails")
     assert response.status_code == 503
     assert response.json()["code"] == "database_unavailable"
@@ -312,7 +313,7 @@ def test_an_incomplete_saved_address_is_400_and_nothing_is_held(customer, shop):
     response = checkout(customer, body={"address_id": 6})
     assert response.status_code == 400
     assert response.json()["code"] == "address_invalid"
-    assert response.json()["errors"]["address_id"] == ["country: This field may not be blank."]
+    assert response.json()["errors"]["address_id"] == ["country: This field cannot be blank."]
     assert shop.count("catalog") == 0
 
 
@@ -320,7 +321,7 @@ def test_a_taken_order_number_is_drawn_again(customer, shop, monkeypatch):
     checkout(customer)
     taken = Order.objects.get().number
     numbers = iter([taken, "T-0000000001"])
-    monkeypatch.setattr(services, "order_number_generate", lambda: next(numbers))
+    monkeypatch.setattr(idempotency, "order_number_generate", lambda: next(numbers))
     shop.fill_cart(CUSTOMER_ID, {1: 1})
     response = checkout(customer)
     assert response.status_code == 201
