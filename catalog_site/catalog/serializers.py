@@ -36,8 +36,8 @@ class CategorySerializer(serializers.ModelSerializer):
 
 
 class ProductSerializer(serializers.ModelSerializer):
-    """The public product (DESIGN.md). Staff write its editable fields (declared once,
-    in catalog.models); `in_stock` and timestamps are derived."""
+    """The public product (the catalog's API). Staff write its editable fields (declared
+    once, in catalog.models); `in_stock` and timestamps are derived."""
 
     in_stock = serializers.BooleanField(read_only=True)
     tax_rate = TaxRateField(help_text="VAT as a fraction, e.g. 0.21 (up to 4 decimals: 0.055).")

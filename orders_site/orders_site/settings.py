@@ -4,7 +4,7 @@ from shopkit.settings import *  # noqa: F403
 from shopkit.settings import DJANGO_APPS, LOG_LEVEL, SHOPKIT_APPS, THIRD_PARTY_APPS, logging_config
 
 SERVICE_NAME = "orders"
-INSTALLED_APPS = [*DJANGO_APPS, *THIRD_PARTY_APPS, *SHOPKIT_APPS, "orders"]
+INSTALLED_APPS = [*DJANGO_APPS, *THIRD_PARTY_APPS, "django_countries", *SHOPKIT_APPS, "orders"]
 ROOT_URLCONF = "orders_site.urls"
 WSGI_APPLICATION = "orders_site.wsgi.application"
 STATIC_URL = "/orders/static/"

@@ -88,6 +88,7 @@ from orders.services.idempotency import (
 )
 from orders.services.status import order_cancel, status_change_record
 from shopkit import money
+from shopkit.address import address_validated
 from shopkit.errors import ApplicationError, ServiceUnavailable, problem
 from shopkit.routers import ECOMMERCE_DB
 
@@ -246,17 +247,10 @@ def _checkout_run(
 
 
 def _saved_address(*, user_id: int, address_id: int) -> dict:
-    """The saved address from auth, checked against what an order's address holds."""
-    saved = clients.auth_address(user_id=user_id, address_id=address_id)
-    address = {name: str(saved.get(name) or "").strip() for name in SHIPPING_ADDRESS_FIELDS}
-    address["country"] = address["country"].upper()
-    order_fields = {field.name for field in Order._meta.get_fields()}
-    problems = {}
+    """The saved address from auth, checked by the same rules as an inline one."""
     try:
-        Order(**address).clean_fields(exclude=order_fields - set(SHIPPING_ADDRESS_FIELDS))
+        return address_validated(clients.auth_address(user_id=user_id, address_id=address_id))
     except ValidationError as invalid:
-        problems = invalid.message_dict
-    if problems:
         raise ApplicationError(
             "The saved address is incomplete; fix it or send the address inline.",
             code=OrderErrorCode.ADDRESS_INVALID,
@@ -264,12 +258,11 @@ def _saved_address(*, user_id: int, address_id: int) -> dict:
             errors={
                 "address_id": [
                     f"{field}: {message}"
-                    for field, messages in problems.items()
+                    for field, messages in invalid.message_dict.items()
                     for message in messages
                 ]
             },
-        )
-    return address
+        ) from None
 
 
 def _stock_reserve(*, reference: str, lines: list[LineQuantity]) -> Reservation:

@@ -1,4 +1,4 @@
-"""The order status machine (DESIGN.md) and cancellation, with every change recorded."""
+"""The order status machine (docs/architecture.md) and cancellation, with every change recorded."""
 
 from django.db import transaction
 from django.utils import timezone
@@ -66,7 +66,7 @@ def _status_set(
 def order_change_status(
     *, order: Order, to_status: str, by_user_id: int | None, by_email: str = "", note: str = ""
 ) -> Order:
-    """Staff move an order along the status machine (DESIGN.md); 409 for any other move.
+    """Staff move an order along the status machine (docs/architecture.md); 409 for any other move.
 
     Cancelling goes through `order_cancel`, so the stock always goes back.
     """
