@@ -6,8 +6,6 @@ from django.core.cache import cache
 from accounts.tokens import AccessToken
 from tests.auth.factories import UserFactory
 
-BOTH_DATABASES = ["default", "ecommerce"]
-
 
 @pytest.fixture(autouse=True)
 def empty_cache():

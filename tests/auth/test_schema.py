@@ -11,8 +11,8 @@ from schemathesis.checks import not_a_server_error
 
 from accounts.tokens import AccessToken
 from auth_site.wsgi import application
-from tests.auth.conftest import BOTH_DATABASES
 from tests.auth.factories import AddressFactory, UserFactory
+from tests.support.databases import BOTH_DATABASES
 from tests.support.schema import defaults_breaking_their_schema
 
 SCHEMA_URL = "/api/v1/auth/schema/?format=json"

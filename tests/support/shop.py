@@ -8,40 +8,10 @@ ports (each told where its neighbours are) and waits until they are ready.
 import shutil
 from pathlib import Path
 
-import MySQLdb
-
-from tests.support.environment import TEST_MYSQL_URL, test_database_url
+from tests.support.databases import Database, recreate_databases
+from tests.support.environment import test_database_url
 from tests.support.keys import key_pair
 from tests.support.processes import SERVICES, ServiceProcess, base_environment, manage
-
-
-def mysql_connection(database: str | None = None, **options):
-    """A MySQLdb connection to the test server (TEST_MYSQL_URL), optionally to one database."""
-    url = TEST_MYSQL_URL.split("://", 1)[1].rstrip("/")
-    credentials, _, hostport = url.rpartition("@")
-    user, _, password = credentials.partition(":")
-    host, _, port = hostport.partition(":")
-    return MySQLdb.connect(
-        host=host,
-        port=int(port or 3306),
-        user=user or "root",
-        passwd=password,
-        **({"db": database} if database else {}),
-        **options,
-    )
-
-
-def recreate_databases(names) -> None:
-    connection = mysql_connection()
-    try:
-        cursor = connection.cursor()
-        for name in names:
-            cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
-            cursor.execute(
-                f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
-            )
-    finally:
-        connection.close()
 
 
 class Shop:
@@ -63,13 +33,7 @@ class Shop:
 
     def query(self, database: str, sql: str, *params) -> list[tuple]:
         """Rows from the shop's "auth" or "ecommerce" database (to assert on state)."""
-        connection = mysql_connection(self.databases[database])
-        try:
-            cursor = connection.cursor()
-            cursor.execute(sql, params)
-            return list(cursor.fetchall())
-        finally:
-            connection.close()
+        return Database(self.databases[database]).tuples(sql, *params)
 
     def manage(self, service: str, *args: str, check: bool = True):
         return manage(service, *args, env=self.env, check=check)
