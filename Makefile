@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 SERVICES := auth catalog cart orders
 PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
 
-.PHONY: help install system-packages run test lint format mysql bench clean \
+.PHONY: help install system-packages run test lint format mysql redis bench clean \
         $(addprefix test-,shopkit $(SERVICES) system browser)
 
 help:
@@ -32,18 +32,22 @@ run: install
 # --- tests -------------------------------------------------------------------------
 # Each service runs in its own pytest process with its own settings and its own
 # test databases (test_tienda_<svc>_auth / _ecommerce), then the system tests.
-test: install mysql lint test-shopkit $(addprefix test-,$(SERVICES)) test-system test-browser
+test: install mysql redis lint test-shopkit $(addprefix test-,$(SERVICES)) test-system test-browser
 
 mysql:
 	@scripts/ensure-mariadb.sh
 
+# The Redis the throttle and replica tests use (127.0.0.1:6379, a database number of their own).
+redis:
+	@scripts/ensure-redis.sh
+
 test-shopkit: install mysql
 	PYTHONPATH=catalog_site:. $(PYTEST) tests/shopkit --ds=tests.shopkit.settings
 
-test-auth test-catalog test-cart test-orders: test-%: install mysql
+test-auth test-catalog test-cart test-orders: test-%: install mysql redis
 	PYTHONPATH=$*_site:. $(PYTEST) tests/$* --ds=tests.$*.settings
 
-test-system: install mysql
+test-system: install mysql redis
 	PYTHONPATH=. $(PYTEST) tests/system
 
 # The admin browser tests drive Debian's chromium with Playwright (never `playwright install`).

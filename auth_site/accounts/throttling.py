@@ -1,16 +1,21 @@
 """Throttles of the auth service: failed sign-ins (per email, per IP) and sign-ups (per IP).
 
-Counters live in Django's cache (a table in auth_db in production, so every
-gunicorn worker shares them). Rates come from REST_FRAMEWORK's
+Counters live in the "throttle" cache (Redis, or a table of their own in auth_db),
+shared by every worker and replica, where other traffic cannot evict them
+(shopkit.cache). Rates come from REST_FRAMEWORK's
 DEFAULT_THROTTLE_RATES (env: THROTTLE_LOGIN_EMAIL_RATE, THROTTLE_LOGIN_IP_RATE,
 THROTTLE_REGISTER_RATE) and are read when used, not at import.
 """
 
 import hashlib
 
+from django.core.cache import caches
+from django.utils.connection import ConnectionProxy
 from rest_framework import throttling
 from rest_framework.exceptions import Throttled
 from rest_framework.settings import api_settings
+
+from shopkit.cache import THROTTLE_CACHE
 
 
 def _digest(value: str | None) -> str:
@@ -20,6 +25,8 @@ def _digest(value: str | None) -> str:
 
 
 class RatesFromSettingsMixin:
+    cache = ConnectionProxy(caches, THROTTLE_CACHE)
+
     def get_rate(self):
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from shopkit.cache import THROTTLE_CACHE, throttle_cache
 from shopkit.keys import read_pem
 from shopkit.logging import logging_config  # noqa: F401  (re-exported for service settings)
 
@@ -163,9 +164,13 @@ DATABASES = {
 DATABASE_ROUTERS = ["shopkit.routers.DatabaseRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Throttle counters must be shared by every worker process: a table in auth_db
-# (`manage.py createcachetable`, run by `migrate_all`). Tests use locmem.
-CACHES = {"default": env.cache_url("CACHE_URL", default="dbcache://tienda_cache")}
+# Throttle counters must be shared by every worker process and every replica:
+# Redis (CACHE_URL=redis://host:6379/0) in compose and Kubernetes; by default a
+# table in auth_db (`manage.py createcachetable`, run by `migrate_all`), so
+# `make run` needs no Redis. Tests use locmem. The counters get an alias of their
+# own that other traffic cannot evict (shopkit.cache).
+_DEFAULT_CACHE = env.cache_url("CACHE_URL", default="dbcache://tienda_cache")
+CACHES = {"default": _DEFAULT_CACHE, THROTTLE_CACHE: throttle_cache(_DEFAULT_CACHE)}
 
 # --- Sessions: one sign-in across the four admins --------------------------------
 # Sessions live in auth_db; every service uses the same cookie names, path and
