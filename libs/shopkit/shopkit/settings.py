@@ -98,6 +98,7 @@ THIRD_PARTY_APPS = [
 SHOPKIT_APPS = ["shopkit"]
 
 MIDDLEWARE = [
+    "shopkit.metrics.MetricsMiddleware",  # first: it times everything below
     "shopkit.requestid.RequestIdMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -287,3 +288,10 @@ SPECTACULAR_SETTINGS = {
 }
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+
+# --- Metrics (shopkit.metrics) -----------------------------------------------------
+# /<svc>/metrics: open to direct callers (never through the gateway); with a token,
+# only to `Authorization: Bearer <METRICS_TOKEN>` (Prometheus' `authorization`).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Collectors a service adds (dotted paths of classes), computed at scrape time.
+METRICS_COLLECTORS: list[str] = []
