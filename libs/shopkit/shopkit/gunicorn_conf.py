@@ -7,7 +7,6 @@ thread blocked on a neighbour service does not block the whole worker.
 import os
 import shutil
 import tempfile
-from pathlib import Path
 
 bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
 worker_class = "gthread"
@@ -22,15 +21,12 @@ accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "warning")
 
+
 # Prometheus metrics of every worker process (shopkit.metrics): each writes its
-# own files into one directory, which a scrape adds up. Fresh for every start
-# (stale files would count an earlier run); under /tmp unless set.
-if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-    for stale in Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).glob("*.db"):
-        stale.unlink()
-else:
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="tienda-metrics-")
-    _created_metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+# own files into one directory, which a scrape adds up. A fresh one for every
+# start (files of an earlier run would be counted again), under $TMPDIR or /tmp.
+def on_starting(server):
+    os.environ.update(PROMETHEUS_MULTIPROC_DIR=tempfile.mkdtemp(prefix="tienda-metrics-"))
 
 
 def child_exit(server, worker):
@@ -40,5 +36,4 @@ def child_exit(server, worker):
 
 
 def on_exit(server):
-    if "_created_metrics_dir" in globals():
-        shutil.rmtree(_created_metrics_dir, ignore_errors=True)
+    shutil.rmtree(os.environ.pop("PROMETHEUS_MULTIPROC_DIR"), ignore_errors=True)
