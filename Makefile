@@ -7,13 +7,13 @@ SERVICES := auth catalog cart orders
 PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
 
 .PHONY: help install system-packages run test lint format mysql redis bench clean \
-        $(addprefix test-,shopkit $(SERVICES) system browser)
+        $(addprefix test-,shopkit $(SERVICES) deploy system browser)
 
 help:
 	@echo "make run     start the shop (4 services + nginx gateway) on http://localhost:8080"
 	@echo "make test    lint + every service's tests on MariaDB + system tests through nginx"
 	@echo "make lint    ruff check + format check"
-	@echo "make test-<shopkit|auth|catalog|cart|orders|system|browser>  one suite"
+	@echo "make test-<shopkit|auth|catalog|cart|orders|deploy|system|browser>  one suite"
 	@echo "make bench   load benchmark through the gateway (see bench/README.md)"
 
 # The virtualenv, rebuilt when a requirements file changes.
@@ -32,7 +32,7 @@ run: install
 # --- tests -------------------------------------------------------------------------
 # Each service runs in its own pytest process with its own settings and its own
 # test databases (test_tienda_<svc>_auth / _ecommerce), then the system tests.
-test: install mysql redis lint test-shopkit $(addprefix test-,$(SERVICES)) test-system test-browser
+test: install mysql redis lint test-shopkit $(addprefix test-,$(SERVICES)) test-deploy test-system test-browser
 
 mysql:
 	@scripts/ensure-mariadb.sh
@@ -46,6 +46,11 @@ test-shopkit: install mysql
 
 test-auth test-catalog test-cart test-orders: test-%: install mysql redis
 	PYTHONPATH=$*_site:. $(PYTEST) tests/$* --ds=tests.$*.settings
+
+# The Kubernetes manifests: rendered with kubectl kustomize, validated offline
+# against the Kubernetes schemas (kubernetes-validate), rules asserted.
+test-deploy: install
+	PYTHONPATH=. $(PYTEST) tests/deploy
 
 test-system: install mysql redis
 	PYTHONPATH=. $(PYTEST) tests/system

@@ -4,6 +4,7 @@
 #                     compose and Kubernetes migrate once, before), then run gunicorn
 #   migrate           wait for the databases, migrate both, exit (compose's one-shot
 #                     migrate services, the Kubernetes migrations Job)
+#   wait-migrations   wait until the migrations are applied (Kubernetes init container)
 #   manage ARGS...    python manage.py ARGS (seeding, jobs: release_expired_reservations ...)
 #   collectstatic     at image build time (no secrets exist then, none are needed)
 #   anything else     run as given
@@ -32,6 +33,10 @@ case "${1:-serve}" in
     throwaway_signing_key
     python manage.py wait_for_db --timeout 120
     exec python manage.py migrate_all --verbosity 1
+    ;;
+  wait-migrations)
+    throwaway_signing_key
+    exec python manage.py wait_for_migrations --timeout "${MIGRATIONS_TIMEOUT:-600}"
     ;;
   manage)
     shift
