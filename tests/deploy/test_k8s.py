@@ -411,3 +411,13 @@ def test_only_tienda_workloads_reach_the_development_databases(dev):
     for workload in workloads(dev):
         uses_database = _mentions(pod_spec(workload), "tienda-common")
         assert (pod_labels(workload).get("tienda.shop/database-client") == "true") == uses_database
+
+
+def test_the_gateway_finds_the_services_by_their_cluster_names(overlay):
+    _, objects = overlay
+    [gateway] = pod_spec(named(objects, "Deployment")["gateway"])["containers"]
+    env = env_of(gateway)
+    assert env["POD_NAMESPACE"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.namespace"
+    assert env["GATEWAY_UPSTREAM_DOMAIN"]["value"] == "$(POD_NAMESPACE).svc.cluster.local"
+    assert env["GATEWAY_TRUSTED_PROXIES"]["value"]
+    assert "args" not in gateway and "command" not in gateway  # the image's start.sh
