@@ -5,11 +5,9 @@ the database cache (MAX_ENTRIES 300), so the victim's next guess got 401 instead
 of 429 and the right password then got in.
 """
 
-import os
 import uuid
 
 import pytest
-import redis
 from django.core.management import call_command
 from django.test import override_settings
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
@@ -18,13 +16,12 @@ from shopkit.cache import THROTTLE_CACHE, throttle_cache
 from tests.auth.conftest import BOTH_DATABASES
 from tests.auth.factories import PASSWORD
 from tests.support.environment import RUN_ID
+from tests.support.redis_db import delete_keys, redis_url
 
 API = "/api/v1/auth"
 FLOOD = 1000
 ADDRESSES = 250  # the flood comes from many client addresses: 4 failures each
-# Redis database of these tests (another number than anything a shop uses).
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379").rstrip("/")
-REDIS_DATABASE = 12
+REDIS_DATABASE = 12  # these tests' own number
 
 DATABASE_CACHE = {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "tc"}
 
@@ -32,7 +29,7 @@ DATABASE_CACHE = {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOC
 def redis_caches(prefix: str) -> dict:
     default = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": f"{TEST_REDIS_URL}/{REDIS_DATABASE}",
+        "LOCATION": redis_url(REDIS_DATABASE),
         "KEY_PREFIX": prefix,
     }
     throttle = throttle_cache(default)
@@ -53,9 +50,7 @@ def redis_prefix():
     """A key prefix of this test's own on the test Redis; its keys are deleted afterwards."""
     prefix = f"test-{RUN_ID or 'run'}-{uuid.uuid4().hex[:8]}"
     yield prefix
-    client = redis.Redis.from_url(f"{TEST_REDIS_URL}/{REDIS_DATABASE}")
-    for key in client.scan_iter(f"{prefix}*"):
-        client.delete(key)
+    delete_keys(REDIS_DATABASE, prefix)
 
 
 @pytest.fixture(params=["redis", "database"])

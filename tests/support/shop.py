@@ -46,6 +46,16 @@ def recreate_databases(names) -> None:
         connection.close()
 
 
+def drop_databases(names) -> None:
+    connection = mysql_connection()
+    try:
+        cursor = connection.cursor()
+        for name in names:
+            cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
+    finally:
+        connection.close()
+
+
 class Shop:
     """The running services: `shop.url("catalog")`, `shop.services["orders"].stop()`."""
 

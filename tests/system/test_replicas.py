@@ -14,7 +14,8 @@ import requests
 
 from tests.support.environment import RUN_ID, RUN_SUFFIX
 from tests.support.processes import SERVICES
-from tests.support.shop import mysql_connection, start_shop
+from tests.support.redis_db import delete_keys, redis_url
+from tests.support.shop import drop_databases, start_shop
 from tests.system.conftest import SYSTEM_LOG_DIR
 from tests.system.gateway import GatewayProcess
 from tests.system.metrics import scrape, value
@@ -28,7 +29,6 @@ from tests.system.shopping import (
 )
 
 REPLICAS = 2
-TEST_REDIS_URL = "redis://127.0.0.1:6379"
 REDIS_DATABASE = 13  # the replica tests' own number
 PASSWORD = "Orchard-Violin-77"
 
@@ -37,9 +37,7 @@ PASSWORD = "Orchard-Violin-77"
 def redis_prefix():
     prefix = f"replicas-{RUN_ID or 'run'}-{uuid.uuid4().hex[:8]}"
     yield prefix
-    client = redis.Redis.from_url(f"{TEST_REDIS_URL}/{REDIS_DATABASE}")
-    for key in client.scan_iter(f"*{prefix}*"):
-        client.delete(key)
+    delete_keys(REDIS_DATABASE, prefix)
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +48,7 @@ def replicated(redis_prefix):
         "ecommerce": f"tienda_replicas{RUN_SUFFIX}_ecommerce",
     }
     env = {
-        "CACHE_URL": f"{TEST_REDIS_URL}/{REDIS_DATABASE}?key_prefix={redis_prefix}",
+        "CACHE_URL": f"{redis_url(REDIS_DATABASE)}?key_prefix={redis_prefix}",
         # Two processes per service on a small machine: one worker each is enough.
         "WEB_CONCURRENCY": "1",
     }
@@ -72,12 +70,7 @@ def replicated(redis_prefix):
     finally:
         gateway.stop()
         shop.stop()
-        connection = mysql_connection()
-        try:
-            for name in databases.values():
-                connection.cursor().execute(f"DROP DATABASE IF EXISTS `{name}`")
-        finally:
-            connection.close()
+        drop_databases(databases.values())
 
 
 def served(process, route: str, method: str = "GET", **labels) -> float:
@@ -198,7 +191,7 @@ def test_a_sign_in_lockout_made_through_one_replica_holds_on_every_replica(repli
         "auth", "SELECT COUNT(*) FROM token_blacklist_outstandingtoken WHERE user_id = %s", user_id
     ) == [(0,)]
     # The counter lives in Redis, where both replicas read it.
-    client = redis.Redis.from_url(f"{TEST_REDIS_URL}/{REDIS_DATABASE}")
+    client = redis.Redis.from_url(redis_url(REDIS_DATABASE))
     assert any(b"login_email" in key for key in client.scan_iter("*throttle*"))
 
 

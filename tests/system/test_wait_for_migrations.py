@@ -6,7 +6,7 @@ import pytest
 from tests.support import environment
 from tests.support.environment import RUN_SUFFIX
 from tests.support.processes import manage
-from tests.support.shop import mysql_connection, recreate_databases
+from tests.support.shop import drop_databases, recreate_databases
 
 
 def test_it_passes_once_the_databases_are_migrated(shop):
@@ -24,12 +24,7 @@ def empty_databases():
     }
     recreate_databases(names.values())
     yield names
-    connection = mysql_connection()
-    try:
-        for name in names.values():
-            connection.cursor().execute(f"DROP DATABASE IF EXISTS `{name}`")
-    finally:
-        connection.close()
+    drop_databases(names.values())
 
 
 def test_it_holds_back_a_pod_while_migrations_are_pending(shop, empty_databases):
