@@ -5,6 +5,7 @@ the database cache (MAX_ENTRIES 300), so the victim's next guess got 401 instead
 of 429 and the right password then got in.
 """
 
+import time
 import uuid
 
 import pytest
@@ -12,7 +13,7 @@ from django.core.management import call_command
 from django.test import override_settings
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
-from shopkit.cache import THROTTLE_CACHE, throttle_cache
+from shopkit.cache import THROTTLE_CACHE, THROTTLE_TABLE, throttle_cache
 from tests.auth.conftest import BOTH_DATABASES
 from tests.auth.factories import PASSWORD
 from tests.support.environment import RUN_ID
@@ -87,3 +88,28 @@ def test_a_flood_of_failed_sign_ins_for_other_emails_does_not_evict_a_lockout(
     assert response.status_code == 429, response.content
     assert response.json()["code"] == "throttled"
     assert not OutstandingToken.objects.filter(user=user).exists()
+
+
+@pytest.mark.django_db(databases=BOTH_DATABASES)
+def test_the_throttle_table_culls_expired_rows_only(throttle_table, settings):
+    """Over MAX_ENTRIES, Django's database cache deletes a share of *all* rows; the
+    throttle table's deletes the expired ones and keeps every live counter."""
+    settings.CACHES = {
+        **throttle_table,
+        THROTTLE_CACHE: {**throttle_table[THROTTLE_CACHE], "OPTIONS": {"MAX_ENTRIES": 10}},
+    }
+    from django.core.cache import caches
+    from django.db import connection
+
+    throttle = caches[THROTTLE_CACHE]
+    throttle.set_many({f"old-{n}": [n] for n in range(5)}, timeout=1)
+    time.sleep(2.1)  # the table stores whole seconds
+    throttle.set_many({f"live-{n}": [n] for n in range(30)}, timeout=60)  # 3x MAX_ENTRIES
+
+    assert throttle.get_many([f"live-{n}" for n in range(30)]) == {
+        f"live-{n}": [n] for n in range(30)
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT cache_key FROM {THROTTLE_TABLE}")
+        keys = sorted(row[0].rsplit(":", 1)[-1] for row in cursor.fetchall())
+    assert keys == sorted(f"live-{n}" for n in range(30))  # the expired rows are gone
