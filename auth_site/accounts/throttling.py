@@ -9,13 +9,11 @@ THROTTLE_REGISTER_RATE) and are read when used, not at import.
 
 import hashlib
 
-from django.core.cache import caches
-from django.utils.connection import ConnectionProxy
 from rest_framework import throttling
 from rest_framework.exceptions import Throttled
 from rest_framework.settings import api_settings
 
-from shopkit.cache import THROTTLE_CACHE
+from shopkit.throttling import ThrottleCacheMixin
 
 
 def _digest(value: str | None) -> str:
@@ -24,9 +22,7 @@ def _digest(value: str | None) -> str:
     return hashlib.sha256((value or "").encode()).hexdigest()
 
 
-class RatesFromSettingsMixin:
-    cache = ConnectionProxy(caches, THROTTLE_CACHE)
-
+class RatesFromSettingsMixin(ThrottleCacheMixin):
     def get_rate(self):
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
 

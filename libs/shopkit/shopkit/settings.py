@@ -245,8 +245,8 @@ REST_FRAMEWORK = {
     # Global per-client throttles are off unless a rate is configured (the
     # gateway's limit_req is the first line); scoped ones (login, register) are on.
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "shopkit.throttling.AnonRateThrottle",
+        "shopkit.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_ANON_RATE", default="") or None,
