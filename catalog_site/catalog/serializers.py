@@ -29,7 +29,7 @@ class CategorySerializer(serializers.ModelSerializer):
 
 
 class ProductSerializer(serializers.ModelSerializer):
-    """The public product (DESIGN.md). Staff write it; `in_stock` and timestamps are derived."""
+    """The public product (the catalog's API). Staff write it; `in_stock` and timestamps are derived."""
 
     slug = serializers.SlugField(
         max_length=200, required=False, help_text="Defaults to the slugified name and sku."

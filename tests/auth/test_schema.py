@@ -13,11 +13,19 @@ from accounts.tokens import AccessToken
 from auth_site.wsgi import application
 from tests.auth.conftest import BOTH_DATABASES
 from tests.auth.factories import AddressFactory, UserFactory
+from tests.support.schema import defaults_breaking_their_schema
 
 SCHEMA_URL = "/api/v1/auth/schema/?format=json"
 # Enough generated cases per operation (positive and negative) to find crashes, and
 # a whole run in well under two minutes.
 EXAMPLES_PER_OPERATION = 40
+
+
+def test_every_default_fits_its_own_schema(client):
+    document = client.get(SCHEMA_URL).json()
+    assert document["components"]["schemas"]["Address"]["properties"]["phone"]["default"] == ""
+    assert "/api/v1/auth/countries/" in document["paths"]
+    assert defaults_breaking_their_schema(document) == []
 
 
 def test_spectacular_generates_the_schema_without_warnings(tmp_path):

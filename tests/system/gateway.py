@@ -65,4 +65,6 @@ class GatewayProcess:
         self.process = None
 
     def log_text(self) -> str:
-        return self.log_path.read_text() if self.log_path.exists() else ""
+        # nginx's escape=json leaves bytes over 0x7f as they came (a client's raw
+        # or percent-decoded Latin-1 path): not always UTF-8.
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

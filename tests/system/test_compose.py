@@ -4,8 +4,9 @@
   (`<repo>/../shared/compose-spec/compose-spec.json`);
 - every environment variable a service reads (its settings, shopkit's settings
   base and gunicorn config, its commands) is given to that service's container;
-- ports agree with DESIGN.md, the gateway's docker rendering and each other, and
-  only the gateway publishes one (an opt-in override binds the databases to 127.0.0.1);
+- ports agree with shopkit's registry, docs/architecture.md, the gateway's docker
+  rendering and each other, and only the gateway publishes one (an opt-in
+  override binds the databases to 127.0.0.1);
 - migrations run once, in one-shot services one after another, before any service
   starts (and the services do not migrate themselves), so replicas never race;
 - each Dockerfile's entry point is a script that exists in the repository;
@@ -32,7 +33,7 @@ from tests.support.processes import REPO_DIR, SERVICES
 
 COMPOSE_FILE = REPO_DIR / "docker-compose.yml"
 COMPOSE_SCHEMA = REPO_DIR.parent / "shared" / "compose-spec" / "compose-spec.json"
-DESIGN_FILE = REPO_DIR.parent / "shared" / "DESIGN.md"
+ARCHITECTURE_FILE = REPO_DIR / "docs" / "architecture.md"
 ENV_EXAMPLE = REPO_DIR / ".env.example"
 GATEWAY_PORT = {"host": 8080, "container": 80}
 DATABASE_PORTS = {"auth-db": 3306, "ecommerce-db": 3307}
@@ -282,12 +283,12 @@ def test_the_debug_override_binds_databases_and_redis_to_loopback_only():
         assert published(mapping.removeprefix("127.0.0.1:")) == (host_port, 3306)
 
 
-def test_design_ports_table_agrees():
-    if not DESIGN_FILE.is_file():
-        pytest.skip(f"DESIGN.md is not at {DESIGN_FILE}")
-    rows = dict(re.findall(r"^\| (\w+)_site \| (\d+) \|", DESIGN_FILE.read_text(), re.MULTILINE))
-    assert {name: int(port) for name, port in rows.items()} == SERVICE_PORTS
-    assert re.search(r"gateway \(nginx\) \| 8080 locally, 80 in compose", DESIGN_FILE.read_text())
+def test_architecture_ports_table_agrees():
+    text = ARCHITECTURE_FILE.read_text()
+    rows = re.findall(r"^\| (\w+) \| `(\w+)_site` \| (\d+) \|", text, re.MULTILINE)
+    assert all(name == project for name, project, _ in rows)
+    assert {name: int(port) for name, _, port in rows} == SERVICE_PORTS
+    assert re.search(r"gateway \(nginx\) \| `gateway_nginx/` \| 8080 locally, 80 in compose", text)
 
 
 def test_migrations_run_once_one_after_another_before_anything_serves(compose):
@@ -371,7 +372,7 @@ def test_entrypoint_script_is_valid_sh():
 def test_gateway_dockerfile_renders_the_template_in_docker_mode(compose):
     dockerfile = dockerfile_of(compose, "gateway")
     text = dockerfile.read_text()
-    context = dockerfile.parent
+    context = REPO_DIR / compose["services"]["gateway"]["build"]["context"]
     for source, _ in _copies(dockerfile):
         assert (context / source).exists(), source
     assert "render.py --mode docker" in text

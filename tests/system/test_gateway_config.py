@@ -95,7 +95,9 @@ def test_rendering_holds_what_the_gateway_promises():
         assert directive in text
     assert "location ~ ^/(auth|catalog|cart|orders)/metrics {" in text
     for status in (404, 413, 429, 500, 502, 503, 504):
-        assert f"error_page {status} @problem_{status};" in text
+        assert f"error_page {status} /_gateway_problem/{status};" in text
+    # Headers too large (nginx: 494) are answered as 431.
+    assert "error_page 494 =431 /_gateway_problem/494;" in text
     for service in SERVICES:
         assert f"location /api/v1/{service}/ {{" in text
         assert f"location /{service}/ {{" in text

@@ -119,7 +119,7 @@ _clients_lock = threading.Lock()
 
 
 def service_client(service: str) -> ServiceClient:
-    """The shared client for a neighbour ("auth", "catalog", "cart", "orders"), from settings."""
+    """The shared client for a neighbour (a name of shopkit.registry), from settings."""
     with _clients_lock:
         if service not in _clients:
             _clients[service] = ServiceClient(

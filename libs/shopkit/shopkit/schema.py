@@ -5,7 +5,7 @@ drf-spectacular imports this module after Django is set up, so DRF is safe here.
 
 from http import HTTPStatus
 
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import serializers
 
 from shopkit.errors import PROBLEM_CONTENT_TYPE
@@ -14,6 +14,25 @@ from shopkit.errors import PROBLEM_CONTENT_TYPE
 def public_endpoints_only(endpoints, **kwargs):
     """Leave `/internal/` (service-to-service) out of the OpenAPI document."""
     return [endpoint for endpoint in endpoints if endpoint[0].startswith("/api/")]
+
+
+MESSAGES_SCHEMA = {"type": "array", "items": {"type": "string"}}
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "additionalProperties": {
+            "anyOf": [
+                MESSAGES_SCHEMA,
+                # a nested object's fields (e.g. a checkout's shipping_address)
+                {"type": "object", "additionalProperties": MESSAGES_SCHEMA},
+            ]
+        },
+    }
+)
+class FieldErrorsField(serializers.DictField):
+    """{field: [messages]}; for a nested object, {field: {its field: [messages]}}."""
 
 
 class ProblemSerializer(serializers.Serializer):
@@ -26,8 +45,7 @@ class ProblemSerializer(serializers.Serializer):
     status = serializers.IntegerField()
     detail = serializers.CharField()
     code = serializers.CharField(help_text="Machine-readable, e.g. invalid, out_of_stock.")
-    errors = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
+    errors = FieldErrorsField(
         required=False,
         help_text="Per-field messages (validation errors only).",
     )
