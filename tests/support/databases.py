@@ -39,6 +39,16 @@ def recreate_databases(names) -> None:
         connection.close()
 
 
+def drop_databases(names) -> None:
+    connection = mysql_connection()
+    try:
+        cursor = connection.cursor()
+        for name in names:
+            cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
+    finally:
+        connection.close()
+
+
 class Database:
     """One MariaDB database, read on a fresh connection each time (never a stale snapshot)."""
 
