@@ -151,7 +151,7 @@ class CartMergeApi(APIView):
             )
         ],
         request=None,
-        responses={200: MergeResultSerializer, **problem_responses(400, 401, 503)},
+        responses={200: MergeResultSerializer, **problem_responses(400, 401, 409, 503)},
     )
     def post(self, request):
         guest_token = request.headers.get(GUEST_TOKEN_HEADER)

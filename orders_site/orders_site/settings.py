@@ -19,6 +19,8 @@ SPECTACULAR_SETTINGS = {
     # One name for the status choice set, wherever it appears (status, from/to_status).
     "ENUM_NAME_OVERRIDES": {"OrderStatusEnum": "orders.models.OrderStatus"},
 }
+# The extra members of this service's problem documents, for the OpenAPI schema.
+PROBLEM_EXTENSION_MEMBERS = "orders.errors.PROBLEM_EXTENSION_MEMBERS"
 
 # --- Checkout --------------------------------------------------------------------
 # A checkout's Idempotency-Key still "in progress" after this long belongs to a request
