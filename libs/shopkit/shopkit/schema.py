@@ -168,7 +168,35 @@ def document_every_answer(result, generator, request, public):
                 _add_common_responses(operation)
     for schema in _all_schemas(result):
         _name_enum_values(schema)
+    _optional_sign_in_as_the_default(result)
     return result
+
+
+def _optional_sign_in_as_the_default(result: dict) -> None:
+    """Optional sign-in (`[{}, {jwtAuth: []}]`) becomes the document's top-level security,
+    inherited by the operations that allow it; the others keep their own.
+
+    Same meaning in OpenAPI, and generators that only look at an operation's own
+    `security` (openapi-python-client: any non-empty list demands an authenticated
+    client) then let anonymous callers use those operations too.
+    """
+    operations = [
+        operation
+        for operations in result.get("paths", {}).values()
+        for operation in operations.values()
+        if isinstance(operation, dict) and "responses" in operation
+    ]
+    optional = [op for op in operations if _is_optional(op.get("security", []))]
+    if not optional:
+        return
+    result["security"] = optional[0]["security"]
+    for operation in optional:
+        if operation["security"] == result["security"]:
+            del operation["security"]
+
+
+def _is_optional(security: list) -> bool:
+    return len(security) > 1 and security[0] == {}
 
 
 def _complete_problem(schemas: dict) -> None:
