@@ -24,12 +24,12 @@ from shopkit.errors import PROBLEM_CONTENT_TYPE
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
 # What a field's `errors` entry holds: a list of messages, or, for a nested object
-# or a list of objects, the same shape again (an object per field, a list per item).
+# or a list of objects, the same shape again (an object per field or per position).
 FIELD_ERRORS_SCHEMA = {
     "type": "object",
     "description": "Per-field messages (validation errors only). A value is a list of "
-    "messages, or for nested fields an object of the same shape (a list of them for "
-    "lists of objects).",
+    "messages or, for a nested object, an object of the same shape; for a list of "
+    'objects, an object keyed by position ({"1": {"quantity": [...]}}).',
     "additionalProperties": {
         "anyOf": [
             {
@@ -54,12 +54,13 @@ STATUS_DESCRIPTIONS = {
     401: "Unauthorized: the access token is missing where required, invalid or expired.",
     404: "Not Found: no such resource, not the caller's, or an invalid page.",
     413: "Content Too Large: the body is larger than the gateway accepts.",
+    415: "Unsupported Media Type: the body must be sent as application/json.",
     429: "Too Many Requests: retry after `Retry-After` seconds.",
     503: "Service Unavailable: a service or database it needs is down; nothing was "
     "changed, retry later.",
 }
 DEFAULT_DESCRIPTION = (
-    "Any other error, as a problem document (e.g. 405, 415, 502 and 504 from the gateway)."
+    "Any other error, as a problem document (e.g. 405, 406, 502 and 504 from the gateway)."
 )
 
 
@@ -241,7 +242,7 @@ def _add_common_responses(operation: dict) -> None:
     if paginated or has_path_ids:
         wanted.add(404)
     if has_body:
-        wanted.add(413)
+        wanted.update((413, 415))
     for status in sorted(wanted):
         key = str(status)
         if key not in responses:
