@@ -74,6 +74,9 @@ class IdListFilter(django_filters.Filter):
 class MoneyFilter(django_filters.NumberFilter):
     """A price bound: money is a decimal string in the API, never a float."""
 
+    def __init__(self, **kwargs):
+        super().__init__(field_name="price", max_digits=10, decimal_places=2, **kwargs)
+
 
 class ProductFilter(django_filters.FilterSet):
     category = django_filters.CharFilter(
@@ -81,20 +84,8 @@ class ProductFilter(django_filters.FilterSet):
         max_length=140,
         help_text="Category slug; products of its subcategories are included.",
     )
-    min_price = MoneyFilter(
-        field_name="price",
-        lookup_expr="gte",
-        max_digits=10,
-        decimal_places=2,
-        help_text="Lowest price (a decimal string, e.g. 10.00).",
-    )
-    max_price = MoneyFilter(
-        field_name="price",
-        lookup_expr="lte",
-        max_digits=10,
-        decimal_places=2,
-        help_text="Highest price (a decimal string, e.g. 49.99).",
-    )
+    min_price = MoneyFilter(lookup_expr="gte", help_text="Lowest price, e.g. 10.00.")
+    max_price = MoneyFilter(lookup_expr="lte", help_text="Highest price, e.g. 49.99.")
     in_stock = django_filters.BooleanFilter(method="filter_in_stock")
     search = django_filters.CharFilter(
         method="filter_search",

@@ -167,7 +167,7 @@ def document_every_answer(result, generator, request, public):
             if isinstance(operation, dict) and "responses" in operation:
                 _integer_path_ids(operation)
                 _add_common_responses(operation)
-    for schema in _all_schemas(result):
+    for schema in _enum_schemas(result):
         _name_enum_values(schema)
     _optional_sign_in_as_the_default(result)
     return result
@@ -283,16 +283,19 @@ def _integer_path_ids(operation: dict) -> None:
             schema.setdefault("maximum", MAX_ID)
 
 
-def _all_schemas(node):
-    """Every schema object in the document (anything with an `enum`)."""
+def objects_in(node):
+    """Every JSON object in a (part of a) document, `node` itself included, depth first."""
     if isinstance(node, dict):
-        if isinstance(node.get("enum"), list):
-            yield node
+        yield node
         for value in node.values():
-            yield from _all_schemas(value)
+            yield from objects_in(value)
     elif isinstance(node, list):
         for value in node:
-            yield from _all_schemas(value)
+            yield from objects_in(value)
+
+
+def _enum_schemas(document: dict):
+    return (node for node in objects_in(document) if isinstance(node.get("enum"), list))
 
 
 def enum_varname(value) -> str:
