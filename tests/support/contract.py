@@ -122,7 +122,12 @@ def load_schema(app, url: str):
 
 
 def run_contract(
-    schema, *, headers: dict, before_each=None, extra_checks=()
+    schema,
+    *,
+    headers: dict,
+    before_each=None,
+    extra_checks=(),
+    max_examples: int = EXAMPLES_PER_OPERATION,
 ) -> dict[str, set[int]]:
     """Call every operation with generated valid and invalid input; every answer must conform.
 
@@ -141,7 +146,7 @@ def run_contract(
         for mode in (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE):
 
             @given(case=operation.as_strategy(generation_mode=mode))
-            @fuzz_settings()
+            @fuzz_settings(max_examples)
             def call(case):
                 if before_each is not None:
                     before_each()
