@@ -3,7 +3,8 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-SERVICES := auth catalog cart orders
+# The services of shopkit/registry.py (auth catalog cart orders).
+SERVICES := $(shell $(PYTHON) libs/shopkit/shopkit/registry.py)
 PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
 
 .PHONY: help install system-packages run test lint format mysql bench clean \

@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """Load benchmark through the gateway (`make bench`; see bench/README.md).
 
-Starts a fresh local stack of its own (four gunicorns, the bench-only hello
-site, nginx; fresh MariaDB databases tienda_bench_auth / tienda_bench_ecommerce,
-or SQLite with --sqlite), seeds it, then drives each path with N threads for a
-fixed time and reports requests/s and latency percentiles, each as a ratio to
-the bare Django "hello" view served the same way in the same run. Loopback
-only; every loop is bounded in time. Results: bench/results/latest.json and
-latest.md.
+Starts a fresh local stack of its own (four gunicorns, the bench-only hello and
+DRF baseline sites, nginx; fresh MariaDB databases, or SQLite with --sqlite),
+seeds it, then drives each path with wrk (a load generator in C, so it is not
+the bottleneck) for a fixed time and reports, per path: requests/s, p50/p95/p99,
+the ratio to the bare Django "hello" view of the same run, the CPU milliseconds
+per request of the server processes (read from /proc; MariaDB's from its
+per-user statistics) and the SQL statements per request. Loopback only; every
+run is bounded in time. Results: bench/results/latest.json and latest.md.
 """
 
 import argparse
@@ -17,12 +18,10 @@ import os
 import platform
 import shutil
 import socket
-import statistics
+import subprocess
 import sys
-import threading
 import time
-import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
@@ -44,19 +43,21 @@ from run_local import (  # noqa: E402
 
 from gateway_nginx.render import SERVICES, GatewayConfig, find_nginx, write_config  # noqa: E402
 
+BENCH_DIR = REPO_DIR / "bench"
 BENCH_VAR = REPO_DIR / "var" / "bench"
-RESULTS_DIR = REPO_DIR / "bench" / "results"
-HELLO_DIR = REPO_DIR / "bench" / "hello_site"
-DATABASES = {"auth": "tienda_bench_auth", "ecommerce": "tienda_bench_ecommerce"}
-PRODUCTS = 300
+RESULTS_DIR = BENCH_DIR / "results"
+WRK_DIR = BENCH_DIR / "wrk"
+# TIENDA_SYSTEM_TEST_ID=name: databases and a MariaDB user of this run's own.
+RUN_ID = os.environ.get("TIENDA_SYSTEM_TEST_ID", "")
+if RUN_ID and not RUN_ID.isidentifier():
+    raise SystemExit("TIENDA_SYSTEM_TEST_ID must be letters, digits and underscores")
+SUFFIX = f"_{RUN_ID}" if RUN_ID else ""
+DATABASES = {"auth": f"tienda_bench{SUFFIX}_auth", "ecommerce": f"tienda_bench{SUFFIX}_ecommerce"}
+# The services connect as this user, so MariaDB's per-user statistics count
+# exactly their statements and CPU even when other clients share the server.
+DB_USER = f"tienda_bench{SUFFIX}"[:80]
 CUSTOMER_PASSWORD = "tienda-demo-2026"
-SHIPPING_ADDRESS = {
-    "full_name": "Bench Buyer",
-    "line1": "Calle Mayor 1",
-    "city": "Madrid",
-    "postal_code": "28013",
-    "country": "ES",
-}
+CLK_TCK = os.sysconf("SC_CLK_TCK")
 # The gateway's limits would measure nginx refusing: lifted for the benchmark only.
 UNLIMITED = {
     "login_rate": "100000r/s",
@@ -66,6 +67,7 @@ UNLIMITED = {
     "checkout_rate": "100000r/s",
     "checkout_burst": 100000,
 }
+SEARCH_WORDS = ("blue", "kettlebell", "navy jacket", "premium", "sierra tent", "warranty")
 
 
 def free_port() -> int:
@@ -74,51 +76,119 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def recreate_mysql_databases(url: str) -> dict[str, str]:
-    """Fresh tienda_bench_* databases; the URLs the services use."""
-    import MySQLdb
+class MariaDB:
+    """The bench's databases and user on TEST_MYSQL_URL, and that user's statistics."""
 
-    server = url.split("://", 1)[1].rstrip("/")
-    credentials, _, hostport = server.rpartition("@")
-    user, _, password = credentials.partition(":")
-    host, _, port = hostport.partition(":")
-    connection = MySQLdb.connect(
-        host=host, port=int(port or 3306), user=user or "root", passwd=password
-    )
-    try:
-        cursor = connection.cursor()
+    def __init__(self, url: str):
+        import MySQLdb
+
+        server = url.split("://", 1)[1].rstrip("/")
+        credentials, _, hostport = server.rpartition("@")
+        user, _, password = credentials.partition(":")
+        self.host, _, port = hostport.partition(":")
+        self.port = int(port or 3306)
+        self.connection = MySQLdb.connect(
+            host=self.host, port=self.port, user=user or "root", passwd=password, autocommit=True
+        )
+        self.password = random_secret()[:32]
+        self.stats = False
+
+    def recreate(self) -> dict[str, str]:
+        """Fresh databases, a fresh user owning them; the URLs the services use."""
+        cursor = self.connection.cursor()
         for name in DATABASES.values():
             cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
             cursor.execute(
                 f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
             )
-    finally:
-        connection.close()
-    return {
-        "AUTH_DATABASE_URL": f"{url.rstrip('/')}/{DATABASES['auth']}",
-        "ECOMMERCE_DATABASE_URL": f"{url.rstrip('/')}/{DATABASES['ecommerce']}",
-    }
+        cursor.execute(f"DROP USER IF EXISTS '{DB_USER}'@'%%'", [])
+        cursor.execute(f"CREATE USER '{DB_USER}'@'%%' IDENTIFIED BY %s", [self.password])
+        for name in DATABASES.values():
+            cursor.execute(f"GRANT ALL ON `{name}`.* TO '{DB_USER}'@'%%'", [])
+        try:  # per-user statistics (MariaDB's userstat); without them no SQL counts
+            cursor.execute("SET GLOBAL userstat = 1")
+            self.stats = True
+        except Exception:  # MySQL has no userstat, or the user is not root
+            self.stats = False
+        base = f"mysql://{DB_USER}:{self.password}@{self.host}:{self.port}"
+        return {
+            "AUTH_DATABASE_URL": f"{base}/{DATABASES['auth']}",
+            "ECOMMERCE_DATABASE_URL": f"{base}/{DATABASES['ecommerce']}",
+        }
+
+    def snapshot(self) -> dict | None:
+        """Statements and CPU seconds of the bench user so far (None without statistics)."""
+        if not self.stats:
+            return None
+        cursor = self.connection.cursor()
+        cursor.execute(
+            "SELECT SELECT_COMMANDS + UPDATE_COMMANDS + OTHER_COMMANDS, CPU_TIME "
+            "FROM information_schema.USER_STATISTICS WHERE USER = %s",
+            [DB_USER],
+        )
+        row = cursor.fetchone()
+        return {"statements": int(row[0]), "cpu_s": float(row[1])} if row else None
+
+    def drop_user(self) -> None:
+        self.connection.cursor().execute(f"DROP USER IF EXISTS '{DB_USER}'@'%'")
 
 
 def sqlite_databases() -> dict[str, str]:
-    for name in DATABASES.values():
-        for suffix in ("", "-wal", "-shm"):
-            (BENCH_VAR / f"{name}.sqlite3{suffix}").unlink(missing_ok=True)
     return {
         "AUTH_DATABASE_URL": f"sqlite:///{BENCH_VAR / (DATABASES['auth'] + '.sqlite3')}",
         "ECOMMERCE_DATABASE_URL": f"sqlite:///{BENCH_VAR / (DATABASES['ecommerce'] + '.sqlite3')}",
     }
 
 
-class Stack:
-    """The shop as `make run` starts it, on free ports, plus the hello site."""
+def _session_processes(session_ids: dict[str, int]):
+    """(name, /proc entry, stat fields after the command) of every live process of a session."""
+    by_session = {sid: name for name, sid in session_ids.items()}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # After the command: state ppid pgrp session ...
+        name = by_session.get(int(fields[3]))
+        if name is not None:
+            yield name, entry, fields
 
-    def __init__(self, *, sqlite: bool, customers: int, output: Output):
+
+def process_tree_cpu(session_ids: dict[str, int]) -> dict[str, float]:
+    """CPU seconds (user + system) of every live process, summed per named session."""
+    totals = dict.fromkeys(session_ids, 0.0)
+    for name, _, fields in _session_processes(session_ids):
+        totals[name] += (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime
+    return totals
+
+
+def worker_rss_mb(session_ids: dict[str, int]) -> dict[str, float]:
+    """The largest resident set of a process of each named session (gunicorn workers)."""
+    largest = dict.fromkeys(session_ids, 0.0)
+    for name, entry, _ in _session_processes(session_ids):
+        try:
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                largest[name] = max(largest[name], int(line.split()[1]) / 1024)
+    return {name: round(mb, 1) for name, mb in largest.items()}
+
+
+class Stack:
+    """The shop as `make run` starts it, on free ports, plus the two baseline sites."""
+
+    def __init__(self, *, sqlite: bool, products: int, customers: int, output: Output):
         self.output = output
         self.customers = customers
+        self.products = products
         self.group = ProcessGroup(output)
         self.ports = {service: free_port() for service in SERVICES}
         self.hello_port = free_port()
+        self.drf_port = free_port()
         self.gateway_port = free_port()
         self.url = f"http://127.0.0.1:{self.gateway_port}"
         self.superuser_password = random_secret()
@@ -126,7 +196,8 @@ class Stack:
         BENCH_VAR.mkdir(parents=True)
         private_key, public_key = ensure_key_pair(BENCH_VAR / "keys")
         mysql_url = os.environ.get("TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306")
-        databases = sqlite_databases() if sqlite else recreate_mysql_databases(mysql_url)
+        self.mariadb = None if sqlite else MariaDB(mysql_url)
+        databases = sqlite_databases() if sqlite else self.mariadb.recreate()
         self.database = (
             "SQLite (var/bench/*.sqlite3)"
             if sqlite
@@ -161,7 +232,7 @@ class Stack:
             "--customer-password",
             CUSTOMER_PASSWORD,
         )
-        self._step("catalog", "seed_catalog", "--products", str(PRODUCTS))
+        self._step("catalog", "seed_catalog", "--products", str(self.products))
 
     def _step(self, service: str, *args: str) -> None:
         code = run_step(
@@ -186,18 +257,22 @@ class Stack:
                 env=bind_environment(self.env, self.ports[service]),
                 log=self.log(service),
             )
-        self.group.start(
-            "hello",
-            gunicorn_argv("hello_site.wsgi"),
-            cwd=HELLO_DIR,
-            env=bind_environment(self.env, self.hello_port),
-            log=self.log("hello"),
-        )
+        for name, port in (("hello", self.hello_port), ("drf", self.drf_port)):
+            self.group.start(
+                name,
+                gunicorn_argv(f"{name}_site.wsgi"),
+                cwd=BENCH_DIR / f"{name}_site",
+                env=bind_environment(self.env, port),
+                log=self.log(name),
+            )
         config = GatewayConfig.for_mode(
             "local",
             listen=[f"127.0.0.1:{self.gateway_port}"],
             upstreams={s: f"127.0.0.1:{p}" for s, p in self.ports.items()},
-            routes={"/bench/": f"127.0.0.1:{self.hello_port}"},
+            routes={
+                "/bench/": f"127.0.0.1:{self.hello_port}",
+                "/drf/": f"127.0.0.1:{self.drf_port}",
+            },
             **UNLIMITED,
         )
         conf = write_config(config, BENCH_VAR / "gateway" / "nginx.conf")
@@ -216,86 +291,117 @@ class Stack:
                 f"http://127.0.0.1:{self.ports[service]}/{service}/ready/", group=self.group
             )
         wait_until_ok(f"{self.url}/bench/hello/", group=self.group)
+        wait_until_ok(f"{self.url}/drf/products/", group=self.group)
+
+    def sessions(self) -> dict[str, int]:
+        """Each server's session id (every child leads its own session)."""
+        return {child.name: child.process.pid for child in self.group.children}
 
     def stop(self) -> None:
         self.group.stop()
+        if self.mariadb is not None:
+            self.mariadb.drop_user()
 
 
 @dataclass
-class Scenario:
-    """One measured request per iteration; `before` runs first, unmeasured."""
+class Path_:
+    """One measured path: wrk with a Lua script and its environment."""
 
     name: str
     label: str
-    expect: int
-    request: object  # (session, worker, iteration) -> Response
-    before: object = None  # (session, worker, iteration) -> None
+    script: str
+    env: dict
+    connections: int | None = None  # default: --connections
+    per: str = "request"  # "order": CPU and SQL per order made (the checkout)
+    notes: list[str] = field(default_factory=list)
 
 
-def run_scenario(scenario: Scenario, sessions, *, seconds: float) -> dict:
-    """N threads loop for `seconds`; latencies of the answers with the expected status."""
-    latencies = [[] for _ in sessions]
-    failures = [0 for _ in sessions]
-    start = threading.Barrier(len(sessions) + 1)
-    deadline = [0.0]
+def run_wrk(stack: Stack, path: Path_, *, seconds: float, threads: int, connections: int) -> dict:
+    out = BENCH_VAR / f"wrk-{path.name}.json"
+    out.unlink(missing_ok=True)
+    conns = path.connections or connections
+    argv = [
+        "wrk",
+        f"-t{min(threads, conns)}",
+        f"-c{conns}",
+        f"-d{max(1, round(seconds))}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(WRK_DIR / path.script),
+        f"{stack.url}/",
+    ]
+    subprocess.run(
+        argv,
+        env={**os.environ, **path.env, "BENCH_OUT": str(out)},
+        check=True,
+        stdout=subprocess.DEVNULL,
+        timeout=seconds + 60,
+    )
+    return json.loads(out.read_text())
 
-    def worker(index: int) -> None:
-        session = sessions[index]
-        start.wait()
-        iteration = 0
-        while time.monotonic() < deadline[0]:
-            if scenario.before:
-                scenario.before(session, index, iteration)
-            began = time.perf_counter()
-            try:
-                response = scenario.request(session, index, iteration)
-                ok = response.status_code == scenario.expect
-            except requests.RequestException:
-                ok = False
-            if ok:
-                latencies[index].append(time.perf_counter() - began)
-            else:
-                failures[index] += 1
-            iteration += 1
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(sessions))]
-    for thread in threads:
-        thread.start()
-    deadline[0] = time.monotonic() + seconds
-    began = time.monotonic()
-    start.wait()
-    for thread in threads:
-        thread.join(timeout=seconds + 60)
-    elapsed = time.monotonic() - began
-    merged = sorted(x for per_worker in latencies for x in per_worker)
-    if len(merged) < 2:
-        raise RuntimeError(f"{scenario.name}: {len(merged)} good answers; see var/bench/*.log")
-    cuts = statistics.quantiles(merged, n=100, method="inclusive")
-    return {
-        "label": scenario.label,
-        "requests": len(merged),
-        "errors": sum(failures),
-        "rps": round(len(merged) / elapsed, 1),
-        "p50_ms": round(cuts[49] * 1000, 2),
-        "p95_ms": round(cuts[94] * 1000, 2),
-        "p99_ms": round(cuts[98] * 1000, 2),
+def measure(stack: Stack, path: Path_, args) -> dict:
+    if args.warmup:
+        run_wrk(
+            stack, path, seconds=args.warmup, threads=args.threads, connections=args.connections
+        )
+    sessions = stack.sessions()
+    cpu_before = process_tree_cpu(sessions)
+    db_before = stack.mariadb.snapshot() if stack.mariadb else None
+    figures = run_wrk(
+        stack, path, seconds=args.seconds, threads=args.threads, connections=args.connections
+    )
+    cpu_after = process_tree_cpu(sessions)
+    db_after = stack.mariadb.snapshot() if stack.mariadb else None
+    good = figures["requests"] - figures["bad_status"] - figures["socket_errors"]
+    units = figures.get("orders", good) if path.per == "order" else good
+    if units < 1:
+        raise RuntimeError(f"{path.name}: no good answers; see var/bench/*.log")
+    seconds = figures["duration_us"] / 1e6
+    cpu = {name: cpu_after[name] - cpu_before[name] for name in cpu_before}
+    result = {
+        "label": path.label,
+        "requests": figures["requests"],
+        "errors": figures["bad_status"] + figures["socket_errors"],
+        "rps": round(good / seconds, 1),
+        "p50_ms": round(figures["p50_us"] / 1000, 2),
+        "p95_ms": round(figures["p95_us"] / 1000, 2),
+        "p99_ms": round(figures["p99_us"] / 1000, 2),
+        "per": path.per,
+        "cpu_ms_by_process": {
+            name: round(value * 1000 / units, 3) for name, value in cpu.items() if value
+        },
     }
+    servers_cpu = sum(cpu.values())
+    if db_before and db_after:
+        result["sql_per_unit"] = round(
+            (db_after["statements"] - db_before["statements"]) / units, 2
+        )
+        db_cpu = db_after["cpu_s"] - db_before["cpu_s"]
+        result["cpu_ms_by_process"]["mariadb"] = round(db_cpu * 1000 / units, 3)
+        servers_cpu += db_cpu
+    result["cpu_ms_per_unit"] = round(servers_cpu * 1000 / units, 3)
+    if path.per == "order":
+        result["orders"] = figures["orders"]
+        result["orders_per_s"] = round(figures["orders"] / seconds, 1)
+        result["failures"] = figures["failures"]
+    return result
 
 
 class Workload:
-    """Tokens, carts and stock the scenarios need, made through the gateway."""
+    """Tokens, carts and stock the paths need, made through the gateway."""
 
-    def __init__(self, stack: Stack, threads: int):
+    def __init__(self, stack: Stack, *, checkout_clients: int):
         self.url = stack.url
-        self.sessions = [requests.Session() for _ in range(threads)]
         staff = self._token("admin@tienda.local", stack.superuser_password)
         products = requests.get(
-            f"{self.url}/api/v1/catalog/products/?page_size=100&in_stock=true", timeout=10
+            f"{self.url}/api/v1/catalog/products/?page_size=100&in_stock=true", timeout=30
         ).json()["results"]
         self.product_ids = [product["id"] for product in products]
-        # One product per worker for checkouts (no lock contention between workers
-        # on one stock row), with stock that will not run out.
-        self.checkout_products = self.product_ids[:threads]
+        # One product and one customer per checkout client (no lock contention
+        # between them on one stock row or one cart), with stock that will not run out.
+        self.checkout_products = self.product_ids[:checkout_clients]
         for product_id in self.checkout_products:
             response = requests.patch(
                 f"{self.url}/api/v1/catalog/products/{product_id}/",
@@ -304,17 +410,22 @@ class Workload:
                 timeout=10,
             )
             response.raise_for_status()
-        for index, session in enumerate(self.sessions):
-            token = self._token(f"customer{index + 1}@example.com", CUSTOMER_PASSWORD)
-            session.headers["Authorization"] = f"Bearer {token}"
-            session.delete(f"{self.url}/api/v1/cart/", timeout=10)
-            for product_id in self.product_ids[threads : threads + 3]:
-                added = session.post(
-                    f"{self.url}/api/v1/cart/items/",
-                    json={"product_id": product_id, "quantity": 1},
-                    timeout=10,
-                )
-                added.raise_for_status()
+        self.checkout_tokens = [
+            self._token(f"customer{index + 2}@example.com", CUSTOMER_PASSWORD)
+            for index in range(checkout_clients)
+        ]
+        # The browsing customer: signed in, with 3 lines in the cart.
+        self.reader = self._token("customer1@example.com", CUSTOMER_PASSWORD)
+        headers = {"Authorization": f"Bearer {self.reader}"}
+        requests.delete(f"{self.url}/api/v1/cart/", headers=headers, timeout=10)
+        for product_id in self.product_ids[checkout_clients : checkout_clients + 3]:
+            added = requests.post(
+                f"{self.url}/api/v1/cart/items/",
+                json={"product_id": product_id, "quantity": 1},
+                headers=headers,
+                timeout=10,
+            )
+            added.raise_for_status()
 
     def _token(self, email: str, password: str) -> str:
         response = requests.post(
@@ -325,95 +436,150 @@ class Workload:
         response.raise_for_status()
         return response.json()["access"]
 
-    def scenarios(self) -> list[Scenario]:
-        url = self.url
-        ids = self.product_ids
+    def paths(self) -> list[Path_]:
+        def rotate(paths, token=""):
+            return {"BENCH_PATHS": " ".join(paths), "BENCH_TOKEN": token}
 
-        def hello(session, worker, i):
-            return session.get(f"{url}/bench/hello/", timeout=10)
-
-        def product_list(session, worker, i):
-            return session.get(
-                f"{url}/api/v1/catalog/products/?page_size=20&page={i % 10 + 1}", timeout=10
-            )
-
-        def product_detail(session, worker, i):
-            return session.get(
-                f"{url}/api/v1/catalog/products/{ids[(i * 7 + worker) % len(ids)]}/", timeout=10
-            )
-
-        def cart_read(session, worker, i):
-            return session.get(f"{url}/api/v1/cart/", timeout=10)
-
-        def add_to_cart(session, worker, i):
-            session.post(
-                f"{url}/api/v1/cart/items/",
-                json={"product_id": self.checkout_products[worker], "quantity": 1},
-                timeout=10,
-            )
-
-        def checkout(session, worker, i):
-            return session.post(
-                f"{url}/api/v1/orders/",
-                json={"shipping_address": SHIPPING_ADDRESS},
-                headers={"Idempotency-Key": uuid.uuid4().hex},
-                timeout=30,
-            )
-
+        pages = [f"/api/v1/catalog/products/?page_size=20&page={n}" for n in range(1, 11)]
+        details = [f"/api/v1/catalog/products/{pk}/" for pk in self.product_ids]
+        drf_pages = [f"/drf/products/?page={n}" for n in range(1, 11)]
+        drf_details = [f"/drf/products/{pk}/" for pk in self.product_ids]
+        searches = [
+            "/api/v1/catalog/products/?page_size=20&search=" + requests.utils.quote(word)
+            for word in SEARCH_WORDS
+        ]
+        reader = self.reader
         return [
-            Scenario("hello", "bare Django hello (baseline)", 200, hello),
-            Scenario("product_list", "GET products/ (20 per page)", 200, product_list),
-            Scenario("product_detail", "GET products/{id}/", 200, product_detail),
-            Scenario("cart_read", "GET cart/ (3 lines)", 200, cart_read),
-            # Each checkout first adds a line to the cart (not timed): the cart
-            # of the 3 lines above is checked out on the first round.
-            Scenario("checkout", "POST orders/ (checkout)", 201, checkout, before=add_to_cart),
+            Path_("hello", "bare Django hello (baseline)", "rotate.lua", rotate(["/bench/hello/"])),
+            Path_("drf_list", "plain DRF list (baseline 2)", "rotate.lua", rotate(drf_pages)),
+            Path_("drf_detail", "plain DRF detail (baseline 2)", "rotate.lua", rotate(drf_details)),
+            Path_(
+                "product_list",
+                "products/ (20 per page, signed in)",
+                "rotate.lua",
+                rotate(pages, reader),
+            ),
+            Path_(
+                "product_detail",
+                "products/{id}/ (signed in)",
+                "rotate.lua",
+                rotate(details, reader),
+            ),
+            Path_(
+                "category_list",
+                "categories/ (signed in)",
+                "rotate.lua",
+                rotate(["/api/v1/catalog/categories/"], reader),
+            ),
+            Path_(
+                "search", "products/?search= (signed in)", "rotate.lua", rotate(searches, reader)
+            ),
+            Path_(
+                "product_list_anon",
+                "products/ anonymous (gateway cache)",
+                "rotate.lua",
+                rotate(pages),
+            ),
+            Path_(
+                "product_detail_anon",
+                "products/{id}/ anonymous (gateway cache)",
+                "rotate.lua",
+                rotate(details),
+            ),
+            Path_(
+                "cart_read",
+                "cart/ (3 lines, signed in)",
+                "rotate.lua",
+                rotate(["/api/v1/cart/"], reader),
+            ),
+            # One connection per customer; each order is preceded by its add-to-cart,
+            # and CPU and SQL are counted per order, the add-to-cart included.
+            Path_(
+                "checkout",
+                "checkout (orders/, with its add-to-cart)",
+                "checkout.lua",
+                {
+                    "BENCH_TOKENS": " ".join(self.checkout_tokens),
+                    "BENCH_PRODUCTS": " ".join(str(pk) for pk in self.checkout_products),
+                },
+                connections=len(self.checkout_tokens),
+                per="order",
+            ),
         ]
 
 
 def markdown(report: dict) -> str:
     lines = [
-        f"Tienda bench, {report['finished_at']}: {report['threads']} threads, "
-        f"{report['seconds']} s per path after {report['warmup']} s warm-up; "
+        f"Tienda bench, {report['finished_at']}: wrk {report['wrk']}, {report['seconds']} s "
+        f"per path after {report['warmup']} s warm-up; {report['products']} products; "
         f"{report['database']}; gunicorn {report['gunicorn']}; {report['machine']}.",
         "",
-        "| path | req/s | p50 ms | p95 ms | p99 ms | errors | req/s vs hello | p50 vs hello |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| path | req/s | vs hello | p50 ms | p95 ms | p99 ms | errors | CPU ms | SQL |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for result in report["results"].values():
-        lines.append(
-            f"| {result['label']} | {result['rps']} | {result['p50_ms']} | {result['p95_ms']} "
-            f"| {result['p99_ms']} | {result['errors']} | {result['rps_ratio']:.2f} "
-            f"| {result['p50_ratio']:.2f} |"
+        per = " /order" if result["per"] == "order" else ""
+        rps = (
+            f"{result['orders_per_s']} orders/s" if result["per"] == "order" else str(result["rps"])
         )
+        lines.append(
+            f"| {result['label']} | {rps} | {result['rps_ratio']:.2f} | {result['p50_ms']} "
+            f"| {result['p95_ms']} | {result['p99_ms']} | {result['errors']} "
+            f"| {result['cpu_ms_per_unit']}{per} | {result.get('sql_per_unit', '-')}{per} |"
+        )
+    lines += ["", "Worker RSS after the run (MB, largest process per server): "]
+    lines.append(", ".join(f"{name} {mb}" for name, mb in report["rss_mb"].items()))
     return "\n".join(lines) + "\n"
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--threads", type=int, default=8, help="concurrent clients (8)")
+    parser.add_argument("--products", type=int, default=2000, help="catalogue size (2000)")
     parser.add_argument("--seconds", type=float, default=10.0, help="measured time per path (10)")
     parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured time per path (2)")
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads (2)")
+    parser.add_argument("--connections", type=int, default=16, help="wrk connections (16)")
+    parser.add_argument("--checkout-clients", type=int, default=2, help="customers (2)")
+    parser.add_argument("--only", help="comma-separated path names (hello is always run)")
     parser.add_argument("--sqlite", action="store_true", help="SQLite files instead of MariaDB")
     args = parser.parse_args(argv)
-    if not (1 <= args.threads <= 64 and 0 < args.seconds <= 60 and 0 <= args.warmup <= 30):
-        parser.error("bounded runs only: 1-64 threads, at most 60 s per path, 30 s warm-up")
+    if not (
+        1 <= args.threads <= 8
+        and 1 <= args.connections <= 256
+        and 1 <= args.checkout_clients <= 16
+        and 0 < args.seconds <= 60
+        and 0 <= args.warmup <= 30
+        and 1 <= args.products <= 200_000
+    ):
+        parser.error(
+            "bounded runs only: 1-8 threads, 1-256 connections, at most 60 s per path, "
+            "30 s warm-up, 200,000 products"
+        )
+    if shutil.which("wrk") is None:
+        parser.error("wrk is not installed (scripts/system-packages.sh as root)")
 
     output = Output()
     started = time.monotonic()
-    stack = Stack(sqlite=args.sqlite, customers=args.threads, output=output)
+    stack = Stack(
+        sqlite=args.sqlite,
+        products=args.products,
+        customers=args.checkout_clients + 1,
+        output=output,
+    )
     output.say(f"bench: preparing a fresh stack on {stack.database} (logs in var/bench/)")
+    results = {}
     try:
         stack.prepare()
         stack.start()
-        workload = Workload(stack, args.threads)
-        results = {}
-        for scenario in workload.scenarios():
-            if args.warmup:
-                run_scenario(scenario, workload.sessions, seconds=args.warmup)
-            results[scenario.name] = run_scenario(scenario, workload.sessions, seconds=args.seconds)
-            output.say(f"bench: {scenario.name}: {results[scenario.name]}")
-    except (RuntimeError, requests.RequestException) as exc:
+        workload = Workload(stack, checkout_clients=args.checkout_clients)
+        wanted = set(args.only.split(",")) | {"hello"} if args.only else None
+        for path in workload.paths():
+            if wanted is not None and path.name not in wanted:
+                continue
+            results[path.name] = measure(stack, path, args)
+            output.say(f"bench: {path.name}: {results[path.name]}")
+        rss = worker_rss_mb(stack.sessions())
+    except (RuntimeError, requests.RequestException, subprocess.SubprocessError) as exc:
         output.say(f"bench failed: {exc}")
         return 1
     finally:
@@ -421,30 +587,35 @@ def main(argv=None) -> int:
 
     hello = results["hello"]
     for result in results.values():
-        result["rps_ratio"] = round(result["rps"] / hello["rps"], 3)
+        rate = result["orders_per_s"] if result["per"] == "order" else result["rps"]
+        result["rps_ratio"] = round(rate / hello["rps"], 3)
         result["p50_ratio"] = round(result["p50_ms"] / hello["p50_ms"], 3)
+    wrk_version = subprocess.run(
+        ["wrk", "--version"], capture_output=True, text=True, check=False
+    ).stdout.split(" [")[0]
     report = {
         "finished_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "threads": args.threads,
+        "wrk": f"{wrk_version.split(' ', 1)[-1]} -t{args.threads} -c{args.connections}",
         "seconds": args.seconds,
         "warmup": args.warmup,
+        "products": args.products,
         "database": stack.database,
         "gunicorn": "gthread, {} workers x {} threads per service".format(
             os.environ.get("WEB_CONCURRENCY", "2"), os.environ.get("GUNICORN_THREADS", "4")
         ),
         "machine": f"{os.cpu_count()} CPUs, Python {platform.python_version()}, "
-        "load generator on the same machine",
+        f"load average {os.getloadavg()[0]:.1f} at the end, wrk on the same machine",
         "wall_seconds": round(time.monotonic() - started, 1),
+        "rss_mb": rss,
         "results": results,
     }
     RESULTS_DIR.mkdir(exist_ok=True)
-    (RESULTS_DIR / "latest.json").write_text(json.dumps(report, indent=2) + "\n")
+    stem = f"latest-{args.products}"
+    (RESULTS_DIR / f"{stem}.json").write_text(json.dumps(report, indent=2) + "\n")
     table = markdown(report)
-    (RESULTS_DIR / "latest.md").write_text(table)
+    (RESULTS_DIR / f"{stem}.md").write_text(table)
     print(table)
-    output.say(
-        f"bench: done in {report['wall_seconds']} s; bench/results/latest.json and latest.md"
-    )
+    output.say(f"bench: done in {report['wall_seconds']} s; bench/results/{stem}.json and .md")
     return 0
 
 

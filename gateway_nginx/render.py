@@ -4,9 +4,11 @@
     python gateway_nginx/render.py --mode local --out var/gateway/nginx.conf
     python gateway_nginx/render.py --mode docker --out /etc/nginx/nginx.conf
 
-The two modes differ only in where nginx listens and where the four services
-are (127.0.0.1:8000-8003 and :8080 locally; the compose service names and :80
-in docker); every option can still be overridden. Run nginx with the rendered
+The two modes differ only in where nginx listens and where the services are
+(127.0.0.1 and each service's port locally, with nginx on :8080; the compose
+service names and :80 in docker); every option can still be overridden. The
+services, their ports and prefixes come from shopkit.registry, which is stdlib
+only too (the gateway image copies it next to this file). Run nginx with the rendered
 file as `nginx -p PREFIX -c FILE`: pid and temp files are relative to PREFIX.
 """
 
@@ -19,29 +21,52 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from pathlib import Path
 
+try:
+    from shopkit import registry
+except ImportError:  # a bare python (the gateway image): the repository's copy
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "libs" / "shopkit"))
+    from shopkit import registry
+
 TEMPLATE = Path(__file__).resolve().with_name("nginx.conf.template")
 
-SERVICES = ("auth", "catalog", "cart", "orders")
-SERVICE_PORTS = {"auth": 8000, "catalog": 8001, "cart": 8002, "orders": 8003}
+SERVICES = registry.SERVICE_NAMES
+SERVICE_PORTS = registry.SERVICE_PORTS
 LOCAL_GATEWAY_PORT = 8080
 DOCKER_GATEWAY_PORT = 80
 
 # Every error the gateway produces itself, as a problem document shaped like
-# shopkit.errors.problem(): (status, code, detail). "$tienda_service" is the
-# nginx variable naming the service a location proxies to.
+# shopkit.errors.problem(): (status nginx produces, status answered, code, detail).
+# "$tienda_service" is the nginx variable naming the service a location proxies
+# to. 494 is nginx's own code for "request header too large" (sent as 400 unless
+# an error_page catches it); the gateway answers it as 431.
 GATEWAY_PROBLEMS = (
-    (400, "bad_request", "The request could not be understood."),
-    (404, "not_found", "No resource at this address."),
-    (405, "method_not_allowed", "This method is not allowed here."),
-    (408, "request_timeout", "The request was not received in time."),
-    (413, "request_too_large", "The request body is larger than the gateway accepts ({max})."),
-    (414, "uri_too_long", "The request address is too long."),
-    (429, "rate_limited", "Too many requests from this address; retry in a moment."),
-    (500, "internal_error", "An unexpected error occurred."),
-    (502, "bad_gateway", "The $tienda_service service is not answering; retry later."),
-    (503, "service_unavailable", "The $tienda_service service is unavailable; retry later."),
-    (504, "gateway_timeout", "The $tienda_service service did not answer in time; retry later."),
+    (400, 400, "bad_request", "The request could not be understood."),
+    (404, 404, "not_found", "No resource at this address."),
+    (405, 405, "method_not_allowed", "This method is not allowed here."),
+    (408, 408, "request_timeout", "The request was not received in time."),
+    (411, 411, "length_required", "The request needs a Content-Length."),
+    (413, 413, "request_too_large", "The request body is larger than the gateway accepts ({max})."),
+    (414, 414, "uri_too_long", "The request address is too long."),
+    (429, 429, "rate_limited", "Too many requests from this address; retry in a moment."),
+    (494, 431, "headers_too_large", "The request headers are too large."),
+    (500, 500, "internal_error", "An unexpected error occurred."),
+    (501, 501, "not_implemented", "The request uses a feature the gateway does not support."),
+    (502, 502, "bad_gateway", "The $tienda_service service is not answering; retry later."),
+    (503, 503, "service_unavailable", "The $tienda_service service is unavailable; retry later."),
+    (
+        504,
+        504,
+        "gateway_timeout",
+        "The $tienda_service service did not answer in time; retry later.",
+    ),
+    (505, 505, "http_version_not_supported", "The gateway speaks HTTP/1.0 and HTTP/1.1."),
 )
+# Where the error pages live: an internal location per status, reached by URI.
+# Not a named location (@...): nginx refuses to redirect a request whose URI it
+# could not parse (a bad request line, %00, a URI over the header buffers) to a
+# named location ("empty URI in redirect to named location") and answers its
+# own HTML 500 instead; an error_page URI gives the request a URI of its own.
+PROBLEM_PREFIX = "/_gateway_problem/"
 # Seconds a client should wait before retrying, sent as Retry-After.
 RETRY_AFTER = {429: 1, 502: 5, 503: 5, 504: 5}
 
@@ -57,7 +82,11 @@ TUNABLES = (
     "checkout_burst",
     "connect_timeout",
     "read_timeout",
+    "catalog_cache_seconds",
 )
+
+# The anonymous catalogue reads the gateway may answer from its micro-cache.
+CATALOG_CACHED_PREFIXES = ("/api/v1/catalog/products/", "/api/v1/catalog/categories/")
 
 _RATE = re.compile(r"^\d+r/[sm]$")
 _SIZE = re.compile(r"^\d+[kKmM]?$")
@@ -84,6 +113,10 @@ class GatewayConfig:
     connect_timeout: str = "2s"
     read_timeout: str = "35s"  # longer than gunicorn's 30 s worker timeout
     upstream_keepalive: int = 32
+    # Seconds an anonymous catalogue read is served from the gateway's cache (0: off).
+    catalog_cache_seconds: int = field(
+        default_factory=lambda: int(os.environ.get("GATEWAY_CATALOG_CACHE_SECONDS", "1"))
+    )
 
     @classmethod
     def for_mode(cls, mode: str, **overrides) -> "GatewayConfig":
@@ -112,6 +145,8 @@ class GatewayConfig:
         for address in [*self.upstreams.values(), *self.routes.values()]:
             if not _ADDRESS.match(address):
                 raise ValueError(f"upstream {address!r} must be host:port")
+        if not 0 <= self.catalog_cache_seconds <= 3600:
+            raise ValueError("catalog_cache_seconds must be 0 (off) to 3600")
         if set(self.upstreams) != set(SERVICES):
             raise ValueError(f"upstreams must name exactly {', '.join(SERVICES)}")
         for prefix in self.routes:
@@ -143,6 +178,55 @@ def _proxy_location(prefix: str, upstream: str, service: str) -> str:
     )
 
 
+def _catalog_cache(config: GatewayConfig) -> tuple[str, str]:
+    """The micro-cache of anonymous catalogue reads: (http-level zone, locations); off at 0 s.
+
+    Only GET/HEAD answers of 200 to requests with no Authorization, no cookie and
+    no X-Cart-Token are stored, for `catalog_cache_seconds`; an answer that sets a
+    cookie (or says private/no-store) is never stored (nginx's defaults). One
+    request refreshes an expired entry while the others get the stale one.
+    """
+    seconds = config.catalog_cache_seconds
+    if not seconds:
+        return "", ""
+    zone = (
+        "    # Micro-cache of anonymous catalogue reads (GATEWAY_CATALOG_CACHE_SECONDS).\n"
+        "    proxy_cache_path tmp/catalog_cache levels=1:2 keys_zone=catalog_reads:4m\n"
+        "                     max_size=64m inactive=60s use_temp_path=off;\n"
+        "    # Anything that identifies the client skips the cache both ways.\n"
+        '    map "$http_authorization$http_cookie$http_x_cart_token" $tienda_not_anonymous {\n'
+        '        "" 0;\n'
+        "        default 1;\n"
+        "    }\n"
+        "    map $upstream_status $tienda_not_200 {\n"
+        "        200 0;\n"
+        "        default 1;\n"
+        "    }\n"
+    )
+    locations = []
+    for prefix in CATALOG_CACHED_PREFIXES:
+        locations.append(
+            f"        location {prefix} {{\n"
+            f"            set $tienda_service catalog;\n"
+            f"            proxy_pass http://catalog;\n"
+            f"            proxy_cache catalog_reads;\n"
+            # The host is part of the answer (pagination links).
+            f'            proxy_cache_key "$scheme://$tienda_host$request_uri";\n'
+            f"            proxy_cache_valid 200 {seconds}s;\n"
+            f"            proxy_cache_bypass $tienda_not_anonymous;\n"
+            f"            proxy_no_cache $tienda_not_anonymous $tienda_not_200;\n"
+            f"            proxy_cache_lock on;\n"
+            f"            proxy_cache_lock_timeout 5s;\n"
+            f"            proxy_cache_use_stale updating;\n"
+            f"            proxy_cache_background_update on;\n"
+            # add_header here replaces the server's: the request id is repeated.
+            f"            add_header X-Request-ID $tienda_request_id always;\n"
+            f"            add_header X-Cache-Status $upstream_cache_status always;\n"
+            f"        }}\n"
+        )
+    return zone, "".join(locations)
+
+
 def _problem_json(status: int, code: str, detail: str) -> str:
     # A literal nginx string in single quotes: the text must hold no quote or backslash.
     assert "'" not in detail and "\\" not in detail and '"' not in detail
@@ -160,20 +244,36 @@ def _problem_json(status: int, code: str, detail: str) -> str:
 
 def _error_locations(config: GatewayConfig) -> tuple[str, str]:
     pages, locations = [], []
-    for status, code, detail in GATEWAY_PROBLEMS:
+    for produced, status, code, detail in GATEWAY_PROBLEMS:
         detail = detail.format(max=config.client_max_body_size)
-        pages.append(f"        error_page {status} @problem_{status};\n")
+        # "=431": the status line follows the answer (nginx would keep its 400 for 494).
+        answered = f"={status} " if status != produced else ""
+        pages.append(f"        error_page {produced} {answered}{PROBLEM_PREFIX}{produced};\n")
         headers = "            add_header X-Request-ID $tienda_request_id always;\n"
         if status in RETRY_AFTER:
             headers += f"            add_header Retry-After {RETRY_AFTER[status]} always;\n"
         locations.append(
-            f"        location @problem_{status} {{\n"
+            f"        location = {PROBLEM_PREFIX}{produced} {{\n"
+            f"            internal;\n"
             f"            default_type application/problem+json;\n"
             f"{headers}"
             f"            return {status} '{_problem_json(status, code, detail)}';\n"
             f"        }}\n"
         )
     return "".join(pages), "\n".join(locations)
+
+
+def _backoffice_rows() -> str:
+    """The /admin/ page's table: each service's admin, API docs and readiness."""
+    rows = []
+    for service in registry.SERVICES:
+        admin, docs = service.admin_path, f"/api/v1/{service.name}/docs/"
+        rows.append(
+            f'<tr><td>{service.name}</td><td><a href="{admin}">{admin}</a></td>'
+            f'<td><a href="{docs}">{docs}</a></td>'
+            f'<td><a href="/{service.name}/ready/">ready</a></td></tr>\n'
+        )
+    return "".join(rows)
 
 
 def render_config(config: GatewayConfig) -> str:
@@ -183,22 +283,27 @@ def render_config(config: GatewayConfig) -> str:
         _upstream_block(name, config.upstreams[name], config.upstream_keepalive)
         for name in SERVICES
     ]
-    routes = []
-    for service in SERVICES:
-        routes.append(_proxy_location(f"/api/v1/{service}/", service, service))
-        routes.append(_proxy_location(f"/{service}/", service, service))
+    routes = [
+        _proxy_location(prefix, service.name, service.name)
+        for service in registry.SERVICES
+        for prefix in service.path_prefixes
+    ]
     for prefix, address in config.routes.items():
         name = _route_upstream_name(prefix)
         upstreams.append(_upstream_block(name, address, config.upstream_keepalive))
         routes.append(_proxy_location(prefix, name, name))
     error_pages, error_locations = _error_locations(config)
+    cache_zone, cache_locations = _catalog_cache(config)
     values = {
+        "catalog_cache_zone": cache_zone,
+        "catalog_cache_locations": cache_locations,
         "mode": config.mode,
         "listen": "".join(f"        listen {address};\n" for address in config.listen),
         "upstreams": "\n".join(upstreams),
         "routes": "".join(routes),
         "error_pages": error_pages,
         "error_locations": error_locations,
+        "backoffice_rows": _backoffice_rows(),
         "access_log": config.access_log,
         "client_max_body_size": config.client_max_body_size,
         "login_rate": config.login_rate,

@@ -38,12 +38,12 @@ from dev_secrets import ensure_dev_env  # noqa: E402
 
 from gateway_nginx.render import (  # noqa: E402
     LOCAL_GATEWAY_PORT,
-    SERVICE_PORTS,
-    SERVICES,
     GatewayConfig,
     find_nginx,
     write_config,
 )
+from shopkit.registry import SERVICE_NAMES as SERVICES  # noqa: E402
+from shopkit.registry import SERVICE_PORTS  # noqa: E402
 
 # Where the run keeps its state; shopkit's settings read the same variable.
 VAR_DIR = Path(os.environ.get("VAR_DIR") or REPO_DIR / "var").resolve()

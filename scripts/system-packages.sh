@@ -2,12 +2,12 @@
 # Installs the Debian packages Tienda needs when they are missing:
 #   build:   libmariadb-dev pkg-config gcc python3-dev (mysqlclient compiles against
 #            them: PyPI has no Linux wheel of it), python3-venv (`python3 -m venv`)
-#   run:     nginx-light (the gateway)
+#   run:     nginx-light (the gateway), wrk (the load generator of `make bench`)
 #   browser: chromium (the admin browser tests; only with --browser)
 # As root it installs with apt-get; otherwise it says what to install and fails.
 set -euo pipefail
 
-wanted=(libmariadb-dev pkg-config gcc python3-dev python3-venv nginx-light)
+wanted=(libmariadb-dev pkg-config gcc python3-dev python3-venv nginx-light wrk)
 [[ "${1:-}" == "--browser" ]] && wanted+=(chromium)
 
 missing=()

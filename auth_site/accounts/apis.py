@@ -11,6 +11,7 @@ from accounts.errors import AccountsErrorCode
 from accounts.selectors import address_get, address_list
 from accounts.serializers import (
     AddressSerializer,
+    CountrySerializer,
     InternalAddressSerializer,
     JwksSerializer,
     MeSerializer,
@@ -35,11 +36,13 @@ from accounts.services import (
 )
 from accounts.throttling import RegisterThrottle, SignInFailures
 from accounts.tokens import jwks
+from shopkit.address import country_names
 from shopkit.errors import ApplicationError
 from shopkit.permissions import IsServiceCaller
 from shopkit.schema import problem_responses
 
 JWKS_MAX_AGE = 300  # seconds the other services and proxies may cache the key set
+COUNTRIES_MAX_AGE = 86400  # the list changes with a release (django-countries), not by day
 
 
 # No access token needed, nor looked at: an expired one must not get in the way.
@@ -231,6 +234,20 @@ class JwksApi(PublicApi):
     )
     def get(self, request):
         return Response(jwks(), headers={"Cache-Control": f"public, max-age={JWKS_MAX_AGE}"})
+
+
+class CountryListApi(PublicApi):
+    @extend_schema(
+        operation_id="countries_list",
+        summary="The countries an address may name: ISO code and name",
+        description="Every ISO 3166-1 alpha-2 code an address accepts, with its name in "
+        "the shop's language, sorted by name. Not paginated; cacheable for a day.",
+        responses={200: CountrySerializer(many=True)},
+    )
+    def get(self, request):
+        return Response(
+            country_names(), headers={"Cache-Control": f"public, max-age={COUNTRIES_MAX_AGE}"}
+        )
 
 
 class InternalAddressApi(APIView):

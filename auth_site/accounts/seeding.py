@@ -207,7 +207,7 @@ def _customer_address(user: User, number: int) -> Address:
         city=city,
         postal_code=postal_code,
         country="ES",
-        phone=f"+34 600 {number:06d}",
+        phone=f"+34600{number:06d}",  # E.164, as address_save stores it
     )
 
 

@@ -6,9 +6,13 @@ from django.db.models import QuerySet
 from accounts.errors import AccountsErrorCode
 from accounts.models import Address
 from shopkit.errors import ApplicationError
+from shopkit.registry import SERVICES
 
-# The apps whose permissions travel in access tokens (the other services check them).
-TOKEN_PERMISSION_APPS = frozenset({"catalog", "carts", "orders"})
+# The apps whose permissions travel in access tokens: those of the other services,
+# which check them without asking auth.
+TOKEN_PERMISSION_APPS = frozenset(
+    label for service in SERVICES if service.name != "auth" for label in service.app_labels
+)
 
 
 def username_for_email(email: str) -> str:
@@ -36,6 +40,10 @@ def user_token_permissions(*, user: User) -> list[str]:
         for name in user.get_all_permissions()
         if name.partition(".")[0] in TOKEN_PERMISSION_APPS
     )
+
+
+def address_count(*, user_id: int) -> int:
+    return Address.objects.filter(user_id=user_id).count()
 
 
 def address_list(*, user_id: int) -> QuerySet[Address]:

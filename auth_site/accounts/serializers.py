@@ -4,7 +4,7 @@ from django.contrib.auth.models import User
 from rest_framework import serializers
 
 from accounts.models import Address
-from shopkit.countries import validate_country_code
+from shopkit.address import ADDRESS_FIELDS, PostalAddressSerializer
 
 # Bounds on what a client may send (a password hasher should not chew on megabytes).
 EMAIL_MAX_LENGTH = User._meta.get_field("username").max_length  # the email is the username
@@ -70,54 +70,27 @@ class TokenPairSerializer(serializers.Serializer):
     )
 
 
-class CountryCodeField(serializers.CharField):
-    """ISO 3166-1 alpha-2, accepted in any case and stored upper-case."""
-
-    def __init__(self, **kwargs):
-        super().__init__(min_length=2, max_length=2, validators=[validate_country_code], **kwargs)
-
-    def to_internal_value(self, data):
-        return super().to_internal_value(data).upper()
-
-
-class AddressSerializer(serializers.ModelSerializer):
-    country = CountryCodeField(help_text="ISO 3166-1 alpha-2, e.g. ES")
+class AddressSerializer(PostalAddressSerializer, serializers.ModelSerializer):
+    """A saved address: the shared address shape (shopkit.address) plus its id and dates."""
 
     class Meta:
         model = Address
-        fields = [
-            "id",
-            "full_name",
-            "line1",
-            "line2",
-            "city",
-            "region",
-            "postal_code",
-            "country",
-            "phone",
-            "created_at",
-            "updated_at",
-        ]
+        fields = ["id", *ADDRESS_FIELDS, "created_at", "updated_at"]
         read_only_fields = ["id", "created_at", "updated_at"]
 
 
-class InternalAddressSerializer(serializers.ModelSerializer):
+class InternalAddressSerializer(PostalAddressSerializer, serializers.ModelSerializer):
     """The address as orders copies it into an order (docs/internal-api.md)."""
 
     class Meta:
         model = Address
-        fields = [
-            "id",
-            "full_name",
-            "line1",
-            "line2",
-            "city",
-            "region",
-            "postal_code",
-            "country",
-            "phone",
-        ]
+        fields = ["id", *ADDRESS_FIELDS]
         read_only_fields = fields
+
+
+class CountrySerializer(serializers.Serializer):
+    code = serializers.CharField(read_only=True, help_text="ISO 3166-1 alpha-2, e.g. ES")
+    name = serializers.CharField(read_only=True, help_text="In the shop's language.")
 
 
 class JwksSerializer(serializers.Serializer):

@@ -19,16 +19,14 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 
 from accounts.errors import AccountsErrorCode
 from accounts.models import Address
-from accounts.selectors import email_taken, username_for_email
+from accounts.selectors import address_count, email_taken, username_for_email
 from accounts.tokens import AccessToken, RefreshToken
+from shopkit.address import ADDRESS_FIELDS
 from shopkit.errors import ApplicationError
 from shopkit.routers import AUTH_DB
 
 # Enough for any household; stops one account from filling the table.
 ADDRESS_LIMIT_PER_USER = 20
-ADDRESS_FIELDS = frozenset(
-    {"full_name", "line1", "line2", "city", "region", "postal_code", "country", "phone"}
-)
 USERNAME_MAX_LENGTH = User._meta.get_field("username").max_length
 
 
@@ -48,8 +46,12 @@ def _email_taken_error() -> ApplicationError:
     )
 
 
-def _check_new_email(*, email: str, user_id: int | None = None) -> str:
-    """The username for a new email, or a 400 when it is too long or already taken."""
+def user_email_check(*, email: str, user_id: int | None = None) -> str:
+    """The username (login) for a user's new email, or a 400 when it is too long or taken.
+
+    The one email rule of the API and the admin: the lower-cased email is the username,
+    so it must fit the username column and be unique in any case.
+    """
     username = username_for_email(email)
     if len(username) > USERNAME_MAX_LENGTH:  # lower() can lengthen some non-ASCII domains
         raise ValidationError({"email": [f"At most {USERNAME_MAX_LENGTH} characters."]})
@@ -66,11 +68,14 @@ def _check_password(password: str, *, user: User, field: str) -> None:
         raise ValidationError({field: exc.messages})
 
 
-def _save_user(user: User, **save_kwargs) -> None:
-    # The unique username is the final word on duplicates (two sign-ups racing).
+def user_save(*, user: User, update_fields: list[str] | None = None) -> None:
+    """Save a user whose email passed user_email_check (API and admin alike).
+
+    The unique username is the final word on duplicates (two sign-ups racing).
+    """
     try:
         with transaction.atomic(using=AUTH_DB):
-            user.save(**save_kwargs)
+            user.save(update_fields=update_fields)
     except IntegrityError:
         raise _email_taken_error()
 
@@ -78,11 +83,11 @@ def _save_user(user: User, **save_kwargs) -> None:
 def user_register(*, email: str, password: str, first_name: str = "", last_name: str = "") -> User:
     """Create a customer account. Never staff, superuser or inactive: a client cannot ask."""
     user = User(email=email.strip(), first_name=first_name, last_name=last_name, is_active=True)
-    user.username = _check_new_email(email=user.email)
+    user.username = user_email_check(email=user.email)
     user.full_clean(exclude=["username", "password"])
     _check_password(password, user=user, field="password")
     user.set_password(password)
-    _save_user(user)
+    user_save(user=user)
     return user
 
 
@@ -95,14 +100,14 @@ def user_update(
 ) -> User:
     """Change a user's own profile; a new email also becomes the login (and stays unique)."""
     if email is not None and email.strip() != user.email:
-        user.username = _check_new_email(email=email, user_id=user.pk)
+        user.username = user_email_check(email=email, user_id=user.pk)
         user.email = email.strip()
     if first_name is not None:
         user.first_name = first_name
     if last_name is not None:
         user.last_name = last_name
     user.full_clean(exclude=["username", "password"])
-    _save_user(user, update_fields=["username", "email", "first_name", "last_name"])
+    user_save(user=user, update_fields=["username", "email", "first_name", "last_name"])
     return user
 
 
@@ -198,6 +203,40 @@ def refresh_tokens_revoke(*, user: User) -> int:
 # --- addresses ---------------------------------------------------------------------
 
 
+def _address_limit_error() -> ApplicationError:
+    return ApplicationError(
+        f"At most {ADDRESS_LIMIT_PER_USER} addresses per account; delete one first.",
+        code=AccountsErrorCode.ADDRESS_LIMIT_REACHED,
+    )
+
+
+def address_room_check(*, user: User, adding: int = 1, removing: int = 0) -> None:
+    """Refuse (400 address_limit_reached) when the user would pass ADDRESS_LIMIT_PER_USER.
+
+    For forms that add several at once (the admin's inline); address_save checks again
+    under a lock, which is what holds against parallel writes.
+    """
+    if adding and address_count(user_id=user.pk) - removing + adding > ADDRESS_LIMIT_PER_USER:
+        raise _address_limit_error()
+
+
+def address_save(*, address: Address) -> Address:
+    """Validate and save an address, new or changed (API and admin alike).
+
+    A new one counts against the user's ADDRESS_LIMIT_PER_USER; the phone is stored in
+    E.164 (shopkit.address).
+    """
+    address.full_clean()
+    with transaction.atomic(using=AUTH_DB):
+        if address._state.adding:
+            # The user row lock makes count-then-insert safe against parallel creates.
+            User.objects.select_for_update().filter(pk=address.user_id).first()
+            if address_count(user_id=address.user_id) >= ADDRESS_LIMIT_PER_USER:
+                raise _address_limit_error()
+        address.save()
+    return address
+
+
 def address_create(
     *,
     user: User,
@@ -222,30 +261,17 @@ def address_create(
         country=country,
         phone=phone,
     )
-    address.full_clean()
-    with transaction.atomic(using=AUTH_DB):
-        # The user row lock makes count-then-insert safe against parallel creates.
-        User.objects.select_for_update().filter(pk=user.pk).first()
-        if Address.objects.filter(user=user).count() >= ADDRESS_LIMIT_PER_USER:
-            raise ApplicationError(
-                f"At most {ADDRESS_LIMIT_PER_USER} addresses per account; delete one first.",
-                code=AccountsErrorCode.ADDRESS_LIMIT_REACHED,
-            )
-        address.save()
-    return address
+    return address_save(address=address)
 
 
 def address_update(*, address: Address, **changes: str) -> Address:
     """Change some fields of an address (only the address fields)."""
-    unknown = set(changes) - ADDRESS_FIELDS
+    unknown = set(changes) - set(ADDRESS_FIELDS)
     if unknown:
         raise ValueError(f"not address fields: {sorted(unknown)}")
     for field, value in changes.items():
         setattr(address, field, value)
-    address.full_clean()
-    with transaction.atomic(using=AUTH_DB):
-        address.save()
-    return address
+    return address_save(address=address)
 
 
 def address_delete(*, address: Address) -> None:

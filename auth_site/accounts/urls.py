@@ -13,5 +13,6 @@ urlpatterns = [
     path("password/change/", apis.PasswordChangeApi.as_view(), name="password-change"),
     path("addresses/", apis.AddressListApi.as_view(), name="address-list"),
     path("addresses/<int:address_id>/", apis.AddressDetailApi.as_view(), name="address-detail"),
+    path("countries/", apis.CountryListApi.as_view(), name="country-list"),
     path(".well-known/jwks.json", apis.JwksApi.as_view(), name="jwks"),
 ]

@@ -8,6 +8,7 @@ INSTALLED_APPS = [
     *DJANGO_APPS,
     *THIRD_PARTY_APPS,
     "rest_framework_simplejwt.token_blacklist",
+    "django_countries",
     *SHOPKIT_APPS,
     "accounts",
 ]

@@ -50,6 +50,10 @@ class CartLine(models.Model):
     cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="lines")
     product_id = models.PositiveBigIntegerField(db_index=True)
     quantity = models.PositiveIntegerField()
+    # The cart version the write that created this line produced. A checkout that read
+    # the cart at an older version did not see this line, so its late clear leaves the
+    # line alone (the customer added the product again afterwards).
+    created_version = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -74,6 +78,9 @@ class AppliedClear(models.Model):
 
     cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="applied_clears")
     reference = models.CharField(max_length=64)
+    read_version = models.PositiveIntegerField(
+        default=0, help_text="The cart version the checkout read (and ordered)."
+    )
     # What the first application did: the whole cart emptied (True) or only the
     # ordered quantities taken out because the cart had changed (False).
     cleared_all = models.BooleanField()

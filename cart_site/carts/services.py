@@ -87,6 +87,11 @@ def _lines_by_product(cart: Cart | None) -> dict[int, CartLine]:
     return {line.product_id: line for line in CartLine.objects.filter(cart=cart)}
 
 
+def _next_version(cart: Cart) -> int:
+    """The version the running write gives the cart (`_touch` ends every write)."""
+    return cart.version + 1
+
+
 def _touch(cart: Cart) -> None:
     """Record a write: the checkout compares versions to know whether the cart moved."""
     cart.version += 1
@@ -175,7 +180,9 @@ def cart_add_line(*, owner: CartOwner, product_id: int, quantity: int) -> LineAd
         created = line is None
         if created:
             _check_line_count(len(lines) + 1)
-            line = CartLine(cart=cart, product_id=product_id, quantity=0)
+            line = CartLine(
+                cart=cart, product_id=product_id, quantity=0, created_version=_next_version(cart)
+            )
             lines[product_id] = line
         _check_line_quantity(product, line.quantity + quantity)
         line.quantity += quantity
@@ -322,7 +329,12 @@ def cart_merge_guest(*, user_id: int, guest_token: str) -> MergeResult:
             if quantity <= current:
                 continue  # nothing fits on top of what the customer already has
             if line is None:
-                line = CartLine(cart=cart, product_id=product_id, quantity=quantity)
+                line = CartLine(
+                    cart=cart,
+                    product_id=product_id,
+                    quantity=quantity,
+                    created_version=_next_version(cart),
+                )
                 lines[product_id] = line
                 added.append(line)
             else:
@@ -351,12 +363,15 @@ class ClearOutcome:
 def cart_clear_after_checkout(
     *, user_id: int, reference: str, version: int, lines: list[CheckoutLine]
 ) -> ClearOutcome:
-    """Take an order out of the customer's cart, once per order reference.
+    """Take an order out of the customer's cart, exactly once per order reference.
 
-    If the cart's version is still the one the checkout read, every line goes.
-    If it moved (the customer changed the cart meanwhile), only what was ordered
-    is taken out, so lines added since survive. A retried reference changes
-    nothing and answers what the first call did, with the current version.
+    `version` is the cart version the checkout read and `lines` what it ordered.
+    If the cart is still at that version, every line goes. If it moved (the customer
+    changed the cart meanwhile, or this clear comes late), only what was ordered is
+    taken out of the lines the checkout saw: a line created after `version` (the
+    product removed and added again) is left alone, and units added to a line since
+    survive. A retried reference changes nothing and answers what the first call
+    did, with the current version.
     """
     with transaction.atomic(using="ecommerce"):
         cart, _ = _locked_cart(CartOwner(user_id=user_id), create=False)
@@ -373,15 +388,20 @@ def cart_clear_after_checkout(
             ordered = defaultdict(int)
             for line in lines:
                 ordered[line.product_id] += line.quantity
+            seen_by_checkout = CartLine.objects.filter(
+                cart=cart, product_id__in=ordered, created_version__lte=version
+            )
             remaining, emptied = [], []
-            for line in CartLine.objects.filter(cart=cart, product_id__in=ordered):
+            for line in seen_by_checkout:
                 line.quantity -= ordered[line.product_id]
                 line.updated_at = timezone.now()  # bulk_update does not apply auto_now
                 (remaining if line.quantity > 0 else emptied).append(line)
             CartLine.objects.filter(pk__in=[line.pk for line in emptied]).delete()
             CartLine.objects.bulk_update(remaining, ["quantity", "updated_at"])
 
-        record = AppliedClear(cart=cart, reference=reference, cleared_all=cleared_all)
+        record = AppliedClear(
+            cart=cart, reference=reference, read_version=version, cleared_all=cleared_all
+        )
         record.full_clean(exclude=["cart"], validate_unique=False, validate_constraints=False)
         record.save()
         _touch(cart)

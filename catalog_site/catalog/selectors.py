@@ -8,6 +8,23 @@ from catalog.errors import reservation_not_found
 from catalog.models import Category, Product, Reservation
 
 INTERNAL_PRODUCT_FIELDS = ("id", "sku", "name", "slug", "price", "tax_rate", "stock", "is_active")
+# The columns behind the public product JSON (serializers.product_representation).
+PUBLIC_PRODUCT_FIELDS = (
+    "id",
+    "sku",
+    "slug",
+    "name",
+    "description",
+    "category_id",
+    "price",
+    "tax_rate",
+    "stock",
+    "is_active",
+    "image_url",
+    "weight",
+    "created_at",
+    "updated_at",
+)
 
 
 def user_sees_inactive_products(user) -> bool:
@@ -21,6 +38,11 @@ def user_sees_inactive_products(user) -> bool:
 
 def category_list() -> QuerySet[Category]:
     return Category.objects.order_by("name", "id")
+
+
+def category_rows(categories: QuerySet[Category]) -> QuerySet:
+    """The public columns of `categories` as dicts (serializers.category_representation)."""
+    return categories.values("id", "name", "slug", "parent_id")
 
 
 def category_subtree_ids(*, slug: str) -> list[int]:
@@ -53,6 +75,16 @@ def product_list(*, include_inactive: bool = False) -> QuerySet[Product]:
     if not include_inactive:
         products = products.filter(is_active=True)
     return products
+
+
+def product_rows(products: QuerySet[Product]) -> QuerySet:
+    """The public columns of `products` as dicts (no model instances on the hot reads)."""
+    return products.values(*PUBLIC_PRODUCT_FIELDS)
+
+
+def products_rows_by_id(products: QuerySet[Product], *, ids: Iterable[int]) -> dict[int, dict]:
+    """The public columns of those of `products` with these ids, by id (one query)."""
+    return {row["id"]: row for row in product_rows(products.filter(pk__in=list(ids)))}
 
 
 def products_by_ids(*, ids: Iterable[int]) -> list[dict]:

@@ -28,8 +28,13 @@ class CategorySerializer(serializers.ModelSerializer):
         return value
 
 
+def category_representation(row: dict) -> dict:
+    """One category as the public API shows it (the shape of CategorySerializer)."""
+    return {"id": row["id"], "name": row["name"], "slug": row["slug"], "parent": row["parent_id"]}
+
+
 class ProductSerializer(serializers.ModelSerializer):
-    """The public product (DESIGN.md). Staff write it; `in_stock` and timestamps are derived."""
+    """The public product (the catalog's API). Staff write it; `in_stock` and timestamps are derived."""
 
     slug = serializers.SlugField(
         max_length=200, required=False, help_text="Defaults to the slugified name and sku."
@@ -67,6 +72,38 @@ class ProductSerializer(serializers.ModelSerializer):
         return value
 
 
+# The read side: the same JSON as ProductSerializer, built straight from a `.values()`
+# row (selectors.product_rows). Walking a ModelSerializer's fields for every product
+# was the larger part of a list's time; the fields that format a value are DRF's own,
+# so the text is identical (tests compare the two).
+_PRICE = serializers.DecimalField(max_digits=10, decimal_places=2)
+_TAX_RATE = TaxRateField()
+_WEIGHT = serializers.DecimalField(max_digits=8, decimal_places=3)
+_TIMESTAMP = serializers.DateTimeField()
+
+
+def product_representation(row: dict) -> dict:
+    """One product as the public API shows it (the shape of ProductSerializer)."""
+    weight = row["weight"]
+    return {
+        "id": row["id"],
+        "sku": row["sku"],
+        "slug": row["slug"],
+        "name": row["name"],
+        "description": row["description"],
+        "category": row["category_id"],
+        "price": _PRICE.to_representation(row["price"]),
+        "tax_rate": _TAX_RATE.to_representation(row["tax_rate"]),
+        "stock": row["stock"],
+        "in_stock": row["stock"] > 0,
+        "is_active": row["is_active"],
+        "image_url": row["image_url"],
+        "weight": None if weight is None else _WEIGHT.to_representation(weight),
+        "created_at": _TIMESTAMP.to_representation(row["created_at"]),
+        "updated_at": _TIMESTAMP.to_representation(row["updated_at"]),
+    }
+
+
 class StockAdjustmentSerializer(serializers.Serializer):
     delta = serializers.IntegerField(
         min_value=-MAX_STOCK,
@@ -89,6 +126,20 @@ class InternalProductSerializer(serializers.Serializer):
     tax_rate = TaxRateField()
     stock = serializers.IntegerField()
     is_active = serializers.BooleanField()
+
+
+def internal_product_representation(row: dict) -> dict:
+    """One row of the internal batch lookup (the shape of InternalProductSerializer)."""
+    return {
+        "id": row["id"],
+        "sku": row["sku"],
+        "name": row["name"],
+        "slug": row["slug"],
+        "price": _PRICE.to_representation(row["price"]),
+        "tax_rate": _TAX_RATE.to_representation(row["tax_rate"]),
+        "stock": row["stock"],
+        "is_active": row["is_active"],
+    }
 
 
 class ReservationLineInputSerializer(serializers.Serializer):

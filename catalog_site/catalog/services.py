@@ -9,13 +9,14 @@ other; a deadlock or lock wait timeout that happens anyway is retried a few time
 and then becomes a 503 problem, never a 500.
 """
 
+import functools
 import logging
 import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
@@ -31,6 +32,7 @@ from shopkit.routers import ECOMMERCE_DB
 logger = logging.getLogger("catalog.services")
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 # MySQL/MariaDB error numbers: lock wait timeout, deadlock. InnoDB rolls the
 # transaction back; running it again from the start is safe.
@@ -62,13 +64,24 @@ def _is_lock_conflict(exc: OperationalError) -> bool:
     return bool(exc.args) and exc.args[0] in LOCK_CONFLICT_ERRORS
 
 
-def run_with_lock_retries(operation: Callable[[], T]) -> T:
-    """Run `operation` (one whole transaction) again when MySQL reports a deadlock or a
-    lock wait timeout; after the last attempt answer 503 `stock_busy`.
+def retried_on_lock_conflict(service: Callable[P, T]) -> Callable[P, T]:
+    """Decorate a service whose body is one whole transaction: run it again when MySQL
+    reports a deadlock or a lock wait timeout; after the last attempt answer 503
+    `stock_busy`.
 
     Inside a caller's transaction nothing can be retried (InnoDB already rolled it
     back), so the 503 comes at once.
     """
+
+    @functools.wraps(service)
+    def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        return run_with_lock_retries(functools.partial(service, *args, **kwargs))
+
+    return run
+
+
+def run_with_lock_retries(operation: Callable[[], T]) -> T:
+    """The same for one call of `operation` (no arguments, one whole transaction)."""
     for attempt in range(1, LOCK_RETRY_ATTEMPTS + 1):
         try:
             return operation()
@@ -181,6 +194,7 @@ def product_create(
     return product
 
 
+@retried_on_lock_conflict
 def product_update(*, product_id: int, data: Mapping[str, Any]) -> Product:
     """Change the given fields of a product, stock included, under a row lock.
 
@@ -191,19 +205,16 @@ def product_update(*, product_id: int, data: Mapping[str, Any]) -> Product:
     unknown = set(data) - PRODUCT_EDITABLE_FIELDS
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
-
-    def update() -> Product:
-        with transaction.atomic(using=ECOMMERCE_DB):
-            product = Product.objects.select_for_update().get(pk=product_id)
-            for field, value in data.items():
-                setattr(product, field, value)
-            product.full_clean()
-            product.save(update_fields=[*data, "updated_at"])
-        return product
-
-    return run_with_lock_retries(update)
+    with transaction.atomic(using=ECOMMERCE_DB):
+        product = Product.objects.select_for_update().get(pk=product_id)
+        for field, value in data.items():
+            setattr(product, field, value)
+        product.full_clean()
+        product.save(update_fields=[*data, "updated_at"])
+    return product
 
 
+@retried_on_lock_conflict
 def product_adjust_stock(*, product_id: int, delta: int) -> Product:
     """Add `delta` units (negative: remove them) in one conditional UPDATE.
 
@@ -211,27 +222,23 @@ def product_adjust_stock(*, product_id: int, delta: int) -> Product:
     (a delivery of 10 adds 10, whatever was reserved meanwhile). 409 when the
     stock would go below zero.
     """
-
-    def adjust() -> Product:
-        with transaction.atomic(using=ECOMMERCE_DB):
-            changed = Product.objects.filter(
-                pk=product_id, stock__gte=-delta, stock__lte=MAX_STOCK - delta
-            ).update(stock=F("stock") + delta, updated_at=timezone.now())
-            product = Product.objects.get(pk=product_id)
-            if not changed and delta < 0:
-                raise ApplicationError(
-                    f"Only {product.stock} in stock; cannot remove {-delta}.",
-                    code=CatalogErrorCode.INSUFFICIENT_STOCK,
-                    status=409,
-                    extra={"available": product.stock},
-                )
-            if not changed:
-                raise ApplicationError(
-                    f"The stock cannot exceed {MAX_STOCK}.", code="invalid", status=400
-                )
-        return product
-
-    return run_with_lock_retries(adjust)
+    with transaction.atomic(using=ECOMMERCE_DB):
+        changed = Product.objects.filter(
+            pk=product_id, stock__gte=-delta, stock__lte=MAX_STOCK - delta
+        ).update(stock=F("stock") + delta, updated_at=timezone.now())
+        product = Product.objects.get(pk=product_id)
+        if not changed and delta < 0:
+            raise ApplicationError(
+                f"Only {product.stock} in stock; cannot remove {-delta}.",
+                code=CatalogErrorCode.INSUFFICIENT_STOCK,
+                status=409,
+                extra={"available": product.stock},
+            )
+        if not changed:
+            raise ApplicationError(
+                f"The stock cannot exceed {MAX_STOCK}.", code="invalid", status=400
+            )
+    return product
 
 
 def products_set_active(*, product_ids: Iterable[int], is_active: bool) -> int:
@@ -286,6 +293,7 @@ def _existing_reservation_answer(
     return existing, False
 
 
+@retried_on_lock_conflict
 def _reserve_once(
     reference: str, quantities: dict[int, int], ttl_seconds: int
 ) -> tuple[Reservation, bool]:
@@ -377,7 +385,7 @@ def reservation_reserve(
     if ttl_seconds is None:
         ttl_seconds = settings.RESERVATION_TTL_SECONDS
     ttl_seconds = min(ttl_seconds, RESERVATION_MAX_TTL_SECONDS)
-    return run_with_lock_retries(lambda: _reserve_once(reference, quantities, ttl_seconds))
+    return _reserve_once(reference, quantities, ttl_seconds)
 
 
 def _locked_reservation(reference: str) -> Reservation | None:
@@ -395,6 +403,7 @@ def _give_back_stock(reservation: Reservation, now: datetime) -> None:
     reservation.save(update_fields=["state", "released_at", "updated_at"])
 
 
+@retried_on_lock_conflict
 def reservation_commit(*, reference: str) -> Reservation:
     """Mark a reservation committed (its order exists). Idempotent.
 
@@ -402,23 +411,20 @@ def reservation_commit(*, reference: str) -> Reservation:
     or expired. A reservation past its expiry that the job has not released yet
     still holds its stock, so it can still be committed.
     """
-
-    def commit() -> Reservation:
-        with transaction.atomic(using=ECOMMERCE_DB):
-            reservation = _locked_reservation(reference)
-            if reservation is None:
-                raise reservation_not_found(reference)
-            if reservation.state == Reservation.State.RELEASED:
-                raise _released_error(reference)
-            if reservation.state == Reservation.State.RESERVED:
-                reservation.state = Reservation.State.COMMITTED
-                reservation.committed_at = timezone.now()
-                reservation.save(update_fields=["state", "committed_at", "updated_at"])
-        return reservation
-
-    return run_with_lock_retries(commit)
+    with transaction.atomic(using=ECOMMERCE_DB):
+        reservation = _locked_reservation(reference)
+        if reservation is None:
+            raise reservation_not_found(reference)
+        if reservation.state == Reservation.State.RELEASED:
+            raise _released_error(reference)
+        if reservation.state == Reservation.State.RESERVED:
+            reservation.state = Reservation.State.COMMITTED
+            reservation.committed_at = timezone.now()
+            reservation.save(update_fields=["state", "committed_at", "updated_at"])
+    return reservation
 
 
+@retried_on_lock_conflict
 def reservation_release(*, reference: str) -> Reservation:
     """Give a reservation's stock back (from reserved, or from committed when its order
     is cancelled). Idempotent: a released reservation stays as it is.
@@ -426,48 +432,41 @@ def reservation_release(*, reference: str) -> Reservation:
     An unknown reference is recorded as a released tombstone, so a reserve that
     arrives late for it is refused instead of holding stock nobody will commit.
     """
-
-    def release() -> Reservation:
-        now = timezone.now()
-        with transaction.atomic(using=ECOMMERCE_DB):
-            reservation = _locked_reservation(reference)
-            if reservation is None:
-                try:
-                    with transaction.atomic(using=ECOMMERCE_DB):
-                        return Reservation.objects.create(
-                            reference=reference,
-                            state=Reservation.State.RELEASED,
-                            expires_at=now,
-                            released_at=now,
-                        )
-                except IntegrityError:
-                    # A reserve for this reference committed meanwhile: release it.
-                    reservation = _locked_reservation(reference)
-            if reservation.state != Reservation.State.RELEASED:
-                _give_back_stock(reservation, now)
-        return reservation
-
-    return run_with_lock_retries(release)
+    now = timezone.now()
+    with transaction.atomic(using=ECOMMERCE_DB):
+        reservation = _locked_reservation(reference)
+        if reservation is None:
+            try:
+                with transaction.atomic(using=ECOMMERCE_DB):
+                    return Reservation.objects.create(
+                        reference=reference,
+                        state=Reservation.State.RELEASED,
+                        expires_at=now,
+                        released_at=now,
+                    )
+            except IntegrityError:
+                # A reserve for this reference committed meanwhile: release it.
+                reservation = _locked_reservation(reference)
+        if reservation.state != Reservation.State.RELEASED:
+            _give_back_stock(reservation, now)
+    return reservation
 
 
+@retried_on_lock_conflict
 def reservation_expire(*, reference: str, now: datetime | None = None) -> bool:
     """Release a reservation still `reserved` after its expiry; False if it was committed
     or released meanwhile (the row is re-checked under its lock)."""
     now = now or timezone.now()
-
-    def expire() -> bool:
-        with transaction.atomic(using=ECOMMERCE_DB):
-            reservation = _locked_reservation(reference)
-            if (
-                reservation is None
-                or reservation.state != Reservation.State.RESERVED
-                or reservation.expires_at > now
-            ):
-                return False
-            _give_back_stock(reservation, now)
-        return True
-
-    return run_with_lock_retries(expire)
+    with transaction.atomic(using=ECOMMERCE_DB):
+        reservation = _locked_reservation(reference)
+        if (
+            reservation is None
+            or reservation.state != Reservation.State.RESERVED
+            or reservation.expires_at > now
+        ):
+            return False
+        _give_back_stock(reservation, now)
+    return True
 
 
 def release_expired_reservations(*, now: datetime | None = None, batch_size: int = 200) -> int:

@@ -9,7 +9,14 @@ from django.contrib import admin, messages
 from django.utils.html import format_html
 
 from orders import services
-from orders.models import IdempotencyKey, Order, OrderLine, OrderStatus, StatusChange
+from orders.models import (
+    SHIPPING_ADDRESS_FIELDS,
+    IdempotencyKey,
+    Order,
+    OrderLine,
+    OrderStatus,
+    StatusChange,
+)
 from shopkit.errors import ApplicationError
 
 CUSTOMER_ADMIN_URL = "/auth/admin/auth/user/{}/change/"
@@ -120,18 +127,7 @@ class OrderAdmin(admin.ModelAdmin):
         (None, {"fields": ["number", "status", "customer", "created_at", "updated_at"]}),
         (
             "Shipping address",
-            {
-                "fields": [
-                    "full_name",
-                    "line1",
-                    "line2",
-                    "city",
-                    "region",
-                    "postal_code",
-                    "country",
-                    "phone",
-                ]
-            },
+            {"fields": list(SHIPPING_ADDRESS_FIELDS)},
         ),
         ("Amounts", {"fields": ["currency", "subtotal", "tax", "total", "notes"]}),
         (
@@ -223,6 +219,8 @@ class IdempotencyKeyAdmin(admin.ModelAdmin):
         "order_number",
         "response_status",
         "response_body",
+        "lease_expires_at",
+        "running_for_user",
         "created_at",
         "updated_at",
     ]

@@ -196,6 +196,16 @@ def catalog_release(*, reference: str) -> None:
         raise _unexpected("catalog", response, "release")
 
 
+def catalog_release_quietly(*, reference: str) -> bool:
+    """Release a reservation if the catalog answers (True); otherwise its expiry will."""
+    try:
+        catalog_release(reference=reference)
+        return True
+    except ServiceUnavailable:
+        logger.warning("reservation left to expire", extra={"reference": reference})
+        return False
+
+
 # --- auth -------------------------------------------------------------------------
 
 

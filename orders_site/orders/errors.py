@@ -74,9 +74,13 @@ class CheckoutInProgress(ApplicationError):
     status = 409
     code = OrderErrorCode.CHECKOUT_IN_PROGRESS
 
-    def __init__(self):
+    def __init__(
+        self,
+        detail: str = "A checkout with this Idempotency-Key is in progress; retry shortly to "
+        "get its result.",
+    ):
         super().__init__(
-            "A checkout with this Idempotency-Key is in progress; retry shortly to get its result.",
+            detail,
             extra={"retry_after": CHECKOUT_RETRY_AFTER_SECONDS},
             headers={"Retry-After": str(CHECKOUT_RETRY_AFTER_SECONDS)},
         )

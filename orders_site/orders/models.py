@@ -10,8 +10,9 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 
+from shopkit.address import ADDRESS_FIELDS, PostalAddress
+
 ORDER_NUMBER_PATTERN = r"^T-[0-9A-HJKMNP-TV-Z]{10}$"  # "T-" + 10 Crockford base32 characters
-COUNTRY_CODE_PATTERN = r"^[A-Z]{2}$"
 
 
 class OrderStatus(models.TextChoices):
@@ -23,7 +24,7 @@ class OrderStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
-# The status machine of DESIGN.md: every allowed move, nothing else.
+# The status machine of docs/architecture.md: every allowed move, nothing else.
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     OrderStatus.PENDING: frozenset({OrderStatus.CONFIRMED, OrderStatus.CANCELLED}),
     OrderStatus.CONFIRMED: frozenset({OrderStatus.PROCESSING, OrderStatus.CANCELLED}),
@@ -34,19 +35,13 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
-SHIPPING_ADDRESS_FIELDS = (
-    "full_name",
-    "line1",
-    "line2",
-    "city",
-    "region",
-    "postal_code",
-    "country",
-    "phone",
-)
+SHIPPING_ADDRESS_FIELDS = ADDRESS_FIELDS
 
 
-class Order(models.Model):
+class Order(PostalAddress):
+    """An order; its shipping address (PostalAddress's fields) is copied at checkout,
+    so a saved address may change later without changing the order."""
+
     number = models.CharField(
         max_length=12, unique=True, validators=[RegexValidator(ORDER_NUMBER_PATTERN)]
     )
@@ -55,17 +50,6 @@ class Order(models.Model):
     status = models.CharField(
         max_length=16, choices=OrderStatus.choices, default=OrderStatus.PENDING
     )
-
-    # Shipping address, copied at checkout (a saved address may change later); the same
-    # limits as auth's saved addresses.
-    full_name = models.CharField(max_length=150)
-    line1 = models.CharField(max_length=200)
-    line2 = models.CharField(max_length=200, blank=True)
-    city = models.CharField(max_length=100)
-    region = models.CharField(max_length=100, blank=True)
-    postal_code = models.CharField(max_length=20)
-    country = models.CharField(max_length=2, validators=[RegexValidator(COUNTRY_CODE_PATTERN)])
-    phone = models.CharField(max_length=32, blank=True)
 
     notes = models.TextField(max_length=1000, blank=True)
     currency = models.CharField(max_length=3)
@@ -180,6 +164,14 @@ class IdempotencyKey(models.Model):
     )
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
     response_body = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    # The lease of the attempt running the checkout (orders/services/idempotency.py):
+    # `lease_owner` names the attempt, which renews `lease_expires_at` while it lives;
+    # every write of the attempt is conditional on still being the owner.
+    lease_owner = models.CharField(max_length=32, blank=True, default="")
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # The customer's id while this key is in progress, null otherwise: unique, so a
+    # customer runs one checkout at a time and two never sell the same cart lines.
+    running_for_user = models.PositiveBigIntegerField(null=True, blank=True, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

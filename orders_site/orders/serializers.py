@@ -1,58 +1,14 @@
 """What goes in and out of the orders API. Explicit fields; everything an order shows is read-only."""
 
-from django.core.validators import RegexValidator
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from orders.models import Order, OrderLine, OrderStatus, StatusChange
-from shopkit.countries import COUNTRY_CODES
+from shopkit.address import PostalAddressSerializer
 from shopkit.fields import TaxRateField
 
-# The same rules as auth's saved addresses, so a saved address always fits an order.
-PHONE_VALIDATOR = RegexValidator(
-    r"^\+?[0-9][0-9 ().-]{3,30}$",
-    "Enter a phone number: digits, spaces and ( ) . - only, optionally starting with +.",
-)
-# Surrounding whitespace is trimmed, so a required text needs one visible character
-# (the pattern also tells the OpenAPI schema so).
-VISIBLE_TEXT = RegexValidator(r"\S", "This field may not be blank.")
 
-
-@extend_schema_field(
-    {
-        "type": "string",
-        "enum": sorted(COUNTRY_CODES),
-        "description": "ISO 3166-1 alpha-2 country code (lower case is accepted too).",
-    }
-)
-class CountryCodeField(serializers.CharField):
-    def __init__(self, **kwargs):
-        super().__init__(min_length=2, max_length=2, **kwargs)
-
-    def to_internal_value(self, data):
-        code = super().to_internal_value(data).upper()
-        if code not in COUNTRY_CODES:
-            raise serializers.ValidationError("Not an ISO 3166-1 alpha-2 country code.")
-        return code
-
-
-class ShippingAddressSerializer(serializers.Serializer):
-    """An address inline in a checkout (or a saved one, checked the same way)."""
-
-    full_name = serializers.CharField(max_length=150, validators=[VISIBLE_TEXT])
-    line1 = serializers.CharField(max_length=200, validators=[VISIBLE_TEXT])
-    line2 = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    city = serializers.CharField(max_length=100, validators=[VISIBLE_TEXT])
-    region = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    postal_code = serializers.CharField(max_length=20, validators=[VISIBLE_TEXT])
-    country = CountryCodeField()
-    phone = serializers.CharField(
-        max_length=32,
-        required=False,
-        allow_blank=True,
-        default="",
-        validators=[PHONE_VALIDATOR],
-    )
+class ShippingAddressSerializer(PostalAddressSerializer):
+    """An address inline in a checkout (a saved one is checked the same way: shopkit.address)."""
 
 
 class CheckoutSerializer(serializers.Serializer):
@@ -152,11 +108,6 @@ class OrderDetailSerializer(OrderSerializer):
     class Meta(OrderSerializer.Meta):
         fields = [*OrderSerializer.Meta.fields, "history"]
         read_only_fields = fields
-
-
-def order_document(order: Order) -> dict:
-    """The order as the API shows it (also what a checkout's Idempotency-Key stores)."""
-    return dict(OrderDetailSerializer(order).data)
 
 
 class OrderListFilterSerializer(serializers.Serializer):

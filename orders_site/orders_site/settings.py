@@ -4,7 +4,7 @@ from shopkit.settings import *  # noqa: F403
 from shopkit.settings import DJANGO_APPS, LOG_LEVEL, SHOPKIT_APPS, THIRD_PARTY_APPS, logging_config
 
 SERVICE_NAME = "orders"
-INSTALLED_APPS = [*DJANGO_APPS, *THIRD_PARTY_APPS, *SHOPKIT_APPS, "orders"]
+INSTALLED_APPS = [*DJANGO_APPS, *THIRD_PARTY_APPS, "django_countries", *SHOPKIT_APPS, "orders"]
 ROOT_URLCONF = "orders_site.urls"
 WSGI_APPLICATION = "orders_site.wsgi.application"
 STATIC_URL = "/orders/static/"
@@ -23,7 +23,8 @@ SPECTACULAR_SETTINGS = {
 PROBLEM_EXTENSION_MEMBERS = "orders.errors.PROBLEM_EXTENSION_MEMBERS"
 
 # --- Checkout --------------------------------------------------------------------
-# A checkout's Idempotency-Key still "in progress" after this long belongs to a request
-# that died: a retry with the same key (or `manage.py reconcile_checkouts`) takes it
-# over. Far longer than any live checkout (a few service calls with timeouts).
-CHECKOUT_STALE_SECONDS = env.int("CHECKOUT_STALE_SECONDS", default=300)
+# A running checkout holds a lease on its Idempotency-Key (and on its customer's one
+# checkout slot) and renews it every third of this many seconds while it works. A lease
+# that is not renewed belongs to a process that died: once it runs out, a retry (or
+# `manage.py reconcile_checkouts`) takes the key over.
+CHECKOUT_LEASE_SECONDS = env.int("CHECKOUT_LEASE_SECONDS", default=10)

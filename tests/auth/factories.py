@@ -34,4 +34,4 @@ class AddressFactory(factory.django.DjangoModelFactory):
     city = "Madrid"
     postal_code = "28013"
     country = "ES"
-    phone = "+34 600 000 000"
+    phone = "+34600000000"  # E.164, as addresses are stored

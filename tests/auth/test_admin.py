@@ -125,3 +125,11 @@ def test_the_addresses_link_lists_that_customers_addresses_only(admin_client):
     page = response.content.decode()
     assert "ines@example.com" in page
     assert "other@example.com" not in page
+
+
+def test_addresses_are_edited_and_filtered_by_country_name(admin_client):
+    AddressFactory(country="PT")
+    page = admin_client.get(f"{ADMIN}/accounts/address/add/").content.decode()
+    assert '<option value="ES">Spain</option>' in page
+    listing = admin_client.get(f"{ADMIN}/accounts/address/").content.decode()
+    assert "Portugal" in listing  # the country filter names the countries in use

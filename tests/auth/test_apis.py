@@ -8,6 +8,7 @@ from accounts.models import Address
 from accounts.services import ADDRESS_LIMIT_PER_USER
 from tests.auth.conftest import BOTH_DATABASES
 from tests.auth.factories import PASSWORD, AddressFactory, UserFactory
+from tests.support.addresses import ADDRESS
 
 pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
 
@@ -351,17 +352,6 @@ def test_password_change_guesses_are_throttled_like_sign_ins(signed_in, user):
 
 # --- addresses --------------------------------------------------------------------------
 
-ADDRESS = {
-    "full_name": "Ana Torres",
-    "line1": "Gran Vía 1",
-    "line2": "3º B",
-    "city": "Madrid",
-    "region": "Madrid",
-    "postal_code": "28013",
-    "country": "es",
-    "phone": "+34 600 111 222",
-}
-
 
 def test_create_and_list_addresses(signed_in, user, django_assert_max_num_queries):
     client = signed_in(user)
@@ -452,7 +442,7 @@ def test_internal_address_needs_the_service_credential(
         "region": "",
         "postal_code": "28013",
         "country": "ES",
-        "phone": "+34 600 000 000",
+        "phone": "+34600000000",
     }
 
 
@@ -473,3 +463,44 @@ def test_ids_beyond_the_column_range_are_404_not_500(signed_in, user, service_ap
     assert_problem(signed_in(user).get(f"{API}/addresses/{huge}/"), 404, "address_not_found")
     response = service_api_client.get(f"/internal/auth/users/{huge}/addresses/{huge}/")
     assert_problem(response, 404, "address_not_found")
+
+
+# --- countries --------------------------------------------------------------------------
+
+
+def test_countries_are_public_cacheable_and_named_in_the_shops_language(api_client, settings):
+    response = api_client.get(f"{API}/countries/", HTTP_AUTHORIZATION="Bearer expired.or.junk")
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "public, max-age=86400"
+    countries = response.json()
+    assert len(countries) == 249
+    assert {"code": "ES", "name": "Spain"} in countries
+    assert all(set(country) == {"code", "name"} for country in countries)
+
+    settings.LANGUAGE_CODE = "es"
+    assert {"code": "ES", "name": "España"} in api_client.get(f"{API}/countries/").json()
+
+
+def test_every_listed_country_is_accepted_in_an_address(signed_in, user, api_client):
+    codes = [country["code"] for country in api_client.get(f"{API}/countries/").json()]
+    client = signed_in(user)
+    for code in (codes[0], codes[-1], "ES"):
+        response = client.post(f"{API}/addresses/", {**ADDRESS, "country": code, "phone": ""})
+        assert response.status_code == 201, response.content
+    assert sorted(Address.objects.values_list("country", flat=True)) == sorted(
+        [codes[0], codes[-1], "ES"]
+    )
+
+
+def test_a_national_phone_is_stored_in_e164_and_a_patch_reads_it_in_the_stored_country(
+    signed_in, user
+):
+    client = signed_in(user)
+    response = client.post(f"{API}/addresses/", {**ADDRESS, "phone": "612 34 56 78"})
+    assert response.status_code == 201, response.content
+    assert response.json()["phone"] == "+34612345678"
+    address = Address.objects.get()
+    response = client.patch(f"{API}/addresses/{address.pk}/", {"phone": "699 000 111"})
+    assert response.json()["phone"] == "+34699000111"
+    address.refresh_from_db()
+    assert address.phone == "+34699000111"

@@ -118,7 +118,7 @@ def test_a_cart_read_is_one_catalog_call_and_a_fixed_number_of_queries(
         product = catalog.add_product()
         CartLineFactory(cart=cart, product_id=product["id"], quantity=1)
     catalog.forget_requests()
-    with django_assert_max_num_queries(2):  # the cart, its lines
+    with django_assert_max_num_queries(2, using="ecommerce"):  # the cart, its lines
         response = customer.get(CART)
     assert response.status_code == 200
     assert len(response.json()["items"]) == line_count
@@ -155,7 +155,7 @@ def test_a_write_asks_the_catalog_once_and_stays_within_its_query_budget(
     product = catalog.add_product()
     catalog.forget_requests()
     # lock the cart, its lines, insert the line, bump the version (+ savepoint)
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(6, using="ecommerce"):
         assert add(customer, product["id"], 1).status_code == 201
     assert catalog.product_requests == 1
 

@@ -3,8 +3,9 @@
 import pytest
 
 from carts.models import AppliedClear, Cart
+from tests.cart.api import CART, add, item_url
 from tests.cart.factories import CartFactory, CartLineFactory, GuestCartFactory
-from tests.cart.state import carts_snapshot, quantities
+from tests.cart.state import carts_snapshot, quantities, user_quantities
 
 pytestmark = pytest.mark.django_db(databases=["default", "ecommerce"])
 
@@ -32,7 +33,7 @@ def test_read_returns_lines_and_version_without_asking_the_catalog(
     cart = CartFactory(user_id=5, version=7)
     CartLineFactory(cart=cart, product_id=3, quantity=2)
     CartLineFactory(cart=cart, product_id=1, quantity=4)
-    with django_assert_max_num_queries(2):
+    with django_assert_max_num_queries(2, using="ecommerce"):
         response = service_api_client.get(read_url(5))
     assert response.status_code == 200
     assert response.json() == {
@@ -84,6 +85,54 @@ def test_clear_after_the_cart_moved_takes_out_only_what_was_ordered(service_api_
     )
     assert response.json() == {"cleared": False, "version": 7}
     assert quantities(cart) == {2: 4, 3: 1}
+
+
+def checkout_read(service_api_client, user_id):
+    """What the checkout reads: the version and lines to order, as the clear sends them back."""
+    cart = service_api_client.get(read_url(user_id)).json()
+    return cart["version"], cart["lines"]
+
+
+def late_clear(service_api_client, user_id, reference, version, lines):
+    body = {"reference": reference, "version": version, "lines": lines}
+    response = service_api_client.post(clear_url(user_id), body, format="json")
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def test_a_late_clear_leaves_a_product_removed_and_added_again(
+    service_api_client, customer, catalog
+):
+    """The order took 2 units; the customer removed the line and added 1 unit anew."""
+    product = catalog.add_product(stock=50)["id"]
+    add(customer, product, 2)
+    version, lines = checkout_read(service_api_client, customer.user_id)
+    assert lines == [{"product_id": product, "quantity": 2}]
+    line_id = customer.get("/api/v1/cart/").json()["items"][0]["id"]
+    assert customer.delete(item_url(line_id)).status_code == 200
+    assert add(customer, product, 1).status_code == 201
+
+    outcome = late_clear(service_api_client, customer.user_id, "T-LATE000001", version, lines)
+
+    assert outcome["cleared"] is False
+    assert user_quantities(customer.user_id) == {product: 1}
+    clear = AppliedClear.objects.get(reference="T-LATE000001")
+    assert (clear.read_version, clear.cleared_all) == (version, False)
+
+
+def test_a_late_clear_takes_out_exactly_the_ordered_units(service_api_client, customer, catalog):
+    """Units added on top of an ordered line, and new products, survive; the rest goes."""
+    ordered, grown, added_later = (catalog.add_product(stock=50)["id"] for _ in range(3))
+    add(customer, ordered, 3)
+    add(customer, grown, 1)
+    version, lines = checkout_read(service_api_client, customer.user_id)
+    assert add(customer, grown, 4).status_code == 200  # merged into the line the order read
+    assert add(customer, added_later, 2).status_code == 201
+
+    late_clear(service_api_client, customer.user_id, "T-LATE000002", version, lines)
+
+    assert user_quantities(customer.user_id) == {grown: 4, added_later: 2}
+    assert customer.get(CART).json()["item_count"] == 6
 
 
 def test_a_retried_clear_changes_nothing(service_api_client):

@@ -26,7 +26,7 @@ def test_anyone_reads_the_list_and_a_category(api_client):
 
 def test_list_costs_two_queries(api_client, django_assert_max_num_queries):
     CategoryFactory.create_batch(30)
-    with django_assert_max_num_queries(2):
+    with django_assert_max_num_queries(2, using="ecommerce"):
         assert api_client.get(CATEGORIES, {"page_size": 30}).status_code == 200
 
 

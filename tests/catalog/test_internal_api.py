@@ -74,7 +74,7 @@ class TestProductLookup:
         self, service_api_client, django_assert_max_num_queries
     ):
         ids = ",".join(str(product.pk) for product in ProductFactory.create_batch(100))
-        with django_assert_max_num_queries(1):
+        with django_assert_max_num_queries(1, using="ecommerce"):
             response = service_api_client.get(f"{BASE}/products/", {"ids": ids})
         assert len(response.json()["results"]) == 100
 
@@ -325,7 +325,7 @@ class TestCommitReleaseGet:
 
 def test_reservation_detail_costs_two_queries(service_api_client, django_assert_max_num_queries):
     reservation = ReservationFactory()
-    with django_assert_max_num_queries(2):
+    with django_assert_max_num_queries(2, using="ecommerce"):
         assert (
             service_api_client.get(f"{BASE}/reservations/{reservation.reference}/").status_code
             == 200

@@ -6,7 +6,7 @@ import factory
 from django.utils import timezone
 
 from orders.models import Order, OrderLine, OrderStatus, StatusChange
-from orders.services import order_number_generate
+from orders.services.idempotency import order_number_generate
 from shopkit import money
 
 

@@ -57,6 +57,7 @@ class FakeReservation:
 class FakeCart:
     version: int = 0
     lines: dict[int, int] = field(default_factory=dict)
+    created: dict[int, int] = field(default_factory=dict)  # product_id -> version that added it
     applied_references: set[str] = field(default_factory=set)
 
 
@@ -103,10 +104,19 @@ class FakeNeighbours:
         return product
 
     def fill_cart(self, user_id, lines: dict[int, int]):
+        """Set these lines' quantities (a product not in the cart gets a new line)."""
         cart = self.carts.setdefault(user_id, FakeCart())
-        cart.lines.update(lines)
         cart.version += 1
+        for product_id in lines:
+            cart.created.setdefault(product_id, cart.version)
+        cart.lines.update(lines)
         return cart
+
+    def remove_line(self, user_id, product_id):
+        cart = self.carts[user_id]
+        cart.version += 1
+        cart.lines.pop(product_id)
+        cart.created.pop(product_id)
 
     def cart_lines(self, user_id) -> dict[int, int]:
         return dict(self.carts.get(user_id, FakeCart()).lines)
@@ -225,13 +235,17 @@ class FakeNeighbours:
             return 200, {"cleared": False, "version": cart.version}
         if body["version"] == cart.version:
             cart.lines.clear()
+            cart.created.clear()
         else:
             for line in body["lines"]:
-                left = cart.lines.get(line["product_id"], 0) - line["quantity"]
+                product_id = line["product_id"]
+                if cart.created.get(product_id, body["version"] + 1) > body["version"]:
+                    continue  # not in the cart the checkout read: added (again) since
+                left = cart.lines[product_id] - line["quantity"]
                 if left > 0:
-                    cart.lines[line["product_id"]] = left
+                    cart.lines[product_id] = left
                 else:
-                    cart.lines.pop(line["product_id"], None)
+                    del cart.lines[product_id], cart.created[product_id]
         cart.applied_references.add(body["reference"])
         cart.version += 1
         return 200, {"cleared": True, "version": cart.version}

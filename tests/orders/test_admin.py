@@ -80,6 +80,12 @@ def test_the_detail_shows_lines_and_history_and_nothing_is_editable(admin_client
     assert (str(order.total), order.status) == ("24.20", OrderStatus.PENDING)
 
 
+def test_the_detail_names_the_shipping_country(admin_client):
+    order = OrderFactory(user_id=CUSTOMER_ID, country="DE")
+    page = admin_client.get(f"{CHANGELIST}{order.pk}/change/").content.decode()
+    assert "Germany" in page
+
+
 def test_orders_cannot_be_added_or_deleted_in_the_admin(admin_client):
     order = OrderFactory()
     assert admin_client.get(f"{CHANGELIST}add/").status_code == 403

@@ -6,9 +6,11 @@ from decimal import Decimal
 import pytest
 from django.db import OperationalError
 
-from orders import services
 from orders.models import IdempotencyKey, IdempotencyKeyState, Order, OrderStatus
+from orders.services import checkout as saga
+from orders.services import idempotency
 from shopkit import money
+from shopkit.address import COUNTRY_MESSAGE, PHONE_MESSAGE
 from tests.orders.api import ADDRESS, CUSTOMER_EMAIL, CUSTOMER_ID, checkout
 
 pytestmark = pytest.mark.django_db(databases=["default", "ecommerce"])
@@ -84,7 +86,8 @@ def test_checkout_turns_the_cart_into_an_order(customer, shop):
     assert body["status"] == "pending"
     assert body["email"] == CUSTOMER_EMAIL
     assert body["user_id"] == CUSTOMER_ID
-    assert body["shipping_address"] == ADDRESS
+    # The phone comes back (and is kept) in E.164.
+    assert body["shipping_address"] == {**ADDRESS, "phone": "+34600000000"}
     assert body["notes"] == "Ring twice"
     assert (body["subtotal"], body["tax"], body["total"]) == (
         str(expected.subtotal),
@@ -245,7 +248,7 @@ def test_a_failed_order_write_releases_the_reservation(customer, shop, monkeypat
     def broken_write(**kwargs):
         raise OperationalError("the database went away")
 
-    monkeypatch.setattr(services, "_order_write", broken_write)
+    monkeypatch.setattr(saga, "_order_write", broken_write)
     response = checkout(customer, key="write-fails")
     assert response.status_code == 503
     assert response.json()["code"] == "database_unavailable"
@@ -262,6 +265,45 @@ def test_a_saved_address_is_copied_into_the_order(customer, shop):
     assert response.status_code == 201
     assert response.json()["shipping_address"]["city"] == "Bilbao"
     assert Order.objects.get().city == "Bilbao"
+
+
+def test_an_inline_phone_is_read_in_the_address_country_and_kept_in_e164(customer, shop):
+    address = {**ADDRESS, "country": "gb", "phone": "(020) 7946 0018"}
+    response = checkout(customer, body={"shipping_address": address})
+    assert response.status_code == 201, response.json()
+    shown = response.json()["shipping_address"]
+    assert (shown["country"], shown["phone"]) == ("GB", "+442079460018")
+    order = Order.objects.get()
+    assert (str(order.country), order.phone) == ("GB", "+442079460018")
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"phone": "call me"}, "phone"),
+        ({"phone": "+34 600 000 000 ext. 4"}, "phone"),
+        ({"country": "ESP"}, "country"),
+    ],
+)
+def test_an_inline_address_is_checked_like_a_saved_one(customer, shop, change, field):
+    """The same rules and messages as auth's saved addresses (shopkit.address)."""
+    response = checkout(customer, key="k-2", body={"shipping_address": {**ADDRESS, **change}})
+    assert response.status_code == 400
+    message = {"phone": PHONE_MESSAGE, "country": COUNTRY_MESSAGE}[field]
+    assert response.json()["errors"] == {"shipping_address": {field: [message]}}
+    assert not IdempotencyKey.objects.exists()
+    assert not Order.objects.exists()
+    assert shop.calls == []
+
+
+def test_a_saved_address_that_breaks_the_rules_is_400_and_nothing_is_held(customer, shop):
+    shop.addresses[(CUSTOMER_ID, 5)] = {**ADDRESS, "phone": "12"}
+    response = checkout(customer, body={"address_id": 5})
+    assert response.status_code == 400
+    assert response.json()["code"] == "address_invalid"
+    assert response.json()["errors"] == {"address_id": [f"phone: {PHONE_MESSAGE}"]}
+    assert shop.count("catalog") == 0
+    assert not Order.objects.exists()
 
 
 def test_an_unknown_saved_address_is_400(customer, shop):
@@ -320,7 +362,7 @@ def test_a_taken_order_number_is_drawn_again(customer, shop, monkeypatch):
     checkout(customer)
     taken = Order.objects.get().number
     numbers = iter([taken, "T-0000000001"])
-    monkeypatch.setattr(services, "order_number_generate", lambda: next(numbers))
+    monkeypatch.setattr(idempotency, "order_number_generate", lambda: next(numbers))
     shop.fill_cart(CUSTOMER_ID, {1: 1})
     response = checkout(customer)
     assert response.status_code == 201

@@ -1,4 +1,4 @@
-"""The recovery rules of orders/services.py: a crash or failure after each step is repaired."""
+"""The recovery rules of orders/services/checkout.py: a crash or failure after each step is repaired."""
 
 from datetime import timedelta
 
@@ -6,8 +6,10 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from orders import clients, services
+from orders import clients
 from orders.models import IdempotencyKey, IdempotencyKeyState, Order, OrderStatus
+from orders.services import checkout as saga
+from orders.services import idempotency
 from tests.orders.api import CUSTOMER_ID, checkout
 
 pytestmark = pytest.mark.django_db(databases=["default", "ecommerce"])
@@ -24,8 +26,9 @@ def shop(neighbours):
     return neighbours
 
 
-def age_keys(seconds=3600):
-    IdempotencyKey.objects.update(updated_at=timezone.now() - timedelta(seconds=seconds))
+def expire_leases():
+    """What the lease clock does once a dead process stopped renewing: the leases run out."""
+    IdempotencyKey.objects.update(lease_expires_at=timezone.now() - timedelta(seconds=1))
 
 
 def reconcile():
@@ -36,7 +39,18 @@ def crash_at(monkeypatch, name):
     def crash(**kwargs):
         raise Crash(name)
 
-    monkeypatch.setattr(services, name, crash)
+    monkeypatch.setattr(saga, name, crash)
+
+
+def crash_after_reserve(monkeypatch):
+    """The stock is reserved (the catalog answered), then the process dies."""
+    real_reserve = saga._stock_reserve
+
+    def reserve_then_crash(**kwargs):
+        real_reserve(**kwargs)
+        raise Crash("after reserve")
+
+    monkeypatch.setattr(saga, "_stock_reserve", reserve_then_crash)
 
 
 def test_a_fresh_key_in_progress_answers_409_with_retry_after(customer, shop, monkeypatch):
@@ -53,13 +67,7 @@ def test_a_fresh_key_in_progress_answers_409_with_retry_after(customer, shop, mo
 
 
 def test_crash_after_reserve_then_retry_runs_again_under_a_new_number(customer, shop, monkeypatch):
-    real_reserve = services._stock_reserve
-
-    def reserve_then_crash(**kwargs):
-        real_reserve(**kwargs)
-        raise Crash("after reserve")
-
-    monkeypatch.setattr(services, "_stock_reserve", reserve_then_crash)
+    crash_after_reserve(monkeypatch)
     with pytest.raises(Crash):
         checkout(customer, key="crashy")
     monkeypatch.undo()
@@ -67,7 +75,7 @@ def test_crash_after_reserve_then_retry_runs_again_under_a_new_number(customer, 
     assert shop.held() == {abandoned: "reserved"}
     assert shop.stock(1) == 8
 
-    age_keys()
+    expire_leases()
     response = checkout(customer, key="crashy")
 
     assert response.status_code == 201
@@ -81,17 +89,11 @@ def test_crash_after_reserve_then_retry_runs_again_under_a_new_number(customer, 
 
 
 def test_crash_after_reserve_then_reconcile_releases_and_frees_the_key(customer, shop, monkeypatch):
-    real_reserve = services._stock_reserve
-
-    def reserve_then_crash(**kwargs):
-        real_reserve(**kwargs)
-        raise Crash("after reserve")
-
-    monkeypatch.setattr(services, "_stock_reserve", reserve_then_crash)
+    crash_after_reserve(monkeypatch)
     with pytest.raises(Crash):
         checkout(customer, key="crashy")
     monkeypatch.undo()
-    age_keys()
+    expire_leases()
 
     reconcile()
 
@@ -112,13 +114,13 @@ def test_crash_after_the_order_write_is_finished_by_reconcile(customer, shop, mo
     assert (order.reservation_committed_at, order.cart_cleared_at) == (None, None)
     assert shop.held() == {order.number: "reserved"}
 
-    reconcile()  # not stale yet: the key is left alone, but the owed steps are done
+    reconcile()  # the lease is still running: the key is left alone, the owed steps are done
     order.refresh_from_db()
     assert order.reservation_committed_at is not None
     assert order.cart_cleared_at is not None
     assert IdempotencyKey.objects.get().state == IdempotencyKeyState.IN_PROGRESS
 
-    age_keys()
+    expire_leases()
     reconcile()
     key = IdempotencyKey.objects.get()
     assert (key.state, key.response_status, key.response_body["id"]) == (
@@ -138,7 +140,7 @@ def test_crash_after_the_order_write_is_finished_by_a_retry(customer, shop, monk
     with pytest.raises(Crash):
         checkout(customer, key="half-done")
     monkeypatch.undo()
-    age_keys()
+    expire_leases()
 
     response = checkout(customer, key="half-done")
 
@@ -205,13 +207,13 @@ def test_reconcile_with_the_catalog_down_leaves_the_steps_owed(customer, shop):
 
 
 def test_an_attempt_that_was_taken_over_never_writes_its_order(customer, shop, monkeypatch):
-    """A slow attempt whose key a retry took over (stale) releases instead of writing."""
+    """A slow attempt whose key a retry took over (its lease ran out) releases instead of writing."""
     real_reserve = clients.catalog_reserve
 
     def reserve_while_a_retry_takes_over(**kwargs):
         reservation = real_reserve(**kwargs)
-        age_keys()
-        services._idempotency_key_take_over(key_id=IdempotencyKey.objects.get().pk)
+        expire_leases()
+        idempotency.key_take_over(key_id=IdempotencyKey.objects.get().pk, owner="a-retry")
         return reservation
 
     monkeypatch.setattr(clients, "catalog_reserve", reserve_while_a_retry_takes_over)

@@ -114,3 +114,16 @@ def test_read_timeout_is_enforced():
             client.get("/x/")
     finally:
         silent.close()
+
+
+def test_service_calls_ignore_proxy_variables(monkeypatch):
+    """Neighbours are called directly, whatever HTTP(S)_PROXY says (and no ~/.netrc)."""
+    from shopkit.client import ServiceClient
+
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    client = ServiceClient("catalog", "http://127.0.0.1:1")
+    assert client.session.trust_env is False
+    settings = client.session.merge_environment_settings(
+        "http://127.0.0.1:1/x", proxies={}, stream=None, verify=None, cert=None
+    )
+    assert settings["proxies"] == {}

@@ -16,9 +16,11 @@ from pathlib import Path
 
 import requests
 
+from shopkit import registry
+
 REPO_DIR = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
-SERVICES = ("auth", "catalog", "cart", "orders")
+SERVICES = registry.SERVICE_NAMES
 
 
 def free_port() -> int:
@@ -28,7 +30,7 @@ def free_port() -> int:
 
 
 def project_dir(service: str) -> Path:
-    return REPO_DIR / f"{service}_site"
+    return REPO_DIR / registry.service(service).project
 
 
 def manage(service: str, *args: str, env: dict, check: bool = True) -> subprocess.CompletedProcess:

@@ -6,6 +6,8 @@ as the current user with its prefix under var/system/<name>/ (pid, temp files)
 and its access and error logs in var/system/<name>.log.
 """
 
+import os
+import stat
 import subprocess
 import time
 from pathlib import Path
@@ -23,6 +25,17 @@ def nginx_binary() -> str:
     return binary
 
 
+def _traversable_by_nginx_workers(prefix: Path) -> None:
+    """Run as root, nginx's workers are `nobody`: they must reach the cache files
+    under the prefix, also when it lies in pytest's private (0700) tmp_path."""
+    if os.geteuid() != 0:
+        return
+    for directory in (prefix, *prefix.parents):
+        mode = directory.stat().st_mode
+        if not mode & stat.S_IXOTH:
+            directory.chmod(mode | stat.S_IXOTH)
+
+
 class GatewayProcess:
     def __init__(self, upstreams: dict[str, str], *, log_dir: Path, name="gateway", **config):
         self.port = free_port()
@@ -32,6 +45,7 @@ class GatewayProcess:
         )
         self.prefix = log_dir / name
         self.conf_path = write_config(self.config, self.prefix / "nginx.conf")
+        _traversable_by_nginx_workers(self.prefix)
         self.log_path = log_dir / f"{name}.log"
         self.process: subprocess.Popen | None = None
 
@@ -65,4 +79,6 @@ class GatewayProcess:
         self.process = None
 
     def log_text(self) -> str:
-        return self.log_path.read_text() if self.log_path.exists() else ""
+        # nginx's escape=json leaves bytes over 0x7f as they came (a client's raw
+        # or percent-decoded Latin-1 path): not always UTF-8.
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

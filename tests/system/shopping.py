@@ -111,7 +111,13 @@ def create_product(catalog_manager: ShopUser, *, stock: int, price="19.99", **fi
 
 
 def product_stock(base_url: str, product_id: int) -> int:
-    response = requests.get(f"{base_url}/api/v1/catalog/products/{product_id}/", timeout=30)
+    # Read signed in: anonymous catalogue reads may come from the gateway's
+    # micro-cache (up to GATEWAY_CATALOG_CACHE_SECONDS old); a customer's never do.
+    response = requests.get(
+        f"{base_url}/api/v1/catalog/products/{product_id}/",
+        headers={"Authorization": f"Bearer {mint_access_token(user_id=999_999)}"},
+        timeout=30,
+    )
     assert response.status_code == 200, response.text
     return response.json()["stock"]
 

@@ -4,7 +4,8 @@
   (`<repo>/../shared/compose-spec/compose-spec.json`);
 - every environment variable a service reads (its settings, shopkit's settings
   base and gunicorn config, its commands) is given to that service's container;
-- ports agree with DESIGN.md, the gateway's docker rendering and each other;
+- ports agree with shopkit's registry, docs/architecture.md, the gateway's docker
+  rendering and each other;
 - each Dockerfile's entry point is a script that exists in the repository;
 - .env.example documents every variable and commits no secret, and
   scripts/dev_secrets.py fills in every secret compose requires.
@@ -29,7 +30,7 @@ from tests.support.processes import REPO_DIR, SERVICES
 
 COMPOSE_FILE = REPO_DIR / "docker-compose.yml"
 COMPOSE_SCHEMA = REPO_DIR.parent / "shared" / "compose-spec" / "compose-spec.json"
-DESIGN_FILE = REPO_DIR.parent / "shared" / "DESIGN.md"
+ARCHITECTURE_FILE = REPO_DIR / "docs" / "architecture.md"
 ENV_EXAMPLE = REPO_DIR / ".env.example"
 GATEWAY_PORT = {"host": 8080, "container": 80}
 DATABASE_PORTS = {"auth-db": 3306, "ecommerce-db": 3307}
@@ -243,12 +244,12 @@ def test_ports_match_the_design(compose):
     assert docker.upstreams == {s: f"{s}:{p}" for s, p in SERVICE_PORTS.items()}
 
 
-def test_design_ports_table_agrees():
-    if not DESIGN_FILE.is_file():
-        pytest.skip(f"DESIGN.md is not at {DESIGN_FILE}")
-    rows = dict(re.findall(r"^\| (\w+)_site \| (\d+) \|", DESIGN_FILE.read_text(), re.MULTILINE))
-    assert {name: int(port) for name, port in rows.items()} == SERVICE_PORTS
-    assert re.search(r"gateway \(nginx\) \| 8080 locally, 80 in compose", DESIGN_FILE.read_text())
+def test_architecture_ports_table_agrees():
+    text = ARCHITECTURE_FILE.read_text()
+    rows = re.findall(r"^\| (\w+) \| `(\w+)_site` \| (\d+) \|", text, re.MULTILINE)
+    assert all(name == project for name, project, _ in rows)
+    assert {name: int(port) for name, _, port in rows} == SERVICE_PORTS
+    assert re.search(r"gateway \(nginx\) \| `gateway_nginx/` \| 8080 locally, 80 in compose", text)
 
 
 def test_services_start_in_order_once_their_dependencies_are_healthy(compose):
@@ -311,7 +312,7 @@ def test_entrypoint_script_is_valid_sh():
 def test_gateway_dockerfile_renders_the_template_in_docker_mode(compose):
     dockerfile = dockerfile_of(compose, "gateway")
     text = dockerfile.read_text()
-    context = dockerfile.parent
+    context = REPO_DIR / compose["services"]["gateway"]["build"]["context"]
     for source, _ in _copies(dockerfile):
         assert (context / source).exists(), source
     assert "render.py --mode docker" in text

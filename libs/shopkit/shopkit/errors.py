@@ -21,6 +21,8 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
+from shopkit.registry import SERVICES
+
 logger = logging.getLogger("shopkit.errors")
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -196,7 +198,7 @@ def _wants_problem_json(request) -> bool:
 
 
 # The admins live under /<svc>/admin/ (see shopkit.urls).
-ADMIN_PATHS = ("/auth/admin/", "/catalog/admin/", "/cart/admin/", "/orders/admin/")
+ADMIN_PATHS = tuple(service.admin_path for service in SERVICES)
 
 
 # Django-level handlers (handler404/handler500 in each urls.py): errors raised

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-TWO_PLACES = Decimal("0.01")
+from shopkit import money
 
 
 class TaxRateField(serializers.DecimalField):
@@ -23,7 +23,4 @@ class TaxRateField(serializers.DecimalField):
         super().__init__(**kwargs)
 
     def to_representation(self, value):
-        value = Decimal(value)
-        exact = value.normalize()
-        shown = value.quantize(TWO_PLACES) if exact == value.quantize(TWO_PLACES) else exact
-        return format(shown, "f")
+        return money.tax_rate_text(value)

@@ -1,10 +1,15 @@
 """gunicorn settings shared by the four services: `gunicorn -c python:shopkit.gunicorn_conf`.
 
 gthread workers: threads keep connections from the gateway alive cheaply, and a
-thread blocked on a neighbour service does not block the whole worker.
+thread blocked on a neighbour service does not block the whole worker. gunicorn's
+own error answers are problem documents (`post_worker_init`).
 """
 
+import json
 import os
+from http import HTTPStatus
+
+from gunicorn import util as gunicorn_util
 
 bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
 worker_class = "gthread"
@@ -18,3 +23,49 @@ graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "10"))
 accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "warning")
+
+# gunicorn answers some malformed requests itself, before Django sees them (a
+# control byte in a header, a request line or header over its limits, a bad
+# chunk size), with an HTML page. The workers write those answers as problem
+# documents instead, shaped like shopkit.errors.problem(); the status stays
+# gunicorn's. (No Django import here: this runs before the application loads.)
+GUNICORN_PROBLEMS = {
+    400: ("bad_request", "The request could not be understood."),
+    403: ("forbidden", "This request is not allowed."),
+    414: ("uri_too_long", "The request address is too long."),
+    417: ("expectation_failed", "The Expect header cannot be met."),
+    431: ("headers_too_large", "The request headers are too large."),
+    500: ("internal_error", "An unexpected error occurred."),
+    501: ("not_implemented", "The request uses a feature the server does not support."),
+}
+
+
+def problem_answer(status: int) -> bytes:
+    """The complete HTTP answer gunicorn sends for one of its own errors."""
+    code, detail = GUNICORN_PROBLEMS.get(status, GUNICORN_PROBLEMS[400 if status < 500 else 500])
+    phrase = HTTPStatus(status).phrase
+    body = json.dumps(
+        {
+            "type": f"urn:tienda:problem:{code}",
+            "title": phrase,
+            "status": status,
+            "detail": detail,
+            "code": code,
+        }
+    ).encode()
+    head = (
+        f"HTTP/1.1 {status} {phrase}\r\n"
+        "Connection: close\r\n"
+        "Content-Type: application/problem+json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode("latin-1") + body
+
+
+def write_problem(sock, status_int, reason, mesg):
+    """Replaces gunicorn.util.write_error (the only writer of gunicorn's own error pages)."""
+    gunicorn_util.write_nonblock(sock, problem_answer(int(status_int)))
+
+
+def post_worker_init(worker):
+    gunicorn_util.write_error = write_problem

@@ -18,6 +18,15 @@ def to_cents(amount: Decimal) -> Decimal:
     return Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def tax_rate_text(rate) -> str:
+    """A tax rate as written everywhere: at least two decimals, more only when needed
+    ("0.21", "0.10", "0.055")."""
+    rate = Decimal(rate)
+    exact = rate.normalize()
+    shown = rate.quantize(CENT) if exact == rate.quantize(CENT) else exact
+    return format(shown, "f")
+
+
 @dataclass(frozen=True)
 class LineAmounts:
     line_total: Decimal

@@ -1,4 +1,98 @@
+"""Page-number pagination for every list, and the count that does not scan.
+
+A big table's `COUNT(*)` walks every matching index entry on each request (at
+100,000 products it cost more than the page itself). `CachedCountPaginator`
+counts at most EXACT_COUNT_LIMIT + 1 rows; a list that small gets its exact
+count, always. A larger one is counted exactly and that count is kept in the
+worker's memory per query (filters included) for COUNT_TTL_SECONDS, after which
+one request recounts while the others keep answering with the kept count: so a
+count above the limit may lag behind by about that long, and a burst of
+requests never counts the same big table at once.
+"""
+
+import hashlib
+import threading
+import time
+
+from django.core.exceptions import EmptyResultSet
+from django.core.paginator import Paginator
+from django.utils.functional import cached_property
 from rest_framework.pagination import PageNumberPagination as DRFPageNumberPagination
+
+EXACT_COUNT_LIMIT = 1000
+COUNT_TTL_SECONDS = 10
+MAX_KEPT_COUNTS = 500
+FIRST_COUNT_WAIT_SECONDS = 10
+
+# Per worker process: query key -> (count, when it was counted); and the keys
+# being counted right now, with the event their other readers wait on.
+_counts: dict[str, tuple[int, float]] = {}
+_counting: dict[str, threading.Event] = {}
+_lock = threading.Lock()
+
+
+def _count_key(queryset) -> str:
+    sql, params = queryset.query.sql_with_params()
+    return hashlib.blake2b(repr((queryset.db, sql, params)).encode(), digest_size=16).hexdigest()
+
+
+def _count(queryset, key: str) -> int:
+    # COUNT(*) over a LIMITed subquery: reads at most limit + 1 index entries.
+    count = queryset[: EXACT_COUNT_LIMIT + 1].count()
+    with _lock:
+        if count > EXACT_COUNT_LIMIT:
+            count = None
+        else:
+            _counts.pop(key, None)  # small again: exact from now on
+    if count is None:
+        count = queryset.count()
+        with _lock:
+            _counts[key] = (count, time.monotonic())
+            while len(_counts) > MAX_KEPT_COUNTS:
+                del _counts[next(iter(_counts))]  # the oldest
+    return count
+
+
+def cached_count(queryset) -> int:
+    """Exact up to EXACT_COUNT_LIMIT rows; above it, exact as of about COUNT_TTL_SECONDS ago."""
+    queryset = queryset.order_by()
+    try:
+        key = _count_key(queryset)
+    except EmptyResultSet:  # a filter that matches nothing (e.g. pk__in=[])
+        return 0
+    with _lock:
+        kept = _counts.get(key)
+        if kept is not None and time.monotonic() - kept[1] < COUNT_TTL_SECONDS:
+            return kept[0]
+        counting = _counting.get(key)
+        if counting is None:
+            _counting[key] = threading.Event()
+    if counting is not None:
+        if kept is not None:
+            return kept[0]  # another thread is recounting: the kept count meanwhile
+        counting.wait(FIRST_COUNT_WAIT_SECONDS)
+        with _lock:
+            kept = _counts.get(key)
+        if kept is not None:
+            return kept[0]
+        return queryset[: EXACT_COUNT_LIMIT + 1].count()  # small (or the counter failed)
+    try:
+        return _count(queryset, key)
+    finally:
+        with _lock:
+            _counting.pop(key).set()
+
+
+def forget_cached_counts() -> None:
+    """Drop every kept count (tests)."""
+    with _lock:
+        _counts.clear()
+
+
+class CachedCountPaginator(Paginator):
+    @cached_property
+    def count(self):
+        return cached_count(self.object_list)
 
 
 class PageNumberPagination(DRFPageNumberPagination):
@@ -7,3 +101,9 @@ class PageNumberPagination(DRFPageNumberPagination):
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
+
+
+class CachedCountPageNumberPagination(PageNumberPagination):
+    """The same pages, counted by `cached_count` (lists of large, browsed tables)."""
+
+    django_paginator_class = CachedCountPaginator

@@ -4,21 +4,18 @@ Pins each app to one of the two logical databases, refuses relations across
 them, and always answers allow_migrate with True or False (after Sentry's router).
 """
 
-AUTH_DB = "default"
-ECOMMERCE_DB = "ecommerce"
+from shopkit.registry import AUTH_DB, ECOMMERCE_DB, SERVICES  # noqa: F401  (aliases re-exported)
 
-# Every app that has tables, and the database it lives in.
+# Every app that has tables, and the database it lives in: Django's and the
+# libraries' shared tables in auth_db, then each service's own (shopkit.registry).
 DATABASE_FOR_APP = {
     "auth": AUTH_DB,
     "contenttypes": AUTH_DB,
     "sessions": AUTH_DB,
     "admin": AUTH_DB,
     "token_blacklist": AUTH_DB,
-    "accounts": AUTH_DB,
     "django_cache": AUTH_DB,  # DatabaseCache's pseudo app label (throttle counters)
-    "catalog": ECOMMERCE_DB,
-    "carts": ECOMMERCE_DB,
-    "orders": ECOMMERCE_DB,
+    **{label: service.database for service in SERVICES for label in service.app_labels},
 }
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from shopkit import registry as _registry  # private: not a setting of the services
 from shopkit.keys import read_pem
 from shopkit.logging import logging_config  # noqa: F401  (re-exported for service settings)
 
@@ -54,7 +55,7 @@ SERVICE_TOKEN = _secret("SERVICE_TOKEN", "dev-insecure-service-token")
 
 ALLOWED_HOSTS = env.list(
     "DJANGO_ALLOWED_HOSTS",
-    default=["localhost", "127.0.0.1", "[::1]", "auth", "catalog", "cart", "orders", "gateway"],
+    default=["localhost", "127.0.0.1", "[::1]", *_registry.SERVICE_NAMES, "gateway"],
 )
 CSRF_TRUSTED_ORIGINS = env.list(
     "CSRF_TRUSTED_ORIGINS", default=["http://localhost:8080", "http://127.0.0.1:8080"]
@@ -208,11 +209,10 @@ SHOP_CURRENCY = env.str("SHOP_CURRENCY", default="EUR")
 
 # --- Services --------------------------------------------------------------------
 
+# Where each neighbour answers: AUTH_SERVICE_URL, CATALOG_SERVICE_URL... (shopkit.registry).
 SERVICE_URLS = {
-    "auth": env.str("AUTH_SERVICE_URL", default="http://127.0.0.1:8000"),
-    "catalog": env.str("CATALOG_SERVICE_URL", default="http://127.0.0.1:8001"),
-    "cart": env.str("CART_SERVICE_URL", default="http://127.0.0.1:8002"),
-    "orders": env.str("ORDERS_SERVICE_URL", default="http://127.0.0.1:8003"),
+    service.name: env.str(service.url_setting, default=service.local_url)
+    for service in _registry.SERVICES
 }
 SERVICE_CONNECT_TIMEOUT = env.float("SERVICE_CONNECT_TIMEOUT", default=2.0)
 SERVICE_READ_TIMEOUT = env.float("SERVICE_READ_TIMEOUT", default=5.0)

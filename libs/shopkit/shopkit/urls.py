@@ -1,4 +1,4 @@
-"""The URL skeleton every service shares (see DESIGN.md, "Ports and URLs").
+"""The URL skeleton every service shares (docs/architecture.md, "Services").
 
 /<svc>/admin/  /<svc>/health/  /<svc>/ready/
 /api/v1/<svc>/ (the API)  /api/v1/<svc>/schema/  /api/v1/<svc>/docs/

@@ -1,4 +1,4 @@
-"""Finish or undo checkouts that stopped halfway (the recovery rules in orders/services.py).
+"""Finish or undo checkouts that stopped halfway (recovery rules: orders/services/checkout.py).
 
 Once, from cron:          manage.py reconcile_checkouts
 Forever, in a container:  manage.py reconcile_checkouts --loop 60
@@ -15,7 +15,7 @@ from shopkit.commands import PeriodicCommand
 class Command(PeriodicCommand):
     help = (
         "Commit reservations and clear carts that checkouts still owe, finish stale "
-        "in-progress checkouts that wrote their order, mark the others failed (retryable). "
+        "in-progress checkouts whose lease ran out and that wrote their order, mark the others failed (retryable). "
         "With --loop SECONDS, keep doing it."
     )
 

@@ -1,0 +1,31 @@
+"""Writes of the orders service, one module per concern:
+
+- `idempotency`: the Idempotency-Key store (claims, leases, take-overs, stored responses);
+- `checkout`: the checkout saga and the steps its recovery shares (the recovery table);
+- `recovery`: `checkouts_reconcile`, run by `manage.py reconcile_checkouts`;
+- `status`: the status machine and cancellation.
+
+The public functions are importable from here (`from orders import services`).
+"""
+
+from orders.services.checkout import checkout_follow_up, order_checkout
+from orders.services.idempotency import (
+    CheckoutResponse,
+    order_number_generate,
+    request_fingerprint,
+)
+from orders.services.recovery import ReconcileReport, checkouts_reconcile
+from orders.services.status import order_cancel, order_change_status, order_release_stock
+
+__all__ = [
+    "CheckoutResponse",
+    "ReconcileReport",
+    "checkout_follow_up",
+    "checkouts_reconcile",
+    "order_cancel",
+    "order_change_status",
+    "order_checkout",
+    "order_number_generate",
+    "order_release_stock",
+    "request_fingerprint",
+]

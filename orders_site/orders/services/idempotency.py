@@ -1,0 +1,268 @@
+"""The checkout's Idempotency-Key store: claims, leases, take-overs, stored responses.
+
+A key row is the checkout's record: the request's fingerprint, the order number of
+the current attempt, and once settled the response to replay. While an attempt runs
+it holds the key's lease: `lease_owner` names the attempt, `lease_expires_at` is
+renewed by the live process (`LeaseKeeper`, every third of CHECKOUT_LEASE_SECONDS).
+A process that dies stops renewing, so its key can be taken over once the lease has
+run out (10 s by default), instead of after a fixed wait.
+
+Never two owners: the owner changes only under the key's row lock
+(`key_take_over`), and every write of an attempt (the order write, storing the
+response, giving up) is conditional on `lease_owner` still being its own, under the
+same lock. An attempt whose lease ran out while it was merely slow loses at its next
+write and gives back what it held.
+
+One checkout per customer at a time: `running_for_user` holds the customer's id while
+a key is in progress and is unique, so a second checkout of the same customer (any
+key) waits its turn (409 checkout_in_progress, Retry-After) and never reads cart lines
+that a running checkout is about to sell.
+"""
+
+import hashlib
+import json
+import logging
+import secrets
+import threading
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import DatabaseError, IntegrityError, connections, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from orders.errors import CheckoutInProgress
+from orders.models import IdempotencyKey, IdempotencyKeyState, Order
+from shopkit.errors import ApplicationError
+from shopkit.routers import ECOMMERCE_DB
+
+logger = logging.getLogger(__name__)
+
+CROCKFORD_BASE32 = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+@dataclass(frozen=True)
+class CheckoutResponse:
+    """What a checkout answers: the first time, or replayed from its Idempotency-Key."""
+
+    status: int
+    body: dict
+    replayed: bool = False
+
+
+def order_number_generate() -> str:
+    """A fresh public order number: "T-" + 10 random Crockford base32 characters (50 bits)."""
+    return "T-" + "".join(secrets.choice(CROCKFORD_BASE32) for _ in range(10))
+
+
+def request_fingerprint(payload: dict) -> str:
+    """sha256 of the request as canonical JSON (sorted keys, no whitespace)."""
+    canonical = json.dumps(
+        payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, cls=DjangoJSONEncoder
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def lease_owner_generate() -> str:
+    return secrets.token_hex(16)
+
+
+def _lease_end():
+    return timezone.now() + timedelta(seconds=settings.CHECKOUT_LEASE_SECONDS)
+
+
+def key_is_live(key: IdempotencyKey) -> bool:
+    """An attempt holds this key right now: in progress, and its lease has not run out."""
+    return (
+        key.state == IdempotencyKeyState.IN_PROGRESS
+        and key.lease_expires_at is not None
+        and key.lease_expires_at > timezone.now()
+    )
+
+
+def expired_keys_in_progress():
+    """Keys in progress whose owner stopped renewing its lease (its process died)."""
+    return IdempotencyKey.objects.filter(state=IdempotencyKeyState.IN_PROGRESS).filter(
+        Q(lease_expires_at__lt=timezone.now()) | Q(lease_expires_at__isnull=True)
+    )
+
+
+class CustomerCheckoutRunning(Exception):
+    """Another key of this customer is in progress (`running_for_user` is taken)."""
+
+
+def key_find(*, user_id: int, key: str) -> IdempotencyKey | None:
+    return IdempotencyKey.objects.filter(user_id=user_id, key=key).first()
+
+
+def key_running_for(*, user_id: int) -> IdempotencyKey | None:
+    """The customer's key in progress, if any."""
+    return IdempotencyKey.objects.filter(running_for_user=user_id).first()
+
+
+def key_claim(*, user_id: int, key: str, fingerprint: str, owner: str) -> IdempotencyKey | None:
+    """Insert the key with this attempt's lease (it is ours), or None when the key exists.
+
+    Raises CustomerCheckoutRunning when another key of the customer is in progress.
+    """
+    for _ in range(3):
+        claim = IdempotencyKey(
+            user_id=user_id,
+            key=key,
+            fingerprint=fingerprint,
+            order_number=order_number_generate(),
+            lease_owner=owner,
+            lease_expires_at=_lease_end(),
+            running_for_user=user_id,
+        )
+        # Uniqueness is what the insert itself decides (that is the claim); checking it
+        # first would only race.
+        claim.full_clean(validate_unique=False, validate_constraints=False)
+        try:
+            with transaction.atomic(using=ECOMMERCE_DB):
+                claim.save()
+            return claim
+        except IntegrityError:
+            if IdempotencyKey.objects.filter(user_id=user_id, key=key).exists():
+                return None
+            if IdempotencyKey.objects.filter(running_for_user=user_id).exists():
+                raise CustomerCheckoutRunning from None
+            # Neither: the drawn order number was taken (50 random bits). Draw again.
+    raise ApplicationError(
+        "Could not allocate an order number; retry.", code="conflict", status=409
+    )
+
+
+@dataclass(frozen=True)
+class TakenKey:
+    """A key this attempt now owns, and what the attempt it replaced left behind."""
+
+    key: IdempotencyKey
+    written_order_id: int | None  # the order a previous attempt wrote (finish it)
+    abandoned_number: str | None  # the previous attempt's number, without an order (release it)
+
+
+def key_take_over(*, key_id: int, owner: str) -> TakenKey | IdempotencyKey:
+    """Make a failed key, or one whose owner's lease ran out, this attempt's.
+
+    The one take-over step, for a retry of the same key and for reconcile alike.
+    Returns the key itself when it is completed (replay it); raises CheckoutInProgress
+    while a live attempt holds it, CustomerCheckoutRunning when another key of the
+    customer is in progress. Without an order under the current number, the key gets
+    a new number (a released reference can never be reserved again) and the old one is
+    returned to be released; with one, the number stays and the order is to be finished.
+    """
+    try:
+        with transaction.atomic(using=ECOMMERCE_DB):
+            key = IdempotencyKey.objects.select_for_update().get(pk=key_id)
+            if key.state == IdempotencyKeyState.COMPLETED:
+                return key
+            if key_is_live(key):
+                raise CheckoutInProgress()
+            written_order_id = (
+                Order.objects.filter(number=key.order_number).values_list("pk", flat=True).first()
+            )
+            abandoned_number = None
+            if written_order_id is None:
+                abandoned_number, key.order_number = key.order_number, order_number_generate()
+            key.state = IdempotencyKeyState.IN_PROGRESS
+            key.lease_owner = owner
+            key.lease_expires_at = _lease_end()
+            key.running_for_user = key.user_id
+            key.save()
+    except IntegrityError:
+        raise CustomerCheckoutRunning from None
+    if abandoned_number is not None:
+        logger.info(
+            "checkout taken over",
+            extra={"abandoned_number": abandoned_number, "number": key.order_number},
+        )
+    return TakenKey(key=key, written_order_id=written_order_id, abandoned_number=abandoned_number)
+
+
+def key_owned_for_update(key: IdempotencyKey) -> bool:
+    """Inside the caller's transaction: lock the key; True while this attempt still owns it."""
+    return (
+        IdempotencyKey.objects.select_for_update()
+        .filter(
+            pk=key.pk,
+            lease_owner=key.lease_owner,
+            order_number=key.order_number,
+            state=IdempotencyKeyState.IN_PROGRESS,
+        )
+        .exists()
+    )
+
+
+def _settle(key: IdempotencyKey, **fields) -> bool:
+    """End this attempt's hold on the key (only if it still owns it)."""
+    return bool(
+        IdempotencyKey.objects.filter(
+            pk=key.pk, lease_owner=key.lease_owner, state=IdempotencyKeyState.IN_PROGRESS
+        ).update(
+            lease_owner="",
+            lease_expires_at=None,
+            running_for_user=None,
+            updated_at=timezone.now(),
+            **fields,
+        )
+    )
+
+
+def key_complete(*, key: IdempotencyKey, status: int, body: dict) -> CheckoutResponse:
+    """Store the response on the key (only if this attempt still owns it)."""
+    _settle(key, state=IdempotencyKeyState.COMPLETED, response_status=status, response_body=body)
+    return CheckoutResponse(status=status, body=body)
+
+
+def key_fail(*, key: IdempotencyKey) -> None:
+    """No response stored: the same key may run the checkout again."""
+    _settle(key, state=IdempotencyKeyState.FAILED)
+
+
+class LeaseKeeper:
+    """Renews an attempt's lease from a background thread while the attempt runs.
+
+    `with LeaseKeeper(key): ...` renews every third of CHECKOUT_LEASE_SECONDS until
+    the block ends. The thread has its own database connection (closed when it stops).
+    A renewal that finds the key no longer ours stops renewing: the attempt's next
+    write will see that too and give up.
+    """
+
+    def __init__(self, key: IdempotencyKey):
+        self.key_id = key.pk
+        self.owner = key.lease_owner
+        self.interval = max(settings.CHECKOUT_LEASE_SECONDS / 3, 0.1)
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="checkout-lease", daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stopped.set()
+        self._thread.join()
+
+    def renew(self) -> bool:
+        return bool(
+            IdempotencyKey.objects.filter(
+                pk=self.key_id, lease_owner=self.owner, state=IdempotencyKeyState.IN_PROGRESS
+            ).update(lease_expires_at=_lease_end())
+        )
+
+    def _run(self):
+        try:
+            while not self._stopped.wait(self.interval):
+                try:
+                    if not self.renew():
+                        logger.warning("checkout lease lost", extra={"key_id": self.key_id})
+                        return
+                except DatabaseError:
+                    # The database is away (restarting?): try again next time; if the lease
+                    # runs out meanwhile, the attempt's next write finds out.
+                    logger.warning("checkout lease not renewed", extra={"key_id": self.key_id})
+        finally:
+            connections[ECOMMERCE_DB].close()

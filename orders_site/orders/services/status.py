@@ -1,0 +1,139 @@
+"""The order status machine (docs/architecture.md) and cancellation, with every change recorded."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from orders import clients
+from orders.errors import OrderErrorCode
+from orders.models import ALLOWED_TRANSITIONS, Order, OrderStatus, StatusChange
+from shopkit.errors import ApplicationError
+from shopkit.routers import ECOMMERCE_DB
+
+CUSTOMER_CANCELLABLE = frozenset({OrderStatus.PENDING, OrderStatus.CONFIRMED})
+STAFF_CANCELLABLE = frozenset({OrderStatus.PENDING, OrderStatus.CONFIRMED, OrderStatus.PROCESSING})
+
+
+def status_change_record(
+    *,
+    order: Order,
+    from_status: str | None,
+    to_status: str,
+    by_user_id: int | None,
+    by_email: str = "",
+    note: str = "",
+) -> StatusChange:
+    """One history entry (from, to, by, at, note); the caller holds the order's transaction."""
+    change = StatusChange(
+        order=order,
+        from_status=from_status,
+        to_status=to_status,
+        by_user_id=by_user_id,
+        by_email=by_email or "",
+        note=note or "",
+    )
+    change.full_clean(exclude=["order"])
+    change.save()
+    return change
+
+
+def _invalid_transition(order: Order, to_status: str, detail: str | None = None):
+    return ApplicationError(
+        detail or f"An order cannot go from {order.status} to {to_status}.",
+        code=OrderErrorCode.INVALID_TRANSITION,
+        status=409,
+        extra={"from_status": order.status, "to_status": to_status},
+    )
+
+
+def _status_set(
+    *, order: Order, to_status: str, by_user_id: int | None, by_email: str, note: str
+) -> None:
+    """Move a locked order and record the move (inside the caller's transaction)."""
+    from_status = order.status
+    order.status = to_status
+    order.full_clean(validate_unique=False, validate_constraints=False)
+    order.save(update_fields=["status", "updated_at"])
+    status_change_record(
+        order=order,
+        from_status=from_status,
+        to_status=to_status,
+        by_user_id=by_user_id,
+        by_email=by_email,
+        note=note,
+    )
+
+
+def order_change_status(
+    *, order: Order, to_status: str, by_user_id: int | None, by_email: str = "", note: str = ""
+) -> Order:
+    """Staff move an order along the status machine (docs/architecture.md); 409 for any other move.
+
+    Cancelling goes through `order_cancel`, so the stock always goes back.
+    """
+    if to_status == OrderStatus.CANCELLED:
+        return order_cancel(
+            order=order, by_user_id=by_user_id, by_email=by_email, note=note, by_staff=True
+        )
+    with transaction.atomic(using=ECOMMERCE_DB):
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        if to_status not in ALLOWED_TRANSITIONS.get(locked.status, ()):
+            raise _invalid_transition(locked, to_status)
+        _status_set(
+            order=locked, to_status=to_status, by_user_id=by_user_id, by_email=by_email, note=note
+        )
+    return locked
+
+
+def order_cancel(
+    *,
+    order: Order,
+    by_user_id: int | None,
+    by_staff: bool,
+    by_email: str = "",
+    note: str = "",
+) -> Order:
+    """Cancel an order and give its stock back through the catalog.
+
+    The owner may cancel while pending or confirmed; staff also while processing.
+    The cancellation is committed first and the stock released after it: no row lock
+    is held across the call to the catalog, and nothing can move an order out of
+    "cancelled", so releasing afterwards is safe. If the catalog cannot be reached,
+    the order is still cancelled and `reconcile_checkouts` gives the stock back later.
+    """
+    allowed = STAFF_CANCELLABLE if by_staff else CUSTOMER_CANCELLABLE
+    with transaction.atomic(using=ECOMMERCE_DB):
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        if locked.status not in allowed:
+            if locked.status == OrderStatus.CANCELLED:
+                raise _invalid_transition(
+                    locked, OrderStatus.CANCELLED, "The order is already cancelled."
+                )
+            if locked.status in STAFF_CANCELLABLE:
+                raise _invalid_transition(
+                    locked,
+                    OrderStatus.CANCELLED,
+                    f"An order in {locked.status} can only be cancelled by staff.",
+                )
+            raise _invalid_transition(
+                locked,
+                OrderStatus.CANCELLED,
+                f"An order that is {locked.status} cannot be cancelled.",
+            )
+        _status_set(
+            order=locked,
+            to_status=OrderStatus.CANCELLED,
+            by_user_id=by_user_id,
+            by_email=by_email,
+            note=note,
+        )
+    order_release_stock(order=locked)
+    return locked
+
+
+def order_release_stock(*, order: Order) -> bool:
+    """Give a cancelled order's units back (idempotent in the catalog); False while it is down."""
+    if not clients.catalog_release_quietly(reference=order.number):
+        return False
+    order.stock_released_at = timezone.now()
+    Order.objects.filter(pk=order.pk).update(stock_released_at=order.stock_released_at)
+    return True

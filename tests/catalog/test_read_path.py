@@ -1,0 +1,192 @@
+"""The catalogue's fast reads: the same JSON as the serializers, counts that do not
+scan, conditional GETs (ETag / 304), and what each read costs in queries."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from rest_framework.test import APIClient
+
+from catalog.models import Product
+from catalog.selectors import category_rows, product_rows
+from catalog.serializers import (
+    CategorySerializer,
+    ProductSerializer,
+    category_representation,
+    product_representation,
+)
+from shopkit import pagination
+from tests.catalog.factories import CategoryFactory, ProductFactory
+
+pytestmark = pytest.mark.django_db(databases=["default", "ecommerce"])
+
+PRODUCTS = "/api/v1/catalog/products/"
+
+
+@pytest.fixture(autouse=True)
+def no_kept_counts():
+    pagination.forget_cached_counts()
+    yield
+    pagination.forget_cached_counts()
+
+
+class TestSameJsonAsTheSerializers:
+    def test_every_kind_of_product_reads_exactly_as_product_serializer_writes_it(self):
+        category = CategoryFactory()
+        ProductFactory(price=Decimal("0.00"), tax_rate=Decimal("0.055"), weight=None, stock=0)
+        ProductFactory(
+            price=Decimal("12345678.90"),
+            tax_rate=Decimal("0.2100"),
+            weight=Decimal("1.5"),
+            category=category,
+            description="Ñandú — «quoted» \u2603",
+            image_url="https://img.example/1.png",
+            is_active=False,
+        )
+        ProductFactory(tax_rate=Decimal("1"), weight=Decimal("0.001"), stock=2**31 - 1)
+        Product.objects.filter(stock=0).update(
+            created_at=datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC),
+            updated_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+        )
+        products = Product.objects.order_by("id")
+        expected = ProductSerializer(products, many=True).data
+        fast = [product_representation(row) for row in product_rows(products.all())]
+        assert fast == [dict(item) for item in expected]
+        assert [list(item) for item in fast] == [list(item) for item in expected]  # key order
+
+    def test_categories_read_exactly_as_category_serializer_writes_them(self):
+        root = CategoryFactory(name="Home", slug="home")
+        CategoryFactory(name="Kitchen", slug="kitchen", parent=root)
+        categories = root.__class__.objects.order_by("id")
+        expected = [dict(item) for item in CategorySerializer(categories, many=True).data]
+        assert [category_representation(row) for row in category_rows(categories.all())] == (
+            expected
+        )
+
+    def test_list_and_detail_answer_what_the_serializer_gives(self, api_client):
+        product = ProductFactory(weight=Decimal("2.250"), description="A kettle")
+        expected = dict(ProductSerializer(Product.objects.get(pk=product.pk)).data)
+        assert api_client.get(f"{PRODUCTS}{product.pk}/").json() == expected
+        assert api_client.get(PRODUCTS).json()["results"] == [expected]
+
+
+class TestCountsDoNotScan:
+    def test_a_small_list_is_always_counted_exactly(self, api_client, monkeypatch):
+        monkeypatch.setattr(pagination, "EXACT_COUNT_LIMIT", 5)
+        ProductFactory.create_batch(4)
+        assert api_client.get(PRODUCTS).json()["count"] == 4
+        ProductFactory()
+        assert api_client.get(PRODUCTS).json()["count"] == 5
+
+    def test_a_large_count_is_kept_and_the_list_then_costs_one_query(
+        self, api_client, monkeypatch, django_assert_num_queries
+    ):
+        monkeypatch.setattr(pagination, "EXACT_COUNT_LIMIT", 5)
+        ProductFactory.create_batch(7)
+        # Bounded count (6 rows seen: over the limit) + exact count + the page.
+        with django_assert_num_queries(3, using="ecommerce"):
+            assert api_client.get(PRODUCTS).json()["count"] == 7
+        # Then the page alone, for any page of the same filters.
+        with django_assert_num_queries(1, using="ecommerce"):
+            body = api_client.get(PRODUCTS, {"page": 2, "page_size": 5}).json()
+        assert body["count"] == 7 and len(body["results"]) == 2
+        # A count above the limit may lag (COUNT_TTL_SECONDS) ...
+        ProductFactory()
+        assert api_client.get(PRODUCTS).json()["count"] == 7
+        # ... and other filters are counted for themselves.
+        assert api_client.get(PRODUCTS, {"max_price": "5"}).json()["count"] == 0
+        pagination.forget_cached_counts()
+        assert api_client.get(PRODUCTS).json()["count"] == 8
+
+    def test_staff_and_customers_have_counts_of_their_own(
+        self, api_client, staff_client, monkeypatch
+    ):
+        monkeypatch.setattr(pagination, "EXACT_COUNT_LIMIT", 2)
+        ProductFactory.create_batch(3)
+        ProductFactory.create_batch(2, is_active=False)
+        assert api_client.get(PRODUCTS).json()["count"] == 3
+        assert staff_client.get(PRODUCTS).json()["count"] == 5
+        assert api_client.get(PRODUCTS).json()["count"] == 3
+
+    def test_a_filter_matching_nothing_counts_zero(self, api_client):
+        ProductFactory()
+        body = api_client.get(PRODUCTS, {"category": "no-such"}).json()
+        assert body == {"count": 0, "next": None, "previous": None, "results": []}
+
+
+class TestConditionalGets:
+    @pytest.fixture
+    def product(self):
+        return ProductFactory(price=Decimal("10.00"))
+
+    @pytest.mark.parametrize("path", ["list", "detail"])
+    def test_etag_then_304_until_the_product_changes(self, api_client, staff_client, product, path):
+        url = PRODUCTS if path == "list" else f"{PRODUCTS}{product.pk}/"
+        first = api_client.get(url)
+        etag = first["ETag"]
+        assert first.status_code == 200 and etag.startswith('"') and etag.endswith('"')
+        again = api_client.get(url, HTTP_IF_NONE_MATCH=etag)
+        assert again.status_code == 304
+        assert again.content == b"" and again["ETag"] == etag
+        # The gateway's gzip turns the tag weak; If-None-Match compares weakly.
+        assert api_client.get(url, HTTP_IF_NONE_MATCH=f"W/{etag}").status_code == 304
+        assert api_client.get(url, HTTP_IF_NONE_MATCH='"other", ' + etag).status_code == 304
+
+        response = staff_client.patch(f"{PRODUCTS}{product.pk}/", {"price": "11.00"})
+        assert response.status_code == 200
+        assert Product.objects.get(pk=product.pk).price == Decimal("11.00")
+        changed = api_client.get(url, HTTP_IF_NONE_MATCH=etag)
+        assert changed.status_code == 200 and changed["ETag"] != etag
+        assert "11.00" in changed.content.decode()
+
+    def test_stock_moves_change_the_tag(self, api_client, product):
+        url = f"{PRODUCTS}{product.pk}/"
+        etag = api_client.get(url)["ETag"]
+        Product.objects.filter(pk=product.pk).update(stock=0)  # as a reservation does
+        response = api_client.get(url, HTTP_IF_NONE_MATCH=etag)
+        assert response.status_code == 200 and response.json()["in_stock"] is False
+
+    def test_staff_and_anonymous_answers_have_different_tags(self, api_client, staff_client):
+        ProductFactory(is_active=False)
+        ProductFactory()
+        assert api_client.get(PRODUCTS)["ETag"] != staff_client.get(PRODUCTS)["ETag"]
+
+    def test_errors_and_writes_carry_no_etag(self, api_client, staff_client, product):
+        assert not api_client.get(f"{PRODUCTS}999999/").has_header("ETag")
+        assert not api_client.get(PRODUCTS, {"min_price": "x"}).has_header("ETag")
+        response = staff_client.patch(f"{PRODUCTS}{product.pk}/", {"stock": 3})
+        assert response.status_code == 200 and not response.has_header("ETag")
+
+    def test_unconditional_and_non_matching_requests_get_the_body(self, product):
+        client = APIClient()
+        response = client.get(f"{PRODUCTS}{product.pk}/", HTTP_IF_NONE_MATCH='"nope"')
+        assert response.status_code == 200 and response.json()["id"] == product.pk
+
+
+class TestQueryBudgets:
+    def test_unfiltered_list_is_a_count_and_a_page(self, api_client, django_assert_num_queries):
+        ProductFactory.create_batch(25)
+        with django_assert_num_queries(2, using="ecommerce"):
+            assert len(api_client.get(PRODUCTS).json()["results"]) == 20
+
+    def test_detail_is_one_query_signed_in_too(self, customer_client, django_assert_num_queries):
+        product = ProductFactory()
+        with django_assert_num_queries(1, using="ecommerce"):
+            assert customer_client.get(f"{PRODUCTS}{product.pk}/").status_code == 200
+        with django_assert_num_queries(1, using="ecommerce"):
+            assert customer_client.get(f"{PRODUCTS}999999/").status_code == 404
+
+
+def test_internal_rows_read_exactly_as_internal_product_serializer_writes_them():
+    from catalog.selectors import products_by_ids
+    from catalog.serializers import InternalProductSerializer, internal_product_representation
+
+    products = [
+        ProductFactory(tax_rate=Decimal("0.055"), price=Decimal("0.50")),
+        ProductFactory(is_active=False, stock=0),
+    ]
+    rows = products_by_ids(ids=[product.pk for product in products])
+    expected = [dict(item) for item in InternalProductSerializer(rows, many=True).data]
+    fast = [internal_product_representation(row) for row in rows]
+    assert fast == expected
+    assert [list(item) for item in fast] == [list(item) for item in expected]

@@ -1,0 +1,136 @@
+"""The gateway's micro-cache of anonymous catalogue reads, through the real nginx.
+
+Anonymous GETs of products and categories are answered from nginx's cache for
+GATEWAY_CATALOG_CACHE_SECONDS; anything that identifies the client (a token, a
+cookie, a cart token) and every write go to the catalog itself; only 200s are
+stored; 0 turns the cache off.
+"""
+
+import time
+
+import pytest
+import requests
+
+from tests.system.gateway import GatewayProcess
+from tests.system.shopping import ShopUser, create_product, token_buyer, token_staff
+
+CACHE_SECONDS = 2
+PRODUCTS = "/api/v1/catalog/products/"
+
+
+def _gateway(shop, name: str, seconds: int):
+    running = GatewayProcess(
+        {service: f"127.0.0.1:{process.port}" for service, process in shop.services.items()},
+        log_dir=shop.log_dir,
+        name=name,
+        catalog_cache_seconds=seconds,
+    )
+    running.start()
+    return running
+
+
+@pytest.fixture(scope="module")
+def cached(shop):
+    running = _gateway(shop, "gateway-cache", CACHE_SECONDS)
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def uncached(shop):
+    running = _gateway(shop, "gateway-nocache", 0)
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def manager(cached):
+    return token_staff(
+        cached.url, ["catalog.add_product", "catalog.change_product", "catalog.view_product"]
+    )
+
+
+def get(url: str, **headers) -> requests.Response:
+    return requests.get(url, headers=headers, timeout=10)
+
+
+def test_anonymous_reads_are_answered_from_the_cache(cached, manager):
+    product = create_product(manager, stock=3)
+    for path in (
+        f"{PRODUCTS}{product['id']}/",
+        f"{PRODUCTS}?page_size=7",
+        "/api/v1/catalog/categories/",
+    ):
+        first, second = get(cached.url + path), get(cached.url + path)
+        assert first.status_code == second.status_code == 200
+        assert first.headers["X-Cache-Status"] == "MISS"
+        assert second.headers["X-Cache-Status"] == "HIT"
+        assert first.content == second.content
+        # Every answer, cached or not, carries its own request id.
+        assert first.headers["X-Request-ID"] != second.headers["X-Request-ID"]
+        if path.startswith(PRODUCTS):
+            assert second.headers["ETag"] == first.headers["ETag"]
+    # A conditional GET of a cached answer is a 304 from nginx.
+    url = f"{cached.url}{PRODUCTS}{product['id']}/"
+    again = get(url, **{"If-None-Match": get(url).headers["ETag"]})
+    assert again.status_code == 304 and again.headers["X-Cache-Status"] == "HIT"
+
+
+def test_signed_in_and_identified_requests_never_come_from_the_cache(cached, manager):
+    hidden = create_product(manager, stock=1, is_active=False)
+    url = f"{cached.url}{PRODUCTS}{hidden['id']}/"
+    customer = token_buyer(cached.url)
+    assert get(url).status_code == 404  # anonymous: an inactive product does not exist
+    for _ in range(3):
+        staff_answer = manager.get(f"{PRODUCTS}{hidden['id']}/")
+        assert staff_answer.status_code == 200 and staff_answer.json()["is_active"] is False
+        assert staff_answer.headers["X-Cache-Status"] == "BYPASS"
+        customer_answer = customer.get(f"{PRODUCTS}?page_size=5")
+        assert customer_answer.headers["X-Cache-Status"] == "BYPASS"
+    listing = f"{cached.url}{PRODUCTS}?page_size=3"
+    get(listing)
+    assert get(listing).headers["X-Cache-Status"] == "HIT"
+    assert get(listing, Cookie="tienda_session=x").headers["X-Cache-Status"] == "BYPASS"
+    assert get(listing, **{"X-Cart-Token": "abc"}).headers["X-Cache-Status"] == "BYPASS"
+    # A staff list (inactive products included) is never what an anonymous read gets.
+    staff_skus = {p["sku"] for p in manager.get(f"{PRODUCTS}?page_size=100").json()["results"]}
+    anonymous_skus = {
+        p["sku"] for p in get(f"{cached.url}{PRODUCTS}?page_size=100").json()["results"]
+    }
+    assert hidden["sku"] in staff_skus and hidden["sku"] not in anonymous_skus
+
+
+def test_errors_are_never_stored(cached):
+    for path in (f"{PRODUCTS}99999999/", f"{PRODUCTS}?min_price=abc"):
+        answers = [get(cached.url + path) for _ in range(3)]
+        assert {answer.status_code for answer in answers} <= {404, 400}
+        assert [answer.headers["X-Cache-Status"] for answer in answers] == ["MISS"] * 3
+
+
+def test_a_price_change_is_visible_within_the_configured_time(cached, manager):
+    product = create_product(manager, stock=5, price="10.00")
+    url = f"{cached.url}{PRODUCTS}{product['id']}/"
+    assert get(url).json()["price"] == "10.00"
+    assert get(url).headers["X-Cache-Status"] == "HIT"
+    changed_at = time.monotonic()
+    manager.patch(f"{PRODUCTS}{product['id']}/", json={"price": "12.50"}, expect=200)
+    # The staff's own read is never cached: the new price at once.
+    assert manager.get(f"{PRODUCTS}{product['id']}/").json()["price"] == "12.50"
+    seen = None
+    while time.monotonic() - changed_at < CACHE_SECONDS + 3:
+        if get(url).json()["price"] == "12.50":
+            seen = time.monotonic() - changed_at
+            break
+        time.sleep(0.1)
+    assert seen is not None and seen <= CACHE_SECONDS + 1.5, seen
+
+
+def test_the_cache_can_be_turned_off(uncached, manager):
+    product = create_product(manager, stock=5, price="10.00")
+    url = f"{uncached.url}{PRODUCTS}{product['id']}/"
+    first = get(url)
+    assert first.status_code == 200 and "X-Cache-Status" not in first.headers
+    manager_here = ShopUser(uncached.url, manager.session.headers["Authorization"].split()[1])
+    manager_here.patch(f"{PRODUCTS}{product['id']}/", json={"price": "11.00"}, expect=200)
+    assert get(url).json()["price"] == "11.00"
+    assert "proxy_cache" not in uncached.conf_path.read_text()
