@@ -223,11 +223,11 @@ SERVICE_RETRIES = env.int("SERVICE_RETRIES", default=2)
 REST_FRAMEWORK = {
     # Services other than auth verify tokens statelessly (no DB, no call to auth).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTStatelessUserAuthentication",
+        "shopkit.jwt.ShopStatelessJWTAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["shopkit.parsers.StrictJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "shopkit.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": [

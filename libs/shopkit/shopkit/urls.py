@@ -15,14 +15,17 @@ from shopkit.health import health_view, ready_view
 def service_urlpatterns(service: str, *, api=None, internal=None) -> list:
     """URL patterns for `service`; `api` and `internal` are URLconf modules (or lists)."""
     schema_name = f"{service}-schema"
+    # Public documents: a token, even a broken one, is not looked at (it used to
+    # turn the HTML docs page into a 401 that was neither HTML nor JSON).
+    public = {"authentication_classes": []}
     patterns = [
         path(f"{service}/admin/", admin.site.urls),
         path(f"{service}/health/", health_view, name="health"),
         path(f"{service}/ready/", ready_view, name="ready"),
-        path(f"api/v1/{service}/schema/", SpectacularAPIView.as_view(), name=schema_name),
+        path(f"api/v1/{service}/schema/", SpectacularAPIView.as_view(**public), name=schema_name),
         path(
             f"api/v1/{service}/docs/",
-            SpectacularSwaggerView.as_view(url_name=schema_name),
+            SpectacularSwaggerView.as_view(url_name=schema_name, **public),
             name=f"{service}-docs",
         ),
     ]
