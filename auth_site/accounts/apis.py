@@ -1,5 +1,6 @@
 """Views of the auth API: parse input, call one service or selector, shape the output."""
 
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -9,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.errors import AccountsErrorCode
-from accounts.selectors import address_get, address_list
+from accounts.selectors import access_revocations_recent, address_get, address_list
 from accounts.serializers import (
     AddressSerializer,
     InternalAddressSerializer,
@@ -255,3 +256,26 @@ class InternalAddressApi(APIView):
     def get(self, request, user_id: int, address_id: int):
         address = address_get(user_id=user_id, address_id=address_id)
         return Response(InternalAddressSerializer(address).data)
+
+
+class InternalRevocationListApi(APIView):
+    """For cart and orders (shopkit.revocation polls it every few seconds): the users whose
+    access tokens issued before `not_before` (epoch seconds) must be refused."""
+
+    authentication_classes = []
+    permission_classes = [IsServiceCaller]
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT, **problem_responses(403)})
+    def get(self, request):
+        now = timezone.now()
+        revocations = access_revocations_recent(now=now).values_list("user_id", "not_before")
+        return Response(
+            {
+                "generated_at": int(now.timestamp()),
+                "revocations": [
+                    {"user_id": user_id, "not_before": int(not_before.timestamp())}
+                    for user_id, not_before in revocations
+                ],
+            },
+            headers={"Cache-Control": "no-store"},
+        )

@@ -18,7 +18,7 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts.errors import AccountsErrorCode
-from accounts.models import Address
+from accounts.models import AccessRevocation, Address
 from accounts.selectors import email_taken, username_for_email
 from accounts.tokens import AccessToken, RefreshToken
 from shopkit.errors import ApplicationError
@@ -193,6 +193,21 @@ def refresh_tokens_revoke(*, user: User) -> int:
             [BlacklistedToken(token=token) for token in live], ignore_conflicts=True
         )
     return len(revoked)
+
+
+def access_tokens_revoke(*, user_id: int) -> AccessRevocation:
+    """Every access token of the user issued until now is refused by every service.
+
+    `not_before` is the current second, rounded down, because a token's `iat` is
+    a whole second: a token signed in the same second as the revocation (a new
+    sign-in right after a password change) stays valid; one signed earlier is dead.
+    """
+    not_before = timezone.now().replace(microsecond=0)
+    with transaction.atomic(using=AUTH_DB):
+        revocation, _ = AccessRevocation.objects.update_or_create(
+            user_id=user_id, defaults={"not_before": not_before}
+        )
+    return revocation
 
 
 # --- addresses ---------------------------------------------------------------------

@@ -25,3 +25,12 @@ SPECTACULAR_SETTINGS = {
 # that died: a retry with the same key (or `manage.py reconcile_checkouts`) takes it
 # over. Far longer than any live checkout (a few service calls with timeouts).
 CHECKOUT_STALE_SECONDS = env.int("CHECKOUT_STALE_SECONDS", default=300)
+
+# --- Tokens ----------------------------------------------------------------------
+# Stateless verification plus auth's revocation list, polled every few seconds:
+# a deactivated account or a changed password stops the old access tokens here
+# within seconds (shopkit.revocation).
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,
+    "DEFAULT_AUTHENTICATION_CLASSES": ["shopkit.revocation.RevocationCheckingJWTAuthentication"],
+}
