@@ -35,7 +35,7 @@ from accounts.services import (
     user_register,
     user_update,
 )
-from accounts.throttling import RegisterThrottle, SignInFailures
+from accounts.throttling import EmailChangeThrottle, RegisterThrottle, SignInFailures
 from accounts.tokens import jwks
 from shopkit.errors import ApplicationError
 from shopkit.permissions import IsServiceCaller
@@ -133,6 +133,8 @@ class LogoutApi(PublicApi):
 
 
 class MeApi(APIView):
+    throttle_classes = [*APIView.throttle_classes, EmailChangeThrottle]
+
     @extend_schema(
         tags=["account"],
         summary="The signed-in user",
@@ -144,8 +146,11 @@ class MeApi(APIView):
     @extend_schema(
         tags=["account"],
         summary="Change name or email (the email is also the login)",
+        description="Email changes are limited per user and per client address "
+        "(THROTTLE_EMAIL_CHANGE_RATE): their answer tells whether an account uses the email.",
         request=MeUpdateInputSerializer,
-        responses={200: MeSerializer, **problem_responses(400, 401)},
+        responses={200: MeSerializer, **problem_responses(400, 401, 429)},
+        parameters=[RETRY_AFTER],
     )
     def patch(self, request):
         serializer = MeUpdateInputSerializer(data=request.data)

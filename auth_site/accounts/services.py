@@ -11,7 +11,7 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.models import User, update_last_login
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
@@ -202,11 +202,16 @@ def access_tokens_revoke(*, user_id: int) -> AccessRevocation:
     a whole second: a token signed in the same second as the revocation (a new
     sign-in right after a password change) stays valid; one signed earlier is dead.
     """
-    not_before = timezone.now().replace(microsecond=0)
-    with transaction.atomic(using=AUTH_DB):
-        revocation, _ = AccessRevocation.objects.update_or_create(
-            user_id=user_id, defaults={"not_before": not_before}
-        )
+    revocation = AccessRevocation(user_id=user_id, not_before=timezone.now().replace(microsecond=0))
+    # One upsert statement (INSERT ... ON DUPLICATE KEY UPDATE): atomic on its own,
+    # and cheap enough for every save that changes a password.
+    # MySQL's upsert names no conflict target (it has one unique key here); SQLite's must.
+    target = (
+        ["user_id"] if connections[AUTH_DB].features.supports_update_conflicts_with_target else None
+    )
+    AccessRevocation.objects.using(AUTH_DB).bulk_create(
+        [revocation], update_conflicts=True, unique_fields=target, update_fields=["not_before"]
+    )
     return revocation
 
 

@@ -75,6 +75,11 @@ CORS_ALLOW_HEADERS = [
 CORS_EXPOSE_HEADERS = ["X-Cart-Token", "X-Request-ID", "Retry-After", "Idempotent-Replayed"]
 CORS_PREFLIGHT_MAX_AGE = 600
 
+# Whose X-Forwarded-For counts (shopkit.throttling.client_address): the gateway's
+# addresses only (CIDRs). Loopback for `make run`, whose nginx runs on this machine;
+# compose sets the gateway's fixed address. From anyone else the header is ignored.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=["127.0.0.1/32", "::1/128"])
+
 # Behind the gateway: trust its forwarded host and scheme.
 USE_X_FORWARDED_HOST = True
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -239,14 +244,16 @@ REST_FRAMEWORK = {
     # Global per-client throttles are off unless a rate is configured (the
     # gateway's limit_req is the first line); scoped ones (login, register) are on.
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "shopkit.throttling.AnonRateThrottle",
+        "shopkit.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_ANON_RATE", default="") or None,
         "user": env.str("THROTTLE_USER_RATE", default="") or None,
+        # Failed sign-ins (API and the four admins), per email and per client address.
+        "login_email": env.str("THROTTLE_LOGIN_EMAIL_RATE", default="5/min"),
+        "login_ip": env.str("THROTTLE_LOGIN_IP_RATE", default="20/min"),
     },
-    "NUM_PROXIES": env.int("NUM_PROXIES", default=1),  # the gateway sets X-Forwarded-For
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
