@@ -112,7 +112,14 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "shopkit.csp.ContentSecurityPolicyMiddleware",
 ]
+# What the admins and Swagger UI need, and nothing more (see shopkit.csp).
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
 
 TEMPLATES = [
     {
@@ -178,12 +185,30 @@ CACHES = {"default": env.cache_url("CACHE_URL", default="dbcache://tienda_cache"
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_NAME = "tienda_session"
 SESSION_COOKIE_PATH = "/"
-SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = 14 * 24 * 3600  # Django's default, stated: the CSRF cookie follows it
 CSRF_COOKIE_NAME = "tienda_csrftoken"
 CSRF_COOKIE_PATH = "/"
+CSRF_COOKIE_AGE = SESSION_COOKIE_AGE  # not Django's year: no longer than a session
+
+# Production behind TLS (terminated by the gateway or a load balancer in front of
+# it, which sends X-Forwarded-Proto: https): DJANGO_HTTPS=1 makes the cookies
+# HTTPS-only, redirects plain HTTP and sends HSTS; `manage.py check --deploy` is
+# then clean. Calls between services (/internal/) and the health probes stay on
+# plain HTTP inside the deployment's network.
+HTTPS = env.bool("DJANGO_HTTPS", default=False)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_REDIRECT_EXEMPT = [r"^internal/", r"^[a-z]+/(health|ready)/$"]
+# HSTS is only ever sent on HTTPS requests, so these defaults are safe on plain HTTP.
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+# Preloading is a one-way commitment of the whole domain: the operator's decision
+# (SECURE_HSTS_PRELOAD=1), so check --deploy's reminder about it is silenced.
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
