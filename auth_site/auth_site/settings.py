@@ -45,11 +45,12 @@ SIMPLE_JWT = {
     "JWK_URL": None,
 }
 
-# auth owns the users, so it can afford the DB lookup (an inactive user is refused at once).
+# auth owns the users, so it can afford the DB lookup (an inactive user is refused at
+# once, and so is a token older than the user's last password change).
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "shopkit.jwt.ShopJWTAuthentication",
+        "accounts.authentication.AccountJWTAuthentication",
     ],
     "DEFAULT_THROTTLE_RATES": {
         **REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],

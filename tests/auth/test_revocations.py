@@ -10,6 +10,7 @@ from django.utils import timezone
 from accounts.models import AccessRevocation
 from tests.auth.conftest import BOTH_DATABASES
 from tests.auth.factories import PASSWORD, UserFactory
+from tests.support.tokens import mint_access_token
 
 pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
 
@@ -84,3 +85,21 @@ def test_the_list_is_for_services_only(api_client, signed_in):
     assert api_client.get(REVOCATIONS).status_code == 403
     staff = UserFactory(is_staff=True, is_superuser=True)
     assert signed_in(staff).get(REVOCATIONS).status_code == 403
+
+
+def test_auth_itself_refuses_a_token_older_than_the_password_change(
+    api_client, django_assert_max_num_queries
+):
+    user = UserFactory()
+    old = mint_access_token(user_id=user.pk, iat=int(time.time()) - 60)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {old}")
+    with django_assert_max_num_queries(1):  # user and revocation: one query
+        assert api_client.get("/api/v1/auth/me/").status_code == 200
+    user.set_password("Compass-Meadow-55")
+    user.save()
+    for path in ("/api/v1/auth/me/", "/api/v1/auth/addresses/"):
+        response = api_client.get(path)
+        assert response.status_code == 401
+        assert response.json()["code"] == "token_revoked"
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {mint_access_token(user_id=user.pk)}")
+    assert api_client.get("/api/v1/auth/me/").status_code == 200
