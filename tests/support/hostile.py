@@ -157,3 +157,26 @@ def check_odd_tokens(client, *, service_token: str) -> int:
             else:
                 assert_problem(response, set(range(200, 500)), what)
     return refused
+
+
+# The three checks as tests, for a service whose tokens are verified statelessly
+# (catalog, cart, orders): its test module imports them and sets `pytestmark`.
+
+
+def test_deep_json_is_a_400_invalid_json_everywhere(api_client, settings):
+    token = signed_token(user_id=1)
+    parsed = check_deep_json(api_client, token=token, service_token=settings.SERVICE_TOKEN)
+    assert parsed >= 2  # bodies were read, not refused for another reason first
+
+
+def test_oversized_body_is_a_413_everywhere(api_client, settings):
+    token = signed_token(user_id=1)
+    refused = check_oversized_body(
+        api_client, settings, token=token, service_token=settings.SERVICE_TOKEN
+    )
+    assert refused >= 1
+
+
+def test_odd_token_claims_are_a_401_everywhere(api_client, settings):
+    refused = check_odd_tokens(api_client, service_token=settings.SERVICE_TOKEN)
+    assert refused >= len(ODD_CLAIMS)
