@@ -3,8 +3,9 @@
 Tokens are RS256, signed by auth_site only. The other services verify them with
 the public key (JWT_PUBLIC_KEY) or the JWKS document (JWKS_URL, cached by PyJWT),
 with no database query and no call to auth per request: the user is a
-`ShopTokenUser` built from the claims (simplejwt's JWTStatelessUserAuthentication
-with TOKEN_USER_CLASS pointing here).
+`ShopTokenUser` built from the claims (`ShopStatelessJWTAuthentication`, with
+TOKEN_USER_CLASS pointing here; cart and orders add auth's revocation list on top,
+see shopkit.revocation). Claim types are checked strictly (docs/internal-api.md).
 """
 
 from rest_framework_simplejwt.authentication import (
@@ -84,11 +85,13 @@ class StrictClaimsMixin:
 
 
 class ShopStatelessJWTAuthentication(StrictClaimsMixin, JWTStatelessUserAuthentication):
-    """catalog's authentication: the user is built from the claims (no DB, no call)."""
+    """catalog's authentication (and the base of cart's and orders'): the user is built
+    from the claims (no DB, no call)."""
 
 
 class ShopJWTAuthentication(StrictClaimsMixin, JWTAuthentication):
-    """auth's authentication: the claims checked, then the user read from auth_db."""
+    """The base of auth's authentication: the claims checked, then the user read from
+    auth_db (accounts.authentication adds its revocation)."""
 
 
 class ShopTokenUser(TokenUser):
