@@ -6,7 +6,8 @@ recent ones on `GET /internal/auth/revocations/`. Each process of a service that
 uses `RevocationCheckingJWTAuthentication` keeps that list in memory and
 fetches it again when it is older than TOKEN_REVOCATION_REFRESH_SECONDS (one
 short call every few seconds per process, made by the first request that finds
-the list due; other threads meanwhile use the list they have). A token whose
+the list due; other threads meanwhile use the list they have, or wait for that
+fetch when they have none). A token whose
 `iat` is before its user's `not_before` is refused with 401 `token_revoked`.
 
 When auth cannot be reached the last list stays in use. Once no fetch has
@@ -79,15 +80,23 @@ class RevocationList:
             self._not_before, self._fetched_at, self._attempted_at = {}, None, None
 
     def _refresh_if_due(self) -> None:
-        now = time.monotonic()
         interval = settings.TOKEN_REVOCATION_REFRESH_SECONDS
-        if self._attempted_at is not None and now - self._attempted_at < interval:
+
+        def attempted_lately() -> bool:
+            return (
+                self._attempted_at is not None and time.monotonic() - self._attempted_at < interval
+            )
+
+        stale = self.is_stale()
+        if attempted_lately() and not stale:
             return
-        if not self._lock.acquire(blocking=self._fetched_at is None):
-            return  # another thread is fetching; this one uses the list as it is
+        # A usable list: one thread fetches, the others go on with it. No usable list
+        # (a new process, or auth away too long): wait for the fetch under way, if any.
+        if not self._lock.acquire(blocking=stale):
+            return
         try:
-            if self._attempted_at is not None and time.monotonic() - self._attempted_at < interval:
-                return  # fetched while this thread waited
+            if attempted_lately():
+                return  # fetched (or failed) while this thread waited
             self._attempted_at = time.monotonic()
             try:
                 not_before = fetch_revocations()

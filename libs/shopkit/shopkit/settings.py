@@ -286,7 +286,7 @@ REST_FRAMEWORK = {
 # polls auth's list, how long one call may take, and how old the list may get
 # before signed-in writes are refused with 503 (reads go on with the last list).
 TOKEN_REVOCATION_REFRESH_SECONDS = env.float("TOKEN_REVOCATION_REFRESH_SECONDS", default=3.0)
-TOKEN_REVOCATION_TIMEOUT = env.float("TOKEN_REVOCATION_TIMEOUT", default=1.0)
+TOKEN_REVOCATION_TIMEOUT = env.float("TOKEN_REVOCATION_TIMEOUT", default=2.0)
 TOKEN_REVOCATION_MAX_AGE_SECONDS = env.float("TOKEN_REVOCATION_MAX_AGE_SECONDS", default=30.0)
 
 JWT_PUBLIC_KEY = read_pem(env.str("JWT_PUBLIC_KEY", default=""))
