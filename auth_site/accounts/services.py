@@ -5,6 +5,7 @@ transaction on auth_db. Rule violations raise ApplicationError (a problem
 response); field errors raise Django's ValidationError keyed by field.
 """
 
+from datetime import timedelta
 from typing import TypedDict
 
 from django.contrib.auth import authenticate
@@ -195,14 +196,17 @@ def refresh_tokens_revoke(*, user: User) -> int:
     return len(revoked)
 
 
-def access_tokens_revoke(*, user_id: int) -> AccessRevocation:
+def access_tokens_revoke(*, user_id: int, this_second_too: bool = False) -> AccessRevocation:
     """Every access token of the user issued until now is refused by every service.
 
-    `not_before` is the current second, rounded down, because a token's `iat` is
-    a whole second: a token signed in the same second as the revocation (a new
-    sign-in right after a password change) stays valid; one signed earlier is dead.
+    A token's `iat` is a whole second, so `not_before` is one too: the current second
+    (a token signed in this same second, e.g. the sign-in right after a password
+    change, stays valid) or, with `this_second_too` (deactivation, deletion: no new
+    token can follow), the next one, so that no token of this second survives.
     """
-    revocation = AccessRevocation(user_id=user_id, not_before=timezone.now().replace(microsecond=0))
+    now = timezone.now().replace(microsecond=0)
+    not_before = now + timedelta(seconds=1) if this_second_too else now
+    revocation = AccessRevocation(user_id=user_id, not_before=not_before)
     # One upsert statement (INSERT ... ON DUPLICATE KEY UPDATE): atomic on its own,
     # and cheap enough for every save that changes a password.
     # MySQL's upsert names no conflict target (it has one unique key here); SQLite's must.

@@ -51,17 +51,20 @@ def user_credentials_compare(
     password_changed = "password" in stored and stored["password"] != instance.password
     deactivated = stored.get("is_active", False) and not instance.is_active
     if password_changed or deactivated:
-        setattr(instance, _REVOKE_FLAG, True)
+        setattr(instance, _REVOKE_FLAG, "deactivated" if deactivated else "password")
 
 
 def user_refresh_tokens_revoke(sender, instance: User, **kwargs):
     """post_save: sign a flagged user out everywhere (every live refresh token blacklisted)."""
-    if getattr(instance, _REVOKE_FLAG, False):
+    reason = getattr(instance, _REVOKE_FLAG, None)
+    if reason:
         delattr(instance, _REVOKE_FLAG)  # a later save of the same object starts afresh
         refresh_tokens_revoke(user=instance)
-        access_tokens_revoke(user_id=instance.pk)
+        # An inactive user gets no new token, so this second's tokens die too; after a
+        # password change the user may sign in again at once (see access_tokens_revoke).
+        access_tokens_revoke(user_id=instance.pk, this_second_too=reason == "deactivated")
 
 
 def user_deleted_revoke(sender, instance: User, **kwargs):
     """post_delete: the access tokens of a deleted user die with the account."""
-    access_tokens_revoke(user_id=instance.pk)
+    access_tokens_revoke(user_id=instance.pk, this_second_too=True)

@@ -24,14 +24,23 @@ def published(service_api_client) -> dict[int, int]:
     return {entry["user_id"]: entry["not_before"] for entry in response.json()["revocations"]}
 
 
-def test_deactivation_is_published_with_the_current_second(service_api_client):
+def test_deactivation_refuses_even_tokens_of_its_own_second(service_api_client):
+    """Regression: a token signed in the same second as the deactivation stayed valid."""
     user = UserFactory()
     assert published(service_api_client) == {}
-    before = int(time.time())
+    issued_at = int(time.time())  # a token signed just now
     user.is_active = False
     user.save()
     not_before = published(service_api_client)[user.pk]
-    assert before <= not_before <= int(time.time())
+    assert issued_at < not_before <= int(time.time()) + 1
+
+
+def test_a_password_change_spares_a_sign_in_of_the_same_second(service_api_client):
+    user = UserFactory()
+    before = int(time.time())
+    user.set_password("Compass-Meadow-55")
+    user.save()
+    assert before <= published(service_api_client)[user.pk] <= int(time.time())
 
 
 def test_deletion_is_published_and_outlives_the_user(service_api_client):
