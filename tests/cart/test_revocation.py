@@ -8,7 +8,8 @@ import time
 import pytest
 
 from carts.models import Cart, CartLine
-from tests.cart.api import CART, add, assert_problem
+from tests.cart.api import CART, add
+from tests.support.problems import assert_problem
 from tests.support.tokens import mint_access_token
 
 pytestmark = pytest.mark.django_db(databases=["default", "ecommerce"])
