@@ -83,7 +83,10 @@ class CategoryViewSet(viewsets.ModelViewSet):
         return category_list()
 
     def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(category_rows(self.get_queryset()))
+        # The category table is small (selectors.category_subtree_ids reads it whole
+        # too): one query for all of it and a page cut in memory cost less than a
+        # COUNT(*) and a page query.
+        page = self.paginate_queryset(list(category_rows(self.get_queryset())))
         return self.get_paginated_response([category_representation(row) for row in page])
 
     def create(self, request, *args, **kwargs):
