@@ -1,11 +1,11 @@
 """HTTP views: parse the input, call one service or selector, shape the output."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.generics import get_object_or_404
 from rest_framework.permissions import (
     SAFE_METHODS,
     DjangoModelPermissions,
@@ -19,6 +19,7 @@ from catalog.selectors import (
     category_list,
     category_rows,
     product_list,
+    product_row,
     product_rows,
     products_by_ids,
     products_rows_by_id,
@@ -156,7 +157,12 @@ class ProductViewSet(viewsets.ModelViewSet):
         )
 
     def retrieve(self, request, *args, **kwargs):
-        row = get_object_or_404(product_rows(self.get_queryset()), pk=kwargs[self.lookup_field])
+        row = product_row(
+            product_id=int(kwargs[self.lookup_field]),
+            include_inactive=user_sees_inactive_products(request.user),
+        )
+        if row is None:
+            raise Http404
         return Response(product_representation(row))
 
     def finalize_response(self, request, response, *args, **kwargs):

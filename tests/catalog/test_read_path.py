@@ -8,7 +8,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from catalog.models import Product
-from catalog.selectors import category_rows, product_rows
+from catalog.selectors import category_rows, product_list, product_row, product_rows
 from catalog.serializers import (
     CategorySerializer,
     ProductSerializer,
@@ -68,6 +68,26 @@ class TestSameJsonAsTheSerializers:
         expected = dict(ProductSerializer(Product.objects.get(pk=product.pk)).data)
         assert api_client.get(f"{PRODUCTS}{product.pk}/").json() == expected
         assert api_client.get(PRODUCTS).json()["results"] == [expected]
+
+    def test_the_prepared_detail_row_is_the_querysets_row(self):
+        active = ProductFactory(weight=None, description="")
+        inactive = ProductFactory(is_active=False, weight=Decimal("0.125"))
+        for product, include_inactive in ((active, False), (inactive, True), (active, True)):
+            orm_row = product_rows(product_list(include_inactive=True)).get(pk=product.pk)
+            row = product_row(product_id=product.pk, include_inactive=include_inactive)
+            assert row == orm_row
+            assert row["created_at"].tzinfo is not None and isinstance(row["is_active"], bool)
+        assert product_row(product_id=inactive.pk) is None  # customers: active ones only
+        assert product_row(product_id=inactive.pk + 1000) is None
+
+    def test_ids_beyond_any_product_are_404_without_a_query(
+        self, api_client, django_assert_num_queries
+    ):
+        for product_id in (2**63, 10**30):
+            with django_assert_num_queries(0, using="ecommerce"):
+                response = api_client.get(f"{PRODUCTS}{product_id}/")
+            assert response.status_code == 404
+            assert response["Content-Type"] == "application/problem+json"
 
 
 class TestCountsDoNotScan:
