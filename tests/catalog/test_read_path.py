@@ -69,6 +69,29 @@ class TestSameJsonAsTheSerializers:
         assert api_client.get(f"{PRODUCTS}{product.pk}/").json() == expected
         assert api_client.get(PRODUCTS).json()["results"] == [expected]
 
+    def test_timestamps_read_as_drf_writes_them(self):
+        from zoneinfo import ZoneInfo
+
+        from catalog.serializers import _TIMESTAMP, _timestamp_text
+
+        for value in (
+            datetime(2026, 3, 1, 12, 0, tzinfo=UTC),
+            datetime(2026, 3, 1, 12, 0, 0, 5, tzinfo=UTC),
+            datetime(2026, 7, 1, 23, 59, 59, 999999, tzinfo=ZoneInfo("Europe/Madrid")),
+        ):
+            assert _timestamp_text(value) == _TIMESTAMP.to_representation(value)
+        product = ProductFactory()
+        Product.objects.filter(pk=product.pk).update(
+            created_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+        )
+        product.refresh_from_db()
+        body = self.client_json(product.pk)
+        assert body["created_at"] == "2026-01-02T03:04:05Z"
+        assert body == dict(ProductSerializer(product).data)
+
+    def client_json(self, pk):
+        return APIClient().get(f"{PRODUCTS}{pk}/").json()
+
     def test_the_prepared_detail_row_is_the_querysets_row(self):
         active = ProductFactory(weight=None, description="")
         inactive = ProductFactory(is_active=False, weight=Decimal("0.125"))
