@@ -1,7 +1,8 @@
 """Views of the auth API: parse input, call one service or selector, shape the output."""
 
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny
@@ -9,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.errors import AccountsErrorCode
-from accounts.selectors import address_get, address_list
+from accounts.selectors import access_revocations_recent, address_get, address_list
 from accounts.serializers import (
     AddressSerializer,
     CountrySerializer,
@@ -35,7 +36,7 @@ from accounts.services import (
     user_register,
     user_update,
 )
-from accounts.throttling import RegisterThrottle, SignInFailures
+from accounts.throttling import EmailChangeThrottle, RegisterThrottle, SignInFailures
 from accounts.tokens import jwks
 from shopkit.address import country_names
 from shopkit.errors import ApplicationError
@@ -44,14 +45,6 @@ from shopkit.schema import problem_responses
 
 JWKS_MAX_AGE = 300  # seconds the other services and proxies may cache the key set
 COUNTRIES_MAX_AGE = 86400  # the list changes with a release (django-countries), not by day
-
-RETRY_AFTER = OpenApiParameter(
-    "Retry-After",
-    OpenApiTypes.INT,
-    OpenApiParameter.HEADER,
-    response=[429],
-    description="Seconds to wait before trying again.",
-)
 
 
 # No access token needed, nor looked at: an expired one must not get in the way.
@@ -74,7 +67,6 @@ class RegisterApi(PublicApi):
         summary="Create a customer account",
         request=RegisterInputSerializer,
         responses={201: UserSerializer, **problem_responses(400, 429)},
-        parameters=[RETRY_AFTER],
     )
     def post(self, request):
         serializer = RegisterInputSerializer(data=request.data)
@@ -91,7 +83,6 @@ class TokenObtainApi(PublicApi):
         "while either count is full every attempt gets 429.",
         request=TokenObtainInputSerializer,
         responses={200: TokenPairSerializer, **problem_responses(400, 401, 429)},
-        parameters=[RETRY_AFTER],
     )
     def post(self, request):
         serializer = TokenObtainInputSerializer(data=request.data)
@@ -135,6 +126,8 @@ class LogoutApi(PublicApi):
 
 
 class MeApi(APIView):
+    throttle_classes = [*APIView.throttle_classes, EmailChangeThrottle]
+
     @extend_schema(
         tags=["account"],
         summary="The signed-in user",
@@ -146,8 +139,10 @@ class MeApi(APIView):
     @extend_schema(
         tags=["account"],
         summary="Change name or email (the email is also the login)",
+        description="Email changes are limited per user and per client address "
+        "(THROTTLE_EMAIL_CHANGE_RATE): their answer tells whether an account uses the email.",
         request=MeUpdateInputSerializer,
-        responses={200: MeSerializer, **problem_responses(400, 401)},
+        responses={200: MeSerializer, **problem_responses(400, 401, 429)},
     )
     def patch(self, request):
         serializer = MeUpdateInputSerializer(data=request.data)
@@ -163,7 +158,6 @@ class PasswordChangeApi(APIView):
         description="A wrong old password counts as a failed sign-in of the user's email.",
         request=PasswordChangeInputSerializer,
         responses={204: None, **problem_responses(400, 401, 429)},
-        parameters=[RETRY_AFTER],
     )
     def post(self, request):
         serializer = PasswordChangeInputSerializer(data=request.data)
@@ -272,3 +266,26 @@ class InternalAddressApi(APIView):
     def get(self, request, user_id: int, address_id: int):
         address = address_get(user_id=user_id, address_id=address_id)
         return Response(InternalAddressSerializer(address).data)
+
+
+class InternalRevocationListApi(APIView):
+    """For cart and orders (shopkit.revocation polls it every few seconds): the users whose
+    access tokens issued before `not_before` (epoch seconds) must be refused."""
+
+    authentication_classes = []
+    permission_classes = [IsServiceCaller]
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT, **problem_responses(403)})
+    def get(self, request):
+        now = timezone.now()
+        revocations = access_revocations_recent(now=now).values_list("user_id", "not_before")
+        return Response(
+            {
+                "generated_at": int(now.timestamp()),
+                "revocations": [
+                    {"user_id": user_id, "not_before": int(not_before.timestamp())}
+                    for user_id, not_before in revocations
+                ],
+            },
+            headers={"Cache-Control": "no-store"},
+        )

@@ -3,7 +3,14 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import (
@@ -59,6 +66,28 @@ from shopkit.schema import problem_responses
 
 # The problem documents a staff write may answer with (shopkit.errors).
 WRITE_PROBLEMS = problem_responses(400, 401, 403, 404)
+# A product change with `expected_stock` that no longer holds: 409 stale_stock.
+STALE_PROBLEM = problem_responses(409)
+
+# Conditional reads of the product list and detail: the ETag of the answer, and a
+# 304 without a body when the client's If-None-Match still matches it.
+IF_NONE_MATCH = OpenApiParameter(
+    "If-None-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="The ETag of an earlier answer: 304 (no body) when it is still current.",
+)
+ETAG = OpenApiParameter(
+    "ETag",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    response=[200, 304],
+    description="Identifies this answer; send it back as If-None-Match.",
+)
+NOT_MODIFIED = {
+    304: OpenApiResponse(None, description="Not Modified: the If-None-Match ETag is current.")
+}
 
 
 class CatalogPermission(DjangoModelPermissionsOrAnonReadOnly):
@@ -72,6 +101,30 @@ class CatalogPermission(DjangoModelPermissionsOrAnonReadOnly):
         return request.method in SAFE_METHODS or super().has_permission(request, view)
 
 
+@extend_schema_view(
+    list=extend_schema(summary="List categories (anyone)"),
+    retrieve=extend_schema(
+        summary="One category (anyone)",
+        responses={200: CategorySerializer, **problem_responses(404)},
+    ),
+    create=extend_schema(
+        summary="Add a category (catalog staff)",
+        responses={201: CategorySerializer, **problem_responses(400, 401, 403)},
+    ),
+    update=extend_schema(
+        summary="Replace a category (catalog staff)",
+        responses={200: CategorySerializer, **WRITE_PROBLEMS},
+    ),
+    partial_update=extend_schema(
+        summary="Change some fields of a category (catalog staff)",
+        responses={200: CategorySerializer, **WRITE_PROBLEMS},
+    ),
+    destroy=extend_schema(
+        summary="Delete an empty category (catalog staff)",
+        description="409 category_in_use while it has subcategories or products.",
+        responses={204: None, **problem_responses(401, 403, 404, 409)},
+    ),
+)
 class CategoryViewSet(viewsets.ModelViewSet):
     """Categories: anyone reads; staff with the catalog permissions write."""
 
@@ -119,9 +172,28 @@ class ChangeProductPermission(DjangoModelPermissions):
 
 
 @extend_schema_view(
-    retrieve=extend_schema(responses={200: ProductSerializer, **problem_responses(404)}),
-    update=extend_schema(responses={200: ProductSerializer, **WRITE_PROBLEMS}),
-    partial_update=extend_schema(responses={200: ProductSerializer, **WRITE_PROBLEMS}),
+    list=extend_schema(
+        summary="List products (anyone; staff also see inactive ones)",
+        parameters=[IF_NONE_MATCH, ETAG],
+        responses={
+            (200, "application/json"): ProductSerializer(many=True),
+            **NOT_MODIFIED,
+            **problem_responses(400, 401, 404),
+        },
+    ),
+    retrieve=extend_schema(
+        summary="One product (anyone; inactive ones for staff only)",
+        parameters=[IF_NONE_MATCH, ETAG],
+        responses={200: ProductSerializer, **NOT_MODIFIED, **problem_responses(401, 404)},
+    ),
+    update=extend_schema(
+        summary="Replace a product (catalog staff)",
+        responses={200: ProductSerializer, **WRITE_PROBLEMS, **STALE_PROBLEM},
+    ),
+    partial_update=extend_schema(
+        summary="Change some fields of a product (catalog staff)",
+        responses={200: ProductSerializer, **WRITE_PROBLEMS, **STALE_PROBLEM},
+    ),
 )
 class ProductViewSet(viewsets.ModelViewSet):
     """Products: anyone reads active ones; staff also see inactive ones and write.
@@ -183,6 +255,7 @@ class ProductViewSet(viewsets.ModelViewSet):
         return super().filter_queryset(queryset)
 
     @extend_schema(
+        summary="Add a product (catalog staff)",
         examples=[
             OpenApiExample(
                 "A kettle",
@@ -203,16 +276,21 @@ class ProductViewSet(viewsets.ModelViewSet):
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        product = product_create(**serializer.validated_data)
+        product = product_create(data=serializer.validated_data)
         return Response(self.get_serializer(product).data, status=status.HTTP_201_CREATED)
 
     def update(self, request, *args, partial=False, **kwargs):
         serializer = self.get_serializer(self.get_object(), data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
-        product = product_update(product_id=serializer.instance.pk, data=serializer.validated_data)
+        data = dict(serializer.validated_data)
+        expected_stock = data.pop("expected_stock", None)
+        product = product_update(
+            product_id=serializer.instance.pk, data=data, expected_stock=expected_stock
+        )
         return Response(self.get_serializer(product).data)
 
     @extend_schema(
+        summary="Deactivate a product (catalog staff)",
         description="Deactivate the product (it is kept: orders refer to it).",
         responses={204: None, **problem_responses(401, 403, 404)},
     )
@@ -221,6 +299,7 @@ class ProductViewSet(viewsets.ModelViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
+        summary="Add or remove stock (catalog staff)",
         request=StockAdjustmentSerializer,
         responses={200: ProductSerializer, **problem_responses(400, 401, 403, 404, 409)},
         description="Add or remove units relative to the current stock (409 below zero).",

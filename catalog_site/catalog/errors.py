@@ -16,6 +16,10 @@ class CatalogErrorCode(StrEnum):
     STOCK_BUSY = "stock_busy"
     # Staff writes
     CATEGORY_IN_USE = "category_in_use"
+    # The stock moved (reservations, another user) since the writer last read it.
+    STALE_STOCK = "stale_stock"
+    # A product that was ever reserved (so maybe ordered) is kept: deactivate it.
+    PRODUCT_IN_USE = "product_in_use"
     CSV_INVALID = "csv_invalid"
 
 
@@ -23,3 +27,13 @@ def reservation_not_found(reference: str) -> ApplicationError:
     return ApplicationError(
         f"No reservation {reference}.", code=CatalogErrorCode.RESERVATION_NOT_FOUND, status=404
     )
+
+
+# Extension members of the catalog's public problem documents, for the OpenAPI schema
+# (shopkit.schema adds them to Problem; the codes that carry each are named).
+PROBLEM_EXTENSION_MEMBERS = {
+    "available": {
+        "type": "integer",
+        "description": "insufficient_stock (stock adjustment): the units in stock now.",
+    },
+}

@@ -46,12 +46,16 @@ def manage(service: str, *args: str, env: dict, check: bool = True) -> subproces
 
 
 class ServiceProcess:
-    def __init__(self, service: str, *, env: dict, log_dir: Path, port: int | None = None):
+    def __init__(
+        self, service: str, *, env: dict, log_dir: Path, port: int | None = None, replica: int = 0
+    ):
         self.service = service
         self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**env, "PORT": str(self.port), "GUNICORN_BIND": f"127.0.0.1:{self.port}"}
-        self.log_path = log_dir / f"{service}.log"
+        self.address = f"127.0.0.1:{self.port}"
+        self.url = f"http://{self.address}"
+        self.env = {**env, "PORT": str(self.port), "GUNICORN_BIND": self.address}
+        # The first replica logs to <service>.log, a second to <service>-1.log ...
+        self.log_path = log_dir / (f"{service}-{replica}.log" if replica else f"{service}.log")
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 60.0) -> None:

@@ -21,6 +21,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from shopkit import registry as _registry  # private: not a setting of the services
+from shopkit.cache import THROTTLE_CACHE, throttle_cache
 from shopkit.keys import read_pem
 from shopkit.logging import logging_config  # noqa: F401  (re-exported for service settings)
 
@@ -76,6 +77,11 @@ CORS_ALLOW_HEADERS = [
 CORS_EXPOSE_HEADERS = ["X-Cart-Token", "X-Request-ID", "Retry-After", "Idempotent-Replayed"]
 CORS_PREFLIGHT_MAX_AGE = 600
 
+# Whose X-Forwarded-For counts (shopkit.throttling.client_address): the gateway's
+# addresses only (CIDRs). Loopback for `make run`, whose nginx runs on this machine;
+# compose sets the gateway's fixed address. From anyone else the header is ignored.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=["127.0.0.1/32", "::1/128"])
+
 # Behind the gateway: trust its forwarded host and scheme.
 USE_X_FORWARDED_HOST = True
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -98,6 +104,7 @@ THIRD_PARTY_APPS = [
 SHOPKIT_APPS = ["shopkit"]
 
 MIDDLEWARE = [
+    "shopkit.metrics.MetricsMiddleware",  # first: it times everything below
     "shopkit.requestid.RequestIdMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -109,7 +116,14 @@ MIDDLEWARE = [
     "shopkit.middleware.AuthenticationMiddleware",
     "shopkit.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "shopkit.csp.ContentSecurityPolicyMiddleware",
 ]
+# What the admins and Swagger UI need, and nothing more (see shopkit.csp).
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
 
 TEMPLATES = [
     {
@@ -165,9 +179,13 @@ DATABASES = {
 DATABASE_ROUTERS = ["shopkit.routers.DatabaseRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Throttle counters must be shared by every worker process: a table in auth_db
-# (`manage.py createcachetable`, run by `migrate_all`). Tests use locmem.
-CACHES = {"default": env.cache_url("CACHE_URL", default="dbcache://tienda_cache")}
+# Throttle counters must be shared by every worker process and every replica:
+# Redis (CACHE_URL=redis://host:6379/0) in compose and Kubernetes; by default a
+# table in auth_db (`manage.py createcachetable`, run by `migrate_all`), so
+# `make run` needs no Redis. Tests use locmem. The counters get an alias of their
+# own that other traffic cannot evict (shopkit.cache).
+_DEFAULT_CACHE = env.cache_url("CACHE_URL", default="dbcache://tienda_cache")
+CACHES = {"default": _DEFAULT_CACHE, THROTTLE_CACHE: throttle_cache(_DEFAULT_CACHE)}
 
 # --- Sessions: one sign-in across the four admins --------------------------------
 # Sessions live in auth_db; every service uses the same cookie names, path and
@@ -175,12 +193,30 @@ CACHES = {"default": env.cache_url("CACHE_URL", default="dbcache://tienda_cache"
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_NAME = "tienda_session"
 SESSION_COOKIE_PATH = "/"
-SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = 14 * 24 * 3600  # Django's default, stated: the CSRF cookie follows it
 CSRF_COOKIE_NAME = "tienda_csrftoken"
 CSRF_COOKIE_PATH = "/"
+CSRF_COOKIE_AGE = SESSION_COOKIE_AGE  # not Django's year: no longer than a session
+
+# Production behind TLS (terminated by the gateway or a load balancer in front of
+# it, which sends X-Forwarded-Proto: https): DJANGO_HTTPS=1 makes the cookies
+# HTTPS-only, redirects plain HTTP and sends HSTS; `manage.py check --deploy` is
+# then clean. Calls between services (/internal/), the health probes and the
+# metrics scrapes stay on plain HTTP inside the deployment's network.
+HTTPS = env.bool("DJANGO_HTTPS", default=False)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_REDIRECT_EXEMPT = [r"^internal/", r"^[a-z]+/(health|ready)/$", r"^[a-z]+/metrics$"]
+# HSTS is only ever sent on HTTPS requests, so these defaults are safe on plain HTTP.
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+# Preloading is a one-way commitment of the whole domain: the operator's decision
+# (SECURE_HSTS_PRELOAD=1), so check --deploy's reminder about it is silenced.
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -224,32 +260,41 @@ SERVICE_RETRIES = env.int("SERVICE_RETRIES", default=2)
 REST_FRAMEWORK = {
     # Services other than auth verify tokens statelessly (no DB, no call to auth).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTStatelessUserAuthentication",
+        "shopkit.jwt.ShopStatelessJWTAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["shopkit.parsers.StrictJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "shopkit.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "shopkit.schema.TiendaAutoSchema",
     "EXCEPTION_HANDLER": "shopkit.errors.problem_exception_handler",
     # Global per-client throttles are off unless a rate is configured (the
     # gateway's limit_req is the first line); scoped ones (login, register) are on.
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "shopkit.throttling.AnonRateThrottle",
+        "shopkit.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_ANON_RATE", default="") or None,
         "user": env.str("THROTTLE_USER_RATE", default="") or None,
+        # Failed sign-ins (API and the four admins), per email and per client address.
+        "login_email": env.str("THROTTLE_LOGIN_EMAIL_RATE", default="5/min"),
+        "login_ip": env.str("THROTTLE_LOGIN_IP_RATE", default="20/min"),
     },
-    "NUM_PROXIES": env.int("NUM_PROXIES", default=1),  # the gateway sets X-Forwarded-For
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+
+# Revoked access tokens (shopkit.revocation; cart and orders): how often each process
+# polls auth's list, how long one call may take, and how old the list may get
+# before signed-in writes are refused with 503 (reads go on with the last list).
+TOKEN_REVOCATION_REFRESH_SECONDS = env.float("TOKEN_REVOCATION_REFRESH_SECONDS", default=3.0)
+TOKEN_REVOCATION_TIMEOUT = env.float("TOKEN_REVOCATION_TIMEOUT", default=2.0)
+TOKEN_REVOCATION_MAX_AGE_SECONDS = env.float("TOKEN_REVOCATION_MAX_AGE_SECONDS", default=30.0)
 
 JWT_PUBLIC_KEY = read_pem(env.str("JWT_PUBLIC_KEY", default=""))
 JWKS_URL = env.str("JWKS_URL", default="") or None
@@ -280,6 +325,17 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["shopkit.schema.public_endpoints_only"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "shopkit.schema.document_every_answer",
+    ],
 }
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+
+# --- Metrics (shopkit.metrics) -----------------------------------------------------
+# /<svc>/metrics: open to direct callers (never through the gateway); with a token,
+# only to `Authorization: Bearer <METRICS_TOKEN>` (Prometheus' `authorization`).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Collectors a service adds (dotted paths of classes), computed at scrape time.
+METRICS_COLLECTORS: list[str] = []
