@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import AccessRevocation
-from tests.auth.conftest import BOTH_DATABASES
 from tests.auth.factories import PASSWORD, UserFactory
+from tests.support.databases import BOTH_DATABASES
 from tests.support.tokens import mint_access_token
 
 pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)

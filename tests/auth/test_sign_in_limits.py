@@ -5,8 +5,8 @@ an account exists (email change, sign-up) limited."""
 import pytest
 from django.test import Client
 
-from tests.auth.conftest import BOTH_DATABASES
 from tests.auth.factories import PASSWORD, StaffFactory, UserFactory
+from tests.support.databases import BOTH_DATABASES
 
 pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
 

@@ -9,6 +9,20 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from shopkit.throttling import SignInFailures, minutes_to_wait
 
 
+class ReadOnlyAdminMixin:
+    """Staff look, never touch: what changes only through a service's API or its jobs
+    (carts, order lines and history, reservation lines) is shown read-only."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class EmailAdminAuthenticationForm(AdminAuthenticationForm):
     """The admin sign-in asks for the email, in any letter case.
 
