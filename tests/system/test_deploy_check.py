@@ -66,5 +66,9 @@ def test_check_deploy_does_fail_on_plain_http_settings(tmp_path):
     """The check above can fail: without DJANGO_HTTPS the cookies are not secure."""
     result = check_deploy("catalog", production_env(tmp_path, DJANGO_HTTPS="0"))
     assert result.returncode != 0
-    for warning in ("security.W008", "security.W012", "security.W016"):
-        assert warning in result.stderr + result.stdout
+    output = result.stderr + result.stdout
+    for warning in ("security.W008", "security.W016"):
+        assert warning in output
+    # Session cookie not secure: W010 (sessions installed; shopkit's session middleware
+    # is a subclass, which this check does not look for) or W012 (both).
+    assert "security.W010" in output or "security.W012" in output

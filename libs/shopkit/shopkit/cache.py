@@ -38,6 +38,16 @@ class ExpiredOnlyDatabaseCache(DatabaseCache):
         )
 
 
+def cache_settings(url_config: dict) -> dict:
+    """django-environ's parse of CACHE_URL, with its `?key_prefix=`, `?timeout=` and
+    `?version=` under the names Django reads (environ leaves them lower case)."""
+    config = dict(url_config)
+    for name in ("key_prefix", "timeout", "version"):
+        if name in config:
+            config[name.upper()] = config.pop(name)
+    return config
+
+
 def throttle_cache(default: dict) -> dict:
     """The "throttle" alias's configuration for a given default cache configuration."""
     backend = default["BACKEND"]
@@ -50,5 +60,8 @@ def throttle_cache(default: dict) -> dict:
     if backend == "django.core.cache.backends.locmem.LocMemCache":
         # Tests: a process-local cache that culls nothing a test can fill.
         return {**default, "LOCATION": THROTTLE_CACHE, "OPTIONS": {"MAX_ENTRIES": 1_000_000}}
-    # Redis and the others evict nothing before its timeout (given noeviction).
-    return {**default, "KEY_PREFIX": "throttle"}
+    # Redis and the others evict nothing before its timeout (given noeviction). The
+    # counters go under the default's prefix too: two shops (or test runs) sharing one
+    # Redis never count into each other's.
+    prefix = default.get("KEY_PREFIX")
+    return {**default, "KEY_PREFIX": f"{prefix}:throttle" if prefix else "throttle"}

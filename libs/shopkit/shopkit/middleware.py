@@ -1,16 +1,14 @@
 """Django's browser middleware, skipped on the API paths that never use it.
 
-Sessions, CSRF cookies, `request.user` from a session and messages serve the
-admins (and anything else a browser signs in to with a cookie). The JSON API
+Sessions, `request.user` from a session and messages serve the admins (and anything else a browser signs in to with a cookie). The JSON API
 (`/api/`) and the calls between services (`/internal/`) authenticate with a
 bearer token or the service credential through DRF, whose views are CSRF-exempt
 and whose `request.user` is its own. Running these four on every API request
 cost about a sixth of a product read's CPU time (bench/README.md); on every
 other path they run exactly as Django's own.
 
-CSRF protection is not weakened for any view that has it: Django calls
-`CsrfViewMiddleware.process_view` for every request whatever the path, and it
-checks a non-exempt view's POST from the cookie and header as usual.
+Django's own CsrfViewMiddleware stays, unwrapped, on every path (`check --deploy`
+looks for it by name, and CSRF protection is not a place to save microseconds).
 """
 
 from django.contrib.auth.middleware import (
@@ -18,7 +16,6 @@ from django.contrib.auth.middleware import (
 )
 from django.contrib.messages.middleware import MessageMiddleware as DjangoMessageMiddleware
 from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
-from django.middleware.csrf import CsrfViewMiddleware as DjangoCsrfViewMiddleware
 
 # Paths served by DRF views only (token or service credential, never a cookie).
 API_PATH_PREFIXES = ("/api/", "/internal/")
@@ -38,10 +35,6 @@ class BrowserOnlyMiddlewareMixin:
 
 
 class SessionMiddleware(BrowserOnlyMiddlewareMixin, DjangoSessionMiddleware):
-    pass
-
-
-class CsrfViewMiddleware(BrowserOnlyMiddlewareMixin, DjangoCsrfViewMiddleware):
     pass
 
 

@@ -21,7 +21,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from shopkit import registry as _registry  # private: not a setting of the services
-from shopkit.cache import THROTTLE_CACHE, throttle_cache
+from shopkit.cache import THROTTLE_CACHE, cache_settings, throttle_cache
 from shopkit.keys import read_pem
 from shopkit.logging import logging_config  # noqa: F401  (re-exported for service settings)
 
@@ -109,10 +109,10 @@ MIDDLEWARE = [
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Django's own, skipped on /api/ and /internal/ (shopkit.middleware says why).
+    # Sessions, users and messages skipped on /api/ and /internal/ (shopkit.middleware).
     "shopkit.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "shopkit.middleware.CsrfViewMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
     "shopkit.middleware.AuthenticationMiddleware",
     "shopkit.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -184,7 +184,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # table in auth_db (`manage.py createcachetable`, run by `migrate_all`), so
 # `make run` needs no Redis. Tests use locmem. The counters get an alias of their
 # own that other traffic cannot evict (shopkit.cache).
-_DEFAULT_CACHE = env.cache_url("CACHE_URL", default="dbcache://tienda_cache")
+_DEFAULT_CACHE = cache_settings(env.cache_url("CACHE_URL", default="dbcache://tienda_cache"))
 CACHES = {"default": _DEFAULT_CACHE, THROTTLE_CACHE: throttle_cache(_DEFAULT_CACHE)}
 
 # --- Sessions: one sign-in across the four admins --------------------------------
