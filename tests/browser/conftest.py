@@ -66,7 +66,7 @@ def gateway(shop):
     pass Django's origin check only because nginx forwards the Host with its port.
     """
     running = GatewayProcess(
-        {name: f"127.0.0.1:{process.port}" for name, process in shop.services.items()},
+        shop.upstreams(),
         log_dir=shop.log_dir,
     )
     running.start()

@@ -8,8 +8,7 @@ ports (each told where its neighbours are) and waits until they are ready.
 import shutil
 from pathlib import Path
 
-import MySQLdb
-
+from shopkit.processes import MySQLServer, free_port, service_environment
 from tests.support.environment import TEST_MYSQL_URL, test_database_url
 from tests.support.keys import key_pair
 from tests.support.processes import SERVICES, ServiceProcess, base_environment, manage
@@ -17,18 +16,7 @@ from tests.support.processes import SERVICES, ServiceProcess, base_environment, 
 
 def mysql_connection(database: str | None = None, **options):
     """A MySQLdb connection to the test server (TEST_MYSQL_URL), optionally to one database."""
-    url = TEST_MYSQL_URL.split("://", 1)[1].rstrip("/")
-    credentials, _, hostport = url.rpartition("@")
-    user, _, password = credentials.partition(":")
-    host, _, port = hostport.partition(":")
-    return MySQLdb.connect(
-        host=host,
-        port=int(port or 3306),
-        user=user or "root",
-        passwd=password,
-        **({"db": database} if database else {}),
-        **options,
-    )
+    return MySQLServer.from_url(TEST_MYSQL_URL).connect(database, **options)
 
 
 def recreate_databases(names) -> None:
@@ -48,15 +36,15 @@ class Shop:
     """The running services: `shop.url("catalog")`, `shop.services["orders"].stop()`."""
 
     def __init__(self, env: dict, log_dir: Path, databases: dict[str, str]):
-        self.env = env
+        ports = {name: free_port() for name in SERVICES}
+        # Every service finds its neighbours on these ports.
+        self.env = service_environment(env, ports)
         self.log_dir = log_dir
         self.databases = databases
-        self.services = {name: ServiceProcess(name, env=env, log_dir=log_dir) for name in SERVICES}
-        # Every service finds its neighbours on the ports chosen above.
-        neighbours = {f"{n.upper()}_SERVICE_URL": p.url for n, p in self.services.items()}
-        self.env.update(neighbours)
-        for process in self.services.values():
-            process.env.update(neighbours)
+        self.services = {
+            name: ServiceProcess(name, env=self.env, log_dir=log_dir, port=ports[name])
+            for name in SERVICES
+        }
 
     def url(self, service: str) -> str:
         return self.services[service].url
@@ -74,9 +62,17 @@ class Shop:
     def manage(self, service: str, *args: str, check: bool = True):
         return manage(service, *args, env=self.env, check=check)
 
+    def upstreams(self) -> dict[str, str]:
+        """The gateway's upstreams: each service's host:port."""
+        return {name: f"127.0.0.1:{process.port}" for name, process in self.services.items()}
+
     def start(self):
-        for process in self.services.values():
-            process.start()
+        try:
+            for process in self.services.values():
+                process.start()
+        except BaseException:  # one did not start (or Ctrl-C): none is left running
+            self.stop()
+            raise
 
     def stop(self):
         for process in self.services.values():

@@ -39,7 +39,7 @@ def gateway(shop):
     `gateway.url` is its base URL; `gateway.log_text()` its access and error log.
     """
     running = GatewayProcess(
-        {name: f"127.0.0.1:{process.port}" for name, process in shop.services.items()},
+        shop.upstreams(),
         log_dir=shop.log_dir,
     )
     running.start()
@@ -59,7 +59,7 @@ def open_gateway(shop):
         for what, value in (("rate", "10000r/s"), ("burst", 10000))
     }
     running = GatewayProcess(
-        {name: f"127.0.0.1:{process.port}" for name, process in shop.services.items()},
+        shop.upstreams(),
         log_dir=shop.log_dir,
         name="gateway-open",
         **unlimited,
