@@ -96,10 +96,12 @@ def test_kill_reaches_the_workers_at_once(tmp_path):
 
 
 def test_a_stopped_process_starts_again(tmp_path):
-    process, first = _started(OBEDIENT, tmp_path)
+    process, grandchild = _started(OBEDIENT, tmp_path)
+    first_pid = process.pid
     process.stop(grace=5)
+    assert _wait_gone(grandchild)
     process.start()
-    assert process.running()
+    assert process.running() and process.pid != first_pid
     process.stop(grace=5)
     assert not process.running()
 
