@@ -7,14 +7,14 @@ BIN := $(VENV)/bin
 SERVICES := $(shell $(PYTHON) libs/shopkit/shopkit/registry.py)
 PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
 
-.PHONY: help install system-packages run test lint format mysql bench clean \
-        $(addprefix test-,shopkit $(SERVICES) system browser)
+.PHONY: help install system-packages run test lint format mysql redis bench clean \
+        $(addprefix test-,shopkit $(SERVICES) deploy system browser)
 
 help:
 	@echo "make run     start the shop (4 services + nginx gateway) on http://localhost:8080"
 	@echo "make test    lint + every service's tests on MariaDB + system tests through nginx"
 	@echo "make lint    ruff check + format check"
-	@echo "make test-<shopkit|auth|catalog|cart|orders|system|browser>  one suite"
+	@echo "make test-<shopkit|auth|catalog|cart|orders|deploy|system|browser>  one suite"
 	@echo "make bench   load benchmark through the gateway (see bench/README.md)"
 
 # The virtualenv, rebuilt when a requirements file changes.
@@ -33,18 +33,27 @@ run: install
 # --- tests -------------------------------------------------------------------------
 # Each service runs in its own pytest process with its own settings and its own
 # test databases (test_tienda_<svc>_auth / _ecommerce), then the system tests.
-test: install mysql lint test-shopkit $(addprefix test-,$(SERVICES)) test-system test-browser
+test: install mysql redis lint test-shopkit $(addprefix test-,$(SERVICES)) test-deploy test-system test-browser
 
 mysql:
 	@scripts/ensure-mariadb.sh
 
+# The Redis the throttle and replica tests use (127.0.0.1:6379, a database number of their own).
+redis:
+	@scripts/ensure-redis.sh
+
 test-shopkit: install mysql
 	PYTHONPATH=catalog_site:. $(PYTEST) tests/shopkit --ds=tests.shopkit.settings
 
-test-auth test-catalog test-cart test-orders: test-%: install mysql
+test-auth test-catalog test-cart test-orders: test-%: install mysql redis
 	PYTHONPATH=$*_site:. $(PYTEST) tests/$* --ds=tests.$*.settings
 
-test-system: install mysql
+# The Kubernetes manifests: rendered with kubectl kustomize, validated offline
+# against the Kubernetes schemas (kubernetes-validate), rules asserted.
+test-deploy: install
+	PYTHONPATH=. $(PYTEST) tests/deploy
+
+test-system: install mysql redis
 	PYTHONPATH=. $(PYTEST) tests/system
 
 # The admin browser tests drive Debian's chromium with Playwright (never `playwright install`).

@@ -4,11 +4,16 @@
     python gateway_nginx/render.py --mode local --out var/gateway/nginx.conf
     python gateway_nginx/render.py --mode docker --out /etc/nginx/nginx.conf
 
-The two modes differ only in where nginx listens and where the services are
+The two modes differ in where nginx listens and where the services are
 (127.0.0.1 and each service's port locally, with nginx on :8080; the compose
-service names and :80 in docker); every option can still be overridden. The
-services, their ports and prefixes come from shopkit.registry, which is stdlib
-only too (the gateway image copies it next to this file). Run nginx with the rendered
+service names and :80 in docker), and in how their names are found: in docker
+(compose, Kubernetes) nginx re-resolves them at run time (`server NAME:PORT
+resolve` in a shared-memory zone, with the resolver that gateway_nginx/start.sh
+writes into tienda-runtime.conf when the container starts), so replicas that
+come and go get traffic without a reload. A service may have several servers
+(the replica tests run two per service); every option can still be overridden.
+The services, their ports and prefixes come from shopkit.registry, which is
+stdlib only too (the gateway image copies it next to this file). Run nginx with the rendered
 file as `nginx -p PREFIX -c FILE`: pid and temp files are relative to PREFIX.
 """
 
@@ -99,7 +104,9 @@ class GatewayConfig:
 
     mode: str
     listen: list[str]
-    upstreams: dict[str, str]  # service -> host:port
+    upstreams: dict[str, str | list[str]]  # service -> host:port, or several
+    # Re-resolve upstream names at run time (nginx >= 1.27.3; the docker image's).
+    resolve: bool = False
     # Extra prefixes (the benchmark's hello site): prefix -> host:port.
     routes: dict[str, str] = field(default_factory=dict)
     access_log: str = "/dev/stdout"
@@ -129,12 +136,18 @@ class GatewayConfig:
             defaults = {
                 "listen": [str(DOCKER_GATEWAY_PORT)],
                 "upstreams": {s: f"{s}:{SERVICE_PORTS[s]}" for s in SERVICES},
+                "resolve": True,
             }
         else:
             raise ValueError(f"unknown mode {mode!r} (local or docker)")
         upstreams = {**defaults["upstreams"], **(overrides.pop("upstreams", None) or {})}
         listen = overrides.pop("listen", None) or defaults["listen"]
+        overrides.setdefault("resolve", defaults.get("resolve", False))
         return cls(mode=mode, listen=listen, upstreams=upstreams, **overrides)
+
+    def servers(self, service: str) -> list[str]:
+        addresses = self.upstreams[service]
+        return [addresses] if isinstance(addresses, str) else list(addresses)
 
     def validate(self) -> None:
         for name in ("login_rate", "register_rate", "checkout_rate"):
@@ -142,27 +155,36 @@ class GatewayConfig:
                 raise ValueError(f"{name} must look like 5r/s or 30r/m")
         if not _SIZE.match(self.client_max_body_size):
             raise ValueError("client_max_body_size must look like 1m, 512k or 1048576")
-        for address in [*self.upstreams.values(), *self.routes.values()]:
+        addresses = [a for service in self.upstreams for a in self.servers(service)]
+        for address in [*addresses, *self.routes.values()]:
             if not _ADDRESS.match(address):
                 raise ValueError(f"upstream {address!r} must be host:port")
         if not 0 <= self.catalog_cache_seconds <= 3600:
             raise ValueError("catalog_cache_seconds must be 0 (off) to 3600")
         if set(self.upstreams) != set(SERVICES):
             raise ValueError(f"upstreams must name exactly {', '.join(SERVICES)}")
+        if any(not self.servers(service) for service in SERVICES):
+            raise ValueError("every upstream needs at least one server")
         for prefix in self.routes:
             if not re.match(r"^/[A-Za-z0-9/_-]*/$", prefix):
                 raise ValueError(f"route prefix {prefix!r} must start and end with /")
 
 
-def _upstream_block(name: str, address: str, keepalive: int) -> str:
-    return (
-        f"    upstream {name} {{\n"
-        f"        server {address};\n"
-        f"        keepalive {keepalive};\n"
+def _upstream_block(name: str, addresses: list[str], keepalive: int, resolve: bool = False) -> str:
+    lines = [f"    upstream {name} {{\n"]
+    if resolve:
+        # Names re-resolved while running: the peers live in shared memory.
+        lines.append(f"        zone upstream_{name} 64k;\n")
+    lines += [
+        f"        server {address}{' resolve' if resolve else ''};\n" for address in addresses
+    ]
+    lines += [
+        f"        keepalive {keepalive};\n",
         # Shorter than gunicorn's keepalive (75 s): nginx closes idle connections first.
-        f"        keepalive_timeout 60s;\n"
-        f"    }}\n"
-    )
+        "        keepalive_timeout 60s;\n",
+        "    }\n",
+    ]
+    return "".join(lines)
 
 
 def _route_upstream_name(prefix: str) -> str:
@@ -280,17 +302,28 @@ def render_config(config: GatewayConfig) -> str:
     """The complete nginx.conf for `config`."""
     config.validate()
     upstreams = [
-        _upstream_block(name, config.upstreams[name], config.upstream_keepalive)
+        _upstream_block(name, config.servers(name), config.upstream_keepalive, config.resolve)
         for name in SERVICES
     ]
+    if config.resolve:
+        # The resolver of the network the container runs in (and the proxies it
+        # trusts), written by start.sh next to this file when the container starts.
+        upstreams.insert(0, "    include tienda-runtime.conf;\n")
+    # Metrics are for Prometheus on the inside: never answered to the public
+    # (a regular expression location wins over the /<svc>/ prefixes below).
     routes = [
+        f"        location ~ ^/({'|'.join(SERVICES)})/metrics {{\n"
+        "            return 404;\n"
+        "        }\n"
+    ]
+    routes += [
         _proxy_location(prefix, service.name, service.name)
         for service in registry.SERVICES
         for prefix in service.path_prefixes
     ]
     for prefix, address in config.routes.items():
         name = _route_upstream_name(prefix)
-        upstreams.append(_upstream_block(name, address, config.upstream_keepalive))
+        upstreams.append(_upstream_block(name, [address], config.upstream_keepalive))
         routes.append(_proxy_location(prefix, name, name))
     error_pages, error_locations = _error_locations(config)
     cache_zone, cache_locations = _catalog_cache(config)

@@ -7,8 +7,6 @@ import pytest
 
 from tests.support.tokens import mint_access_token
 
-BOTH_DATABASES = ["default", "ecommerce"]
-
 
 @pytest.fixture
 def api_client():

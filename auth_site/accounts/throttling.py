@@ -1,7 +1,8 @@
 """Throttles of the auth service: failed sign-ins (per email, per IP) and sign-ups (per IP).
 
-Counters live in Django's cache (a table in auth_db in production, so every
-gunicorn worker shares them). Rates come from REST_FRAMEWORK's
+Counters live in the "throttle" cache (Redis, or a table of their own in auth_db),
+shared by every worker and replica, where other traffic cannot evict them
+(shopkit.cache). Rates come from REST_FRAMEWORK's
 DEFAULT_THROTTLE_RATES (env: THROTTLE_LOGIN_EMAIL_RATE, THROTTLE_LOGIN_IP_RATE,
 THROTTLE_REGISTER_RATE) and are read when used, not at import.
 """
@@ -12,6 +13,8 @@ from rest_framework import throttling
 from rest_framework.exceptions import Throttled
 from rest_framework.settings import api_settings
 
+from shopkit.throttling import ThrottleCacheMixin
+
 
 def _digest(value: str | None) -> str:
     # Fixed-length keys: an email or a forwarded address can be long (the cache
@@ -19,7 +22,7 @@ def _digest(value: str | None) -> str:
     return hashlib.sha256((value or "").encode()).hexdigest()
 
 
-class RatesFromSettingsMixin:
+class RatesFromSettingsMixin(ThrottleCacheMixin):
     def get_rate(self):
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
 

@@ -1,10 +1,12 @@
 """The staff back office for the catalog (/catalog/admin/).
 
-Every write goes through catalog.services, like the API's: list-editable stock and
-price, the change forms, the activate/deactivate actions and the CSV import.
-Stock is edited optimistically: the form remembers the value it showed, and a
-save is refused when reservations moved the stock meanwhile (instead of silently
-overwriting them).
+Every write goes through catalog.services, the same functions as the API's:
+list-editable stock and price, the change forms, the activate/deactivate actions,
+the erase action and the CSV import. Stock is edited optimistically: the form
+remembers the value it showed and sends it as `expected_stock`, and the service
+refuses the save when reservations moved the stock meanwhile (the API's 409
+stale_stock, shown here on the form). Deleting a product deactivates it, as in the
+API; erasing one is a separate action for products never reserved.
 """
 
 import io
@@ -13,7 +15,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db import models
+from django.db import models, transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -27,16 +29,21 @@ from catalog.csv_io import (
     products_export_csv,
     products_import_csv,
 )
-from catalog.models import Category, Product, Reservation, ReservationLine
+from catalog.errors import CatalogErrorCode
+from catalog.models import PRODUCT_EDITABLE_FIELDS, Category, Product, Reservation, ReservationLine
 from catalog.services import (
     CATEGORY_EDITABLE_FIELDS,
-    PRODUCT_EDITABLE_FIELDS,
     category_create,
+    category_delete,
     category_update,
     product_create,
     product_update,
+    products_delete,
     products_set_active,
 )
+from shopkit.admin import ServiceRefusalsShownOnFormsMixin
+from shopkit.errors import ApplicationError
+from shopkit.routers import ECOMMERCE_DB
 
 
 def _copy_saved_state(target, saved) -> None:
@@ -70,6 +77,16 @@ class CategoryAdmin(admin.ModelAdmin):
                 parent=form.cleaned_data["parent"],
             )
         _copy_saved_state(obj, saved)
+
+    # Django's delete view still refuses a category in use with its "protected" page;
+    # the delete itself is the API's service.
+    def delete_model(self, request, obj):
+        category_delete(category_id=obj.pk)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic(using=ECOMMERCE_DB):
+            for category_id in queryset.order_by("id").values_list("pk", flat=True):
+                category_delete(category_id=category_id)
 
 
 # --- Products ---------------------------------------------------------------------------
@@ -111,11 +128,13 @@ def _formfield_assuming_https(model_field, **kwargs):
 
 
 class ProductAdminForm(forms.ModelForm):
-    """Stock is written only when staff changed it, and only if nobody moved it meanwhile."""
+    """The product's editable fields. Stock is written only when staff changed it, and
+    then with the value the page showed as `expected_stock`: the service refuses the
+    save (409 stale_stock) when reservations or another user moved it meanwhile."""
 
     class Meta:
         model = Product
-        fields = sorted(PRODUCT_EDITABLE_FIELDS)
+        fields = list(PRODUCT_EDITABLE_FIELDS)
         formfield_callback = _formfield_assuming_https
 
     def __init__(self, *args, **kwargs):
@@ -124,20 +143,33 @@ class ProductAdminForm(forms.ModelForm):
             # The value shown is posted back, so "changed" means "changed by staff".
             self.fields["stock"].show_hidden_initial = True
 
-    def clean_stock(self):
-        stock = self.cleaned_data["stock"]
+    def stock_shown(self) -> int | None:
+        """The stock the page showed when staff changed it; None when they did not."""
         if self.instance.pk is None or "stock" not in self.changed_data:
-            return stock
+            return None
         stock_field = self.fields["stock"]
-        shown = stock_field.to_python(
+        return stock_field.to_python(
             self._widget_data_value(stock_field.hidden_widget(), self["stock"].html_initial_name)
         )
-        if shown != self.instance.stock:
-            raise forms.ValidationError(
-                f"The stock changed from {shown} to {self.instance.stock} while you were "
-                "editing (orders or another user); check the new value and save again."
-            )
-        return stock
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if self.instance.pk is not None and "stock" in self.changed_data:
+            shown = self.data.get(self["stock"].html_initial_name, "")
+            if not str(shown).strip():
+                # Without the stock the page showed, the edit cannot be checked as fresh.
+                self.add_error("stock", "The page is out of date; reload it and edit again.")
+        return cleaned_data
+
+    def show_refusal(self, error) -> str | None:
+        """Where the service's refusal appears (ServiceRefusalsShownOnFormsMixin)."""
+        if error.code != CatalogErrorCode.STALE_STOCK or "stock" not in self.fields:
+            return None
+        # The page now shows the current stock as the one it showed, so saving again
+        # (after checking) is checked against the stock staff have now seen.
+        self.data = self.data.copy()
+        self.data[self["stock"].html_initial_name] = str(error.extra["stock"])
+        return "stock"
 
 
 class ImportProductsForm(forms.Form):
@@ -145,7 +177,7 @@ class ImportProductsForm(forms.Form):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(ServiceRefusalsShownOnFormsMixin, admin.ModelAdmin):
     form = ProductAdminForm
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     change_list_template = "admin/catalog/product/change_list.html"
@@ -167,23 +199,36 @@ class ProductAdmin(admin.ModelAdmin):
         ("History", {"fields": ["created_at", "updated_at"]}),
     ]
     prepopulated_fields = {"slug": ["name", "sku"]}
-    actions = ["activate_products", "deactivate_products", "export_products_csv"]
+    actions = [
+        "activate_products",
+        "deactivate_products",
+        "export_products_csv",
+        "erase_products",
+    ]
 
     def get_changelist_form(self, request, **kwargs):
         return super().get_changelist_form(request, form=ProductAdminForm, **kwargs)
 
     def save_model(self, request, obj, form, change):
-        data = {
-            name: form.cleaned_data[name]
-            for name in form.changed_data
-            if name in PRODUCT_EDITABLE_FIELDS
-        }
         if change:
-            saved = product_update(product_id=obj.pk, data=data) if data else obj
+            data = {name: form.cleaned_data[name] for name in form.changed_data}
+            saved = (
+                product_update(product_id=obj.pk, data=data, expected_stock=form.stock_shown())
+                if data
+                else obj
+            )
         else:
-            fields = {name: form.cleaned_data[name] for name in PRODUCT_EDITABLE_FIELDS}
-            saved = product_create(**fields)
+            saved = product_create(data=form.cleaned_data)
         _copy_saved_state(obj, saved)
+
+    # Deleting a product deactivates it, as the API's DELETE does (orders refer to it):
+    # the deactivate action. Django's delete (which would erase the row) is off; a real
+    # erase is the separate action below.
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_erase_permission(self, request) -> bool:
+        return request.user.has_perm(f"{self.opts.app_label}.delete_{self.opts.model_name}")
 
     @admin.action(description="Activate selected products", permissions=["change"])
     def activate_products(self, request, queryset):
@@ -198,6 +243,18 @@ class ProductAdmin(admin.ModelAdmin):
             product_ids=queryset.values_list("pk", flat=True), is_active=False
         )
         self.message_user(request, f"{changed} product(s) deactivated.", messages.SUCCESS)
+
+    @admin.action(
+        description="Erase selected products for good (only never reserved or ordered ones)",
+        permissions=["erase"],
+    )
+    def erase_products(self, request, queryset):
+        try:
+            erased = products_delete(product_ids=queryset.values_list("pk", flat=True))
+        except ApplicationError as exc:
+            self.message_user(request, exc.detail, messages.ERROR)
+        else:
+            self.message_user(request, f"{erased} product(s) erased.", messages.SUCCESS)
 
     @admin.action(description="Export selected products to CSV", permissions=["view"])
     def export_products_csv(self, request, queryset):

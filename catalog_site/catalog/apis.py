@@ -58,6 +58,8 @@ from shopkit.schema import problem_responses
 
 # The problem documents a staff write may answer with (shopkit.errors).
 WRITE_PROBLEMS = problem_responses(400, 401, 403, 404)
+# A product change with `expected_stock` that no longer holds: 409 stale_stock.
+STALE_PROBLEM = problem_responses(409)
 
 
 class CatalogPermission(DjangoModelPermissionsOrAnonReadOnly):
@@ -116,8 +118,10 @@ class ChangeProductPermission(DjangoModelPermissions):
 
 @extend_schema_view(
     retrieve=extend_schema(responses={200: ProductSerializer, **problem_responses(404)}),
-    update=extend_schema(responses={200: ProductSerializer, **WRITE_PROBLEMS}),
-    partial_update=extend_schema(responses={200: ProductSerializer, **WRITE_PROBLEMS}),
+    update=extend_schema(responses={200: ProductSerializer, **WRITE_PROBLEMS, **STALE_PROBLEM}),
+    partial_update=extend_schema(
+        responses={200: ProductSerializer, **WRITE_PROBLEMS, **STALE_PROBLEM}
+    ),
 )
 class ProductViewSet(viewsets.ModelViewSet):
     """Products: anyone reads active ones; staff also see inactive ones and write.
@@ -194,13 +198,17 @@ class ProductViewSet(viewsets.ModelViewSet):
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        product = product_create(**serializer.validated_data)
+        product = product_create(data=serializer.validated_data)
         return Response(self.get_serializer(product).data, status=status.HTTP_201_CREATED)
 
     def update(self, request, *args, partial=False, **kwargs):
         serializer = self.get_serializer(self.get_object(), data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
-        product = product_update(product_id=serializer.instance.pk, data=serializer.validated_data)
+        data = dict(serializer.validated_data)
+        expected_stock = data.pop("expected_stock", None)
+        product = product_update(
+            product_id=serializer.instance.pk, data=data, expected_stock=expected_stock
+        )
         return Response(self.get_serializer(product).data)
 
     @extend_schema(

@@ -1,6 +1,7 @@
 """Products to and from CSV, one implementation for the admin and the management commands.
 
-Columns (export writes all of them, in this order):
+The columns are the product's editable fields (catalog.models.PRODUCT_EDITABLE_FIELDS),
+in that order; export writes all of them:
 
     sku, name, slug, description, category, price, tax_rate, stock, is_active,
     image_url, weight
@@ -8,13 +9,16 @@ Columns (export writes all of them, in this order):
 `category` is a category slug, `is_active` is true/false, `weight` is in kg and may
 be empty. An import matches products by `sku`: known skus are updated, others
 created. Only `sku` is a required column; a column left out of the file leaves that
-field as it is (so `sku,stock` updates stock alone). A new product needs `name`,
-`price` and `tax_rate`.
+field as it is (so `sku,stock` updates stock alone). An empty cell of a new product
+means the model's default; a new product needs at least `name`, `price` and `tax_rate`.
 
-An import is all or nothing: every row is validated first, and a file with any bad
-row changes nothing and reports each bad row with its line number. The changes
-are then applied in one transaction, with the existing rows locked in id order
-(stock set from a file waits for running reservations, like the admin's).
+Each row is validated as the product it makes, by the same rules as every other
+product write (catalog.services.product_full_clean: the model's fields, limits and
+slug rule; uniqueness of sku and slug checked for the whole file at once).
+An import is all or nothing: a file with any bad row changes nothing and reports
+each bad row with its line number. Everything happens in one transaction, with the
+existing rows locked in id order (stock set from a file waits for running
+reservations and then wins, like an API write without `expected_stock`).
 """
 
 import csv
@@ -22,33 +26,19 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from django import forms
-from django.db import IntegrityError, transaction
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import IntegrityError, models, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from catalog.errors import CatalogErrorCode
-from catalog.models import MAX_STOCK, Category, Product
-from catalog.services import default_product_slug, run_with_lock_retries
+from catalog.models import PRODUCT_EDITABLE_FIELDS, Category, Product
+from catalog.services import product_build, product_full_clean, run_with_lock_retries
 from shopkit.errors import ApplicationError
 from shopkit.fields import TaxRateField
 from shopkit.routers import ECOMMERCE_DB
 
-CSV_COLUMNS = (
-    "sku",
-    "name",
-    "slug",
-    "description",
-    "category",
-    "price",
-    "tax_rate",
-    "stock",
-    "is_active",
-    "image_url",
-    "weight",
-)
-REQUIRED_FOR_NEW = ("name", "price", "tax_rate")
-# Columns that may not be emptied on an existing product.
-NOT_BLANK = ("name", "price", "tax_rate", "stock", "is_active")
+CSV_COLUMNS = PRODUCT_EDITABLE_FIELDS
 MAX_REPORTED_ERRORS = 50
 BATCH_SIZE = 1000
 TRUE_WORDS = {"true", "1", "yes", "y"}
@@ -136,24 +126,32 @@ class ActiveFlagField(forms.CharField):
         raise forms.ValidationError("Use true or false.")
 
 
-# One CSV cell → one value. Every column but sku is optional here; the importer
-# decides what a new or an existing product must have. Fields are stateless, so
-# one set serves every row (a Form per row would deep-copy them 100,000 times).
-ROW_FIELDS: dict[str, forms.Field] = {
-    "sku": forms.CharField(max_length=64),
-    "name": forms.CharField(max_length=200, required=False),
-    "slug": forms.SlugField(max_length=200, required=False),
-    "description": forms.CharField(required=False, strip=False),
-    "category": forms.CharField(max_length=140, required=False),
-    "price": forms.DecimalField(max_digits=10, decimal_places=2, min_value=0, required=False),
-    "tax_rate": forms.DecimalField(
-        max_digits=5, decimal_places=4, min_value=0, max_value=1, required=False
-    ),
-    "stock": forms.IntegerField(min_value=0, max_value=MAX_STOCK, required=False),
-    "is_active": ActiveFlagField(required=False),
-    "image_url": forms.URLField(max_length=500, required=False, assume_scheme="https"),
-    "weight": forms.DecimalField(max_digits=8, decimal_places=3, min_value=0, required=False),
-}
+def _cell_field(column: str) -> forms.Field:
+    """How one cell is read: the model field's own form field (its type and size), as
+    the admin form reads it; every value rule is then the product's full_clean."""
+    if column == "category":  # a category's slug
+        return Category._meta.get_field("slug").formfield(required=False)
+    if column == "is_active":
+        return ActiveFlagField(required=False)
+    model_field = Product._meta.get_field(column)
+    options: dict[str, Any] = {"required": column == "sku"}
+    if isinstance(model_field, models.URLField):
+        options["assume_scheme"] = "https"  # Django 6's default, without the warning
+    return model_field.formfield(**options)
+
+
+# One cell -> one value. Fields are stateless, so one set serves every row (a Form
+# per row would deep-copy them 100,000 times).
+ROW_FIELDS: dict[str, forms.Field] = {column: _cell_field(column) for column in CSV_COLUMNS}
+
+
+def _messages(error: ValidationError) -> str:
+    if not hasattr(error, "error_dict"):
+        return " ".join(error.messages)
+    return "; ".join(
+        " ".join(messages) if name == NON_FIELD_ERRORS else f"{name}: {' '.join(messages)}"
+        for name, messages in error.message_dict.items()
+    )
 
 
 def _clean_row(record: dict[str, str]) -> tuple[dict[str, Any], str]:
@@ -174,7 +172,7 @@ class _Row:
 
 
 def _read_rows(source: TextIO, errors: list[CsvLineError]) -> tuple[list[str], list[_Row]]:
-    """Parse and validate every row; problems are appended to `errors`."""
+    """Parse every row and read its cells; problems are appended to `errors`."""
     reader = csv.DictReader(source)
     try:
         header = [name.strip() for name in (reader.fieldnames or [])]
@@ -210,7 +208,7 @@ def _read_rows(source: TextIO, errors: list[CsvLineError]) -> tuple[list[str], l
             if problem:
                 errors.append(CsvLineError(line, problem))
                 continue
-            sku = values.pop("sku")
+            sku = values["sku"]
             if sku in first_line_of_sku:
                 errors.append(
                     CsvLineError(
@@ -227,61 +225,50 @@ def _read_rows(source: TextIO, errors: list[CsvLineError]) -> tuple[list[str], l
                 values["category_id"] = categories[category_slug] if category_slug else None
             if "slug" in values and not values["slug"]:
                 del values["slug"]  # empty: keep the current slug (or make one)
-            rows.append(_Row(line=line, values={"sku": sku, **values}))
+            rows.append(_Row(line=line, values=values))
     except csv.Error as exc:
         errors.append(CsvLineError(reader.line_num, f"unreadable CSV ({exc})"))
     return header, rows
 
 
-@dataclass(frozen=True)
-class _Existing:
-    pk: int
-    slug: str
-
-
-def _existing_products(skus: list[str]) -> dict[str, _Existing]:
-    found: dict[str, _Existing] = {}
+def _existing_ids(skus: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
     for start in range(0, len(skus), BATCH_SIZE):
         chunk = skus[start : start + BATCH_SIZE]
-        for sku, pk, slug in Product.objects.filter(sku__in=chunk).values_list("sku", "pk", "slug"):
-            found[sku] = _Existing(pk=pk, slug=slug)
+        found.update(Product.objects.filter(sku__in=chunk).values_list("sku", "pk"))
     return found
 
 
-def _check_rows(rows: list[_Row], existing: dict[str, _Existing], errors: list[CsvLineError]):
-    """Rules that need the database: required fields of new products, slugs in use."""
+def _model_field(name: str):
+    return Product._meta.get_field("category" if name == "category_id" else name)
+
+
+def _emptied(values: dict[str, Any], *, new: bool) -> tuple[dict[str, Any], list[str]]:
+    """An empty cell of a field that cannot be null: the model's default for a new
+    product, an error for an existing one (its value cannot be removed)."""
+    kept, emptied = {}, []
+    for name, value in values.items():
+        model_field = _model_field(name)
+        if value is not None or model_field.null:
+            kept[name] = value
+        elif not (new and model_field.has_default()):
+            emptied.append(name)
+    return kept, emptied
+
+
+def _check_slugs(checked: list[tuple[_Row, Product]], errors: list[CsvLineError]) -> None:
+    """The slug rule of every product write (unique), for all rows in a few queries."""
     slug_owner: dict[str, tuple[str, int]] = {}
-    for row in rows:
-        sku = row.values["sku"]
-        product = existing.get(sku)
-        if product is None:
-            missing = [name for name in REQUIRED_FOR_NEW if row.values.get(name) in (None, "")]
-            if missing:
-                errors.append(CsvLineError(row.line, f"a new product needs {', '.join(missing)}"))
-                continue
-            for name in ("stock", "is_active"):  # empty: the model's default
-                if row.values.get(name, ...) is None:
-                    del row.values[name]
-        else:
-            emptied = [
-                name for name in NOT_BLANK if name in row.values and row.values[name] in (None, "")
-            ]
-            if emptied:
-                errors.append(CsvLineError(row.line, f"{', '.join(emptied)} cannot be empty"))
-                continue
-        slug = row.values.get("slug") or (
-            product.slug if product else default_product_slug(name=row.values["name"], sku=sku)
-        )
-        if not slug:
-            errors.append(CsvLineError(row.line, "no slug can be made from this name and sku"))
-            continue
-        row.values["slug"] = slug
-        if slug in slug_owner:
+    for row, product in checked:
+        if product.slug in slug_owner:
             errors.append(
-                CsvLineError(row.line, f"slug {slug} already used on line {slug_owner[slug][1]}")
+                CsvLineError(
+                    row.line,
+                    f"slug {product.slug} already used on line {slug_owner[product.slug][1]}",
+                )
             )
             continue
-        slug_owner[slug] = (sku, row.line)
+        slug_owner[product.slug] = (product.sku, row.line)
     taken = list(slug_owner)
     for start in range(0, len(taken), BATCH_SIZE):
         chunk = taken[start : start + BATCH_SIZE]
@@ -289,39 +276,53 @@ def _check_rows(rows: list[_Row], existing: dict[str, _Existing], errors: list[C
             sku, line = slug_owner[slug]
             if owner_sku != sku:
                 errors.append(CsvLineError(line, f"slug {slug} belongs to product {owner_sku}"))
-    errors.sort(key=lambda error: error.line)
 
 
-def _apply(rows: list[_Row], existing: dict[str, _Existing]) -> CsvImportResult:
+def _apply(rows: list[_Row], existing_ids: dict[str, int]) -> CsvImportResult:
+    """Validate every row as the product it makes, then write them all, or raise
+    CsvImportError and write nothing."""
     result = CsvImportResult()
+    errors: list[CsvLineError] = []
     now = timezone.now()
     with transaction.atomic(using=ECOMMERCE_DB):
         # Lock what will be updated, in id order (the catalog's lock order), and
         # apply the file to the current values.
-        ids = sorted(product.pk for product in existing.values())
+        ids = sorted(existing_ids.values())
         locked: dict[str, Product] = {}
         for start in range(0, len(ids), BATCH_SIZE):
             chunk = Product.objects.select_for_update().filter(
                 pk__in=ids[start : start + BATCH_SIZE]
             )
             locked.update({product.sku: product for product in chunk.order_by("id")})
+        checked: list[tuple[_Row, Product]] = []
         to_create, to_update, changed_fields = [], [], set()
         for row in rows:
-            product = locked.get(row.values["sku"])
-            if product is None:
-                to_create.append(Product(**row.values))
+            current = locked.get(row.values["sku"])
+            values, emptied = _emptied(row.values, new=current is None)
+            if emptied:
+                errors.append(CsvLineError(row.line, f"{', '.join(emptied)} cannot be empty"))
                 continue
-            changes = {
-                name: value for name, value in row.values.items() if getattr(product, name) != value
-            }
+            before = {} if current is None else {n: getattr(current, n) for n in values}
+            product = product_build(data=values, product=current)
+            try:
+                product_full_clean(product, checked_in_bulk=True)
+            except ValidationError as exc:
+                errors.append(CsvLineError(row.line, _messages(exc)))
+                continue
+            checked.append((row, product))
+            if current is None:
+                to_create.append(product)
+                continue
+            changes = [name for name in values if before[name] != getattr(product, name)]
             if not changes:
                 result.unchanged += 1
                 continue
-            for name, value in changes.items():
-                setattr(product, name, value)
             product.updated_at = now
             changed_fields.update(changes)
             to_update.append(product)
+        _check_slugs(checked, errors)
+        if errors:
+            raise CsvImportError(sorted(errors, key=lambda error: error.line)[:MAX_REPORTED_ERRORS])
         Product.objects.bulk_create(to_create, batch_size=BATCH_SIZE)
         if to_update:
             Product.objects.bulk_update(
@@ -342,12 +343,9 @@ def products_import_csv(*, source: TextIO) -> CsvImportResult:
         errors.append(CsvLineError(1, "the file has no product rows"))
     if errors:
         raise CsvImportError(errors)
-    existing = _existing_products([row.values["sku"] for row in rows])
-    _check_rows(rows, existing, errors)
-    if errors:
-        raise CsvImportError(errors)
+    existing_ids = _existing_ids([row.values["sku"] for row in rows])
     try:
-        return run_with_lock_retries(lambda: _apply(rows, existing))
+        return run_with_lock_retries(lambda: _apply(rows, existing_ids))
     except IntegrityError as exc:
         # A concurrent change made a sku or slug collide after the checks above.
         raise CsvImportError([CsvLineError(1, f"conflicts with a concurrent change ({exc})")])

@@ -16,6 +16,10 @@ class CatalogErrorCode(StrEnum):
     STOCK_BUSY = "stock_busy"
     # Staff writes
     CATEGORY_IN_USE = "category_in_use"
+    # The stock moved (reservations, another user) since the writer last read it.
+    STALE_STOCK = "stale_stock"
+    # A product that was ever reserved (so maybe ordered) is kept: deactivate it.
+    PRODUCT_IN_USE = "product_in_use"
     CSV_INVALID = "csv_invalid"
 
 

@@ -9,6 +9,23 @@ from django.db.models import Q
 
 MAX_STOCK = 2**31 - 1  # the stock column is a signed 32-bit integer
 
+# The product fields staff set, in the order of the CSV columns. The API's write
+# serializer, the admin form, the CSV columns and the services' editable set all
+# derive from this one list: a new editable field is added here (and to the model).
+PRODUCT_EDITABLE_FIELDS = (
+    "sku",
+    "name",
+    "slug",
+    "description",
+    "category",
+    "price",
+    "tax_rate",
+    "stock",
+    "is_active",
+    "image_url",
+    "weight",
+)
+
 
 class Category(models.Model):
     """A node of the category tree; a product filter on a category includes its subtree."""

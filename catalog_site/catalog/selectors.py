@@ -2,10 +2,11 @@
 
 from collections.abc import Iterable
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Sum
+from django.db.models.functions import Coalesce
 
 from catalog.errors import reservation_not_found
-from catalog.models import Category, Product, Reservation
+from catalog.models import Category, Product, Reservation, ReservationLine
 
 INTERNAL_PRODUCT_FIELDS = ("id", "sku", "name", "slug", "price", "tax_rate", "stock", "is_active")
 # The columns behind the public product JSON (serializers.product_representation).
@@ -100,3 +101,14 @@ def reservation_get(*, reference: str) -> Reservation:
     if reservation is None:
         raise reservation_not_found(reference)
     return reservation
+
+
+def reservations_held() -> dict:
+    """Reservations still holding stock (reserved, not yet committed or released): count and units."""
+    held = Reservation.objects.filter(state=Reservation.State.RESERVED)
+    return {
+        "reservations": held.count(),
+        "units": ReservationLine.objects.filter(reservation__in=held).aggregate(
+            units=Coalesce(Sum("quantity"), 0)
+        )["units"],
+    }

@@ -2,7 +2,14 @@
 
 from rest_framework import serializers
 
-from catalog.models import MAX_STOCK, Category, Product, Reservation, ReservationLine
+from catalog.models import (
+    MAX_STOCK,
+    PRODUCT_EDITABLE_FIELDS,
+    Category,
+    Product,
+    Reservation,
+    ReservationLine,
+)
 from catalog.services import RESERVATION_MAX_TTL_SECONDS
 from shopkit.fields import TaxRateField
 
@@ -34,41 +41,40 @@ def category_representation(row: dict) -> dict:
 
 
 class ProductSerializer(serializers.ModelSerializer):
-    """The public product (the catalog's API). Staff write it; `in_stock` and timestamps are derived."""
+    """The public product (the catalog's API). Staff write its editable fields (declared
+    once, in catalog.models); `in_stock` and timestamps are derived."""
 
-    slug = serializers.SlugField(
-        max_length=200, required=False, help_text="Defaults to the slugified name and sku."
-    )
     in_stock = serializers.BooleanField(read_only=True)
     tax_rate = TaxRateField(help_text="VAT as a fraction, e.g. 0.21 (up to 4 decimals: 0.055).")
+    expected_stock = serializers.IntegerField(
+        write_only=True,
+        required=False,
+        min_value=0,
+        max_value=MAX_STOCK,
+        help_text=(
+            "Changing a product: the stock you last read. When the stock is no longer "
+            "that (orders or another user moved it), nothing is written: 409 stale_stock."
+        ),
+    )
 
     class Meta:
         model = Product
         fields = [
             "id",
-            "sku",
-            "slug",
-            "name",
-            "description",
-            "category",
-            "price",
-            "tax_rate",
-            "stock",
+            *PRODUCT_EDITABLE_FIELDS,
+            "expected_stock",
             "in_stock",
-            "is_active",
-            "image_url",
-            "weight",
             "created_at",
             "updated_at",
         ]
         read_only_fields = ["id", "in_stock", "created_at", "updated_at"]
+        extra_kwargs = {
+            "slug": {"required": False, "help_text": "Defaults to the slugified name and sku."}
+        }
 
-    def validate_slug(self, value):
-        duplicates = Product.objects.filter(slug=value)
-        if self.instance is not None:
-            duplicates = duplicates.exclude(pk=self.instance.pk)
-        if duplicates.exists():
-            raise serializers.ValidationError("A product with this slug already exists.")
+    def validate_expected_stock(self, value):
+        if self.instance is None:
+            raise serializers.ValidationError("Only for changing an existing product.")
         return value
 
 

@@ -15,7 +15,6 @@ import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any, ParamSpec, TypeVar
 
 from django.conf import settings
@@ -25,7 +24,14 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from catalog.errors import CatalogErrorCode, reservation_not_found
-from catalog.models import MAX_STOCK, Category, Product, Reservation, ReservationLine
+from catalog.models import (
+    MAX_STOCK,
+    PRODUCT_EDITABLE_FIELDS,
+    Category,
+    Product,
+    Reservation,
+    ReservationLine,
+)
 from shopkit.errors import ApplicationError
 from shopkit.routers import ECOMMERCE_DB
 
@@ -42,21 +48,6 @@ LOCK_RETRY_BACKOFF_SECONDS = 0.05
 
 RESERVATION_MAX_TTL_SECONDS = 3600  # docs/internal-api.md
 
-PRODUCT_EDITABLE_FIELDS = frozenset(
-    {
-        "sku",
-        "slug",
-        "name",
-        "description",
-        "category",
-        "price",
-        "tax_rate",
-        "stock",
-        "is_active",
-        "image_url",
-        "weight",
-    }
-)
 CATEGORY_EDITABLE_FIELDS = frozenset({"name", "slug", "parent"})
 
 
@@ -160,56 +151,81 @@ def default_product_slug(*, name: str, sku: str) -> str:
     return slugify(f"{name} {sku}")[:200]
 
 
-def product_create(
-    *,
-    sku: str,
-    name: str,
-    price: Decimal,
-    tax_rate: Decimal,
-    slug: str = "",
-    description: str = "",
-    category: Category | None = None,
-    stock: int = 0,
-    is_active: bool = True,
-    image_url: str = "",
-    weight: Decimal | None = None,
-) -> Product:
-    """Create a product; the slug defaults to the slugified name and sku."""
-    product = Product(
-        sku=sku,
-        slug=slug or default_product_slug(name=name, sku=sku),
-        name=name,
-        description=description,
-        category=category,
-        price=price,
-        tax_rate=tax_rate,
-        stock=stock,
-        is_active=is_active,
-        image_url=image_url,
-        weight=weight,
+def _check_editable(names: Iterable[str]) -> None:
+    unknown = set(names) - set(PRODUCT_EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+
+
+def product_build(*, data: Mapping[str, Any], product: Product | None = None) -> Product:
+    """`data` (editable fields; `category_id` may stand for `category`) applied to
+    `product`, or to a new one with the model's defaults; not validated, not saved.
+
+    A new product without a slug gets the slugified name and sku.
+    """
+    _check_editable("category" if name == "category_id" else name for name in data)
+    product = Product() if product is None else product
+    for name, value in data.items():
+        setattr(product, name, value)
+    if product.pk is None and not product.slug:
+        product.slug = default_product_slug(name=product.name, sku=product.sku)
+    return product
+
+
+def product_full_clean(product: Product, *, checked_in_bulk: bool = False) -> None:
+    """The rules every product write passes (the model's fields, limits and clean()).
+
+    `checked_in_bulk`: the caller (the CSV import) checks, for many rows at once,
+    what costs a query per product here: sku and slug uniqueness and that the
+    category exists. The CHECK constraints repeat the fields' validators, so those
+    are skipped too rather than run as one query each.
+    """
+    if checked_in_bulk:
+        product.full_clean(exclude=["category"], validate_unique=False, validate_constraints=False)
+    else:
+        product.full_clean()
+
+
+def _stale_stock_error(*, expected: int, current: int) -> ApplicationError:
+    return ApplicationError(
+        f"The stock changed from {expected} to {current} while you were editing "
+        "(orders or another user); check the new value and save again.",
+        code=CatalogErrorCode.STALE_STOCK,
+        status=409,
+        extra={"expected_stock": expected, "stock": current},
     )
-    product.full_clean()
+
+
+def product_create(*, data: Mapping[str, Any]) -> Product:
+    """Create a product from its editable fields; the slug defaults to the slugified
+    name and sku, omitted fields to the model's defaults."""
+    product = product_build(data=data)
+    product_full_clean(product)
     with transaction.atomic(using=ECOMMERCE_DB):
         product.save()
     return product
 
 
 @retried_on_lock_conflict
-def product_update(*, product_id: int, data: Mapping[str, Any]) -> Product:
+def product_update(
+    *, product_id: int, data: Mapping[str, Any], expected_stock: int | None = None
+) -> Product:
     """Change the given fields of a product, stock included, under a row lock.
 
     Only the fields in `data` are written, so a stale form never overwrites the
-    stock that reservations moved meanwhile; setting `stock` waits for running
-    reservations of that product and then wins.
+    stock that reservations moved meanwhile. `expected_stock` is the stock the
+    writer last saw: when the stock is no longer that, nothing is written and the
+    answer is a 409 `stale_stock` (the admin always sends it with a stock edit; API
+    callers may). Without it, setting `stock` waits for running reservations of
+    that product and then wins.
     """
-    unknown = set(data) - PRODUCT_EDITABLE_FIELDS
-    if unknown:
-        raise ValueError(f"not editable: {sorted(unknown)}")
+    _check_editable(data)
     with transaction.atomic(using=ECOMMERCE_DB):
         product = Product.objects.select_for_update().get(pk=product_id)
-        for field, value in data.items():
-            setattr(product, field, value)
-        product.full_clean()
+        if expected_stock is not None and product.stock != expected_stock:
+            raise _stale_stock_error(expected=expected_stock, current=product.stock)
+        product_build(data=data, product=product)
+        product_full_clean(product)
         product.save(update_fields=[*data, "updated_at"])
     return product
 
@@ -254,6 +270,48 @@ def products_set_active(*, product_ids: Iterable[int], is_active: bool) -> int:
             .exclude(is_active=is_active)
             .update(is_active=is_active, updated_at=timezone.now())
         )
+
+
+def _product_in_use_error(product_ids: list[int]) -> ApplicationError:
+    return ApplicationError(
+        "Products that were ever reserved or ordered are kept (orders refer to them); "
+        "deactivate them instead. Nothing was deleted.",
+        code=CatalogErrorCode.PRODUCT_IN_USE,
+        status=409,
+        extra={"product_ids": product_ids},
+    )
+
+
+@retried_on_lock_conflict
+def products_delete(*, product_ids: Iterable[int]) -> int:
+    """Erase products for good; returns how many. Only for mistakes: a product that
+    was ever reserved (every order reserves first, so also every product ever
+    ordered) is refused with a 409 `product_in_use` listing them, and then nothing
+    is deleted. Deactivating (`products_set_active`) is the ordinary "delete".
+    """
+    ids = sorted(set(product_ids))
+    with transaction.atomic(using=ECOMMERCE_DB):
+        # Locked in id order, so no reservation can take one of them meanwhile.
+        locked = list(
+            Product.objects.select_for_update()
+            .filter(pk__in=ids)
+            .order_by("id")
+            .values_list("id", flat=True)
+        )
+        in_use = sorted(
+            set(
+                ReservationLine.objects.filter(product_id__in=locked).values_list(
+                    "product_id", flat=True
+                )
+            )
+        )
+        if in_use:
+            raise _product_in_use_error(in_use)
+        try:
+            Product.objects.filter(pk__in=locked).delete()
+        except ProtectedError:  # a reservation line arrived through a path not locked
+            raise _product_in_use_error(locked) from None
+    return len(locked)
 
 
 # --- Reservations ---------------------------------------------------------------------

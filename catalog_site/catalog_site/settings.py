@@ -16,6 +16,8 @@ ROOT_URLCONF = "catalog_site.urls"
 WSGI_APPLICATION = "catalog_site.wsgi.application"
 STATIC_URL = "/catalog/static/"
 LOGGING = logging_config(SERVICE_NAME, LOG_LEVEL)
+# /catalog/metrics also reports the reservations holding stock right now.
+METRICS_COLLECTORS = ["catalog.metrics.ReservationsHeldCollector"]
 
 SPECTACULAR_SETTINGS = {
     **SPECTACULAR_SETTINGS,

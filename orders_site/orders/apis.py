@@ -9,7 +9,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
-from orders import selectors, services
+from orders import metrics, selectors, services
 from orders.errors import OrderErrorCode
 from orders.models import Order
 from orders.serializers import (
@@ -127,14 +127,19 @@ class OrderViewSet(viewsets.GenericViewSet):
         key = _idempotency_key(request)
         checkout = CheckoutSerializer(data=request.data)
         checkout.is_valid(raise_exception=True)
-        outcome = services.order_checkout(
-            user_id=_caller_id(request),
-            email=request.user.email,
-            idempotency_key=key,
-            shipping_address=checkout.validated_data.get("shipping_address"),
-            address_id=checkout.validated_data.get("address_id"),
-            notes=checkout.validated_data["notes"],
-        )
+        try:
+            outcome = services.order_checkout(
+                user_id=_caller_id(request),
+                email=request.user.email,
+                idempotency_key=key,
+                shipping_address=checkout.validated_data.get("shipping_address"),
+                address_id=checkout.validated_data.get("address_id"),
+                notes=checkout.validated_data["notes"],
+            )
+        except ApplicationError as exc:
+            metrics.count_checkout(status=exc.status, body={"code": exc.code})
+            raise
+        metrics.count_checkout(status=outcome.status, body=outcome.body, replayed=outcome.replayed)
         return Response(
             outcome.body,
             status=outcome.status,

@@ -1,20 +1,20 @@
 """Fixtures of the auth service's tests."""
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 
 from accounts.tokens import AccessToken
 from tests.auth.factories import UserFactory
 
-BOTH_DATABASES = ["default", "ecommerce"]
-
 
 @pytest.fixture(autouse=True)
 def empty_cache():
-    """Throttle counters live in the cache: every test starts with none."""
-    cache.clear()
+    """Throttle counters live in a cache: every test starts with none."""
+    for cache in caches.all():
+        cache.clear()
     yield
-    cache.clear()
+    for cache in caches.all():
+        cache.clear()
 
 
 @pytest.fixture

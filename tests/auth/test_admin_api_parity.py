@@ -12,11 +12,11 @@ from accounts import admin as accounts_admin
 from accounts.models import Address
 from accounts.services import ADDRESS_LIMIT_PER_USER
 from shopkit.address import ADDRESS_FIELDS, PHONE_MESSAGE
-from tests.auth.conftest import BOTH_DATABASES
 from tests.auth.factories import PASSWORD, AddressFactory, UserFactory
 from tests.auth.test_apis import assert_problem
 from tests.auth.test_signals import change_form
 from tests.support.addresses import ADDRESS as SAVED_ADDRESS
+from tests.support.databases import BOTH_DATABASES
 
 pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
 

@@ -6,24 +6,15 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 
 from accounts.models import Address
 from accounts.services import ADDRESS_LIMIT_PER_USER
-from tests.auth.conftest import BOTH_DATABASES
 from tests.auth.factories import PASSWORD, AddressFactory, UserFactory
 from tests.support.addresses import ADDRESS
+from tests.support.databases import BOTH_DATABASES
+from tests.support.problems import assert_problem
 
 pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
 
 API = "/api/v1/auth"
-PROBLEM = "application/problem+json"
 NEW_PASSWORD = "Orchard-Violin-77"
-
-
-def assert_problem(response, status, code):
-    assert response.status_code == status, response.content
-    assert response["Content-Type"].startswith(PROBLEM)
-    body = response.json()
-    assert body["status"] == status
-    assert body["code"] == code
-    return body
 
 
 def sign_in(api_client, email, password=PASSWORD):

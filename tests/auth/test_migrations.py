@@ -4,8 +4,8 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from tests.auth.conftest import BOTH_DATABASES
 from tests.auth.factories import UserFactory
+from tests.support.databases import BOTH_DATABASES
 
 BEFORE = [("accounts", "0001_initial")]
 AFTER = [("accounts", "0002_address_country_field_and_e164_phone")]

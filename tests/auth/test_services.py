@@ -20,8 +20,8 @@ from accounts.services import (
     user_update,
 )
 from shopkit.errors import ApplicationError
-from tests.auth.conftest import BOTH_DATABASES
 from tests.auth.factories import PASSWORD, AddressFactory, UserFactory
+from tests.support.databases import BOTH_DATABASES
 
 pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
 

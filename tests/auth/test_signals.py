@@ -15,8 +15,8 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 
 from accounts import signals
 from accounts.services import token_pair_obtain
-from tests.auth.conftest import BOTH_DATABASES
 from tests.auth.factories import PASSWORD, UserFactory
+from tests.support.databases import BOTH_DATABASES
 
 pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
 

@@ -12,9 +12,10 @@ from django.contrib.contenttypes.models import ContentType
 
 from accounts.tokens import AccessToken, RefreshToken
 from shopkit.keys import key_id, read_pem
-from tests.auth.conftest import BOTH_DATABASES
 from tests.auth.factories import PASSWORD, UserFactory
+from tests.support.databases import BOTH_DATABASES
 from tests.support.keys import key_pair
+from tests.support.problems import assert_problem
 from tests.support.tokens import as_alg_none, mint_access_token, with_flipped_signature_byte
 
 pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
@@ -141,9 +142,7 @@ BAD_TOKENS = {
 def test_bad_tokens_are_refused_with_401(api_client, user, make_token):
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_token(user)}")
     response = api_client.get(f"{API}/me/")
-    assert response.status_code == 401
-    assert response["Content-Type"].startswith("application/problem+json")
-    assert response.json()["code"] == "token_not_valid"
+    assert_problem(response, 401, "token_not_valid")
     assert response["WWW-Authenticate"].startswith("Bearer")
 
 

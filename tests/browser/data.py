@@ -1,13 +1,11 @@
 """What the browser tests set up through the real APIs and check in the real databases."""
 
 import uuid
-from dataclasses import dataclass
 
-import MySQLdb.cursors
 import requests
 from django.core import signing
 
-from tests.support.shop import mysql_connection
+from tests.support.databases import Database
 
 # auth's `seed_users --dev`: the superuser, the demo staff (one per seeded group) and
 # the demo customers customer1@example.com … customer5@example.com, one address each.
@@ -19,40 +17,6 @@ DEMO_CUSTOMERS = 5
 
 # django.contrib.sessions' db backend signs session data with this salt.
 SESSION_SALT = "django.contrib.sessions.SessionStore"
-
-
-def _connect(database: str):
-    return mysql_connection(
-        database, charset="utf8mb4", autocommit=True, cursorclass=MySQLdb.cursors.DictCursor
-    )
-
-
-@dataclass
-class Database:
-    """One MariaDB database, read on a fresh connection each time (never a stale snapshot)."""
-
-    name: str
-
-    def rows(self, sql: str, *params) -> list[dict]:
-        connection = _connect(self.name)
-        try:
-            cursor = connection.cursor()
-            cursor.execute(sql, params)
-            return list(cursor.fetchall())
-        finally:
-            connection.close()
-
-    def execute(self, sql: str, *params) -> None:
-        self.rows(sql, *params)
-
-    def row(self, sql: str, *params) -> dict | None:
-        rows = self.rows(sql, *params)
-        assert len(rows) <= 1, rows
-        return rows[0] if rows else None
-
-    def value(self, sql: str, *params):
-        row = self.row(sql, *params)
-        return None if row is None else next(iter(row.values()))
 
 
 class ShopDatabases:

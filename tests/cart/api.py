@@ -10,12 +10,3 @@ def item_url(line_id):
 
 def add(client, product_id, quantity, **extra):
     return client.post(ITEMS, {"product_id": product_id, "quantity": quantity}, **extra)
-
-
-def assert_problem(response, status, code):
-    assert response.status_code == status, response.content
-    assert response["Content-Type"].startswith("application/problem+json")
-    body = response.json()
-    assert body["code"] == code
-    assert body["status"] == status
-    return body

@@ -11,8 +11,6 @@ from tests.cart.fake_catalog import FakeCatalog
 # Hypothesis (under schemathesis) keeps caches on disk: under var/, not in the checkout.
 set_hypothesis_home_dir(Path(__file__).resolve().parents[2] / "var" / "hypothesis")
 
-BOTH_DATABASES = ["default", "ecommerce"]
-
 
 @pytest.fixture
 def catalog(settings):

@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from carts.models import Cart, CartLine
 from tests.cart.factories import CartFactory, CartLineFactory, GuestCartFactory
+from tests.support.databases import BOTH_DATABASES
 
-pytestmark = pytest.mark.django_db(databases=["default", "ecommerce"])
+pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
 
 CHANGELIST = "/cart/admin/carts/cart/"
 

@@ -5,11 +5,13 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 
 from carts.models import Cart, CartLine
-from tests.cart.api import CART, ITEMS, add, assert_problem, item_url
+from tests.cart.api import CART, ITEMS, add, item_url
 from tests.cart.factories import CartFactory, CartLineFactory
 from tests.cart.state import carts_snapshot, user_quantities
+from tests.support.databases import BOTH_DATABASES
+from tests.support.problems import assert_problem
 
-pytestmark = pytest.mark.django_db(databases=["default", "ecommerce"])
+pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
 
 # --- reading ---------------------------------------------------------------------------
 

@@ -8,8 +8,9 @@ from django.db import connections
 from carts.models import Cart, CartLine
 from tests.cart.api import add
 from tests.cart.factories import CartFactory, CartLineFactory
+from tests.support.databases import BOTH_DATABASES
 
-pytestmark = pytest.mark.django_db(databases=["default", "ecommerce"], transaction=True)
+pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES, transaction=True)
 
 THREADS = 8
 

@@ -5,11 +5,13 @@ import hashlib
 import pytest
 
 from carts.models import Cart, CartLine
-from tests.cart.api import CART, ITEMS, add, assert_problem, item_url
+from tests.cart.api import CART, ITEMS, add, item_url
 from tests.cart.factories import CartFactory, CartLineFactory, GuestCartFactory
 from tests.cart.state import carts_snapshot, quantities
+from tests.support.databases import BOTH_DATABASES
+from tests.support.problems import assert_problem
 
-pytestmark = pytest.mark.django_db(databases=["default", "ecommerce"])
+pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
 
 
 def test_a_first_add_without_a_token_creates_a_guest_cart_and_returns_its_token(

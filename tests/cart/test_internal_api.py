@@ -6,8 +6,9 @@ from carts.models import AppliedClear, Cart
 from tests.cart.api import CART, add, item_url
 from tests.cart.factories import CartFactory, CartLineFactory, GuestCartFactory
 from tests.cart.state import carts_snapshot, quantities, user_quantities
+from tests.support.databases import BOTH_DATABASES
 
-pytestmark = pytest.mark.django_db(databases=["default", "ecommerce"])
+pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
 
 
 def read_url(user_id):

@@ -3,11 +3,13 @@
 import pytest
 
 from carts.models import Cart, CartLine
-from tests.cart.api import add, assert_problem
+from tests.cart.api import add
 from tests.cart.factories import CartFactory, CartLineFactory, GuestCartFactory
 from tests.cart.state import carts_snapshot, user_quantities
+from tests.support.databases import BOTH_DATABASES
+from tests.support.problems import assert_problem
 
-pytestmark = pytest.mark.django_db(databases=["default", "ecommerce"])
+pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
 
 MERGE = "/api/v1/cart/merge/"
 

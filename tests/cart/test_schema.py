@@ -18,8 +18,9 @@ from schemathesis.checks import (
 )
 
 from tests.cart.factories import CartFactory, CartLineFactory
+from tests.support.databases import BOTH_DATABASES
 
-pytestmark = pytest.mark.django_db(databases=["default", "ecommerce"])
+pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
 
 CUSTOMER_ID = 77
 FUZZ_SETTINGS = settings(

@@ -11,8 +11,9 @@ from carts.owners import CartOwner
 from carts.pricing import price_cart
 from carts.services import cart_add_line
 from shopkit.errors import ApplicationError
+from tests.support.databases import BOTH_DATABASES
 
-pytestmark = pytest.mark.django_db(databases=["default", "ecommerce"])
+pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
 
 
 def test_losing_the_race_to_create_a_cart_runs_the_write_again(catalog, monkeypatch):

@@ -7,19 +7,6 @@ CATALOG_MANAGER_PERMS = [
     for model in ("category", "product", "reservation", "reservationline")
     for action in ("add", "change", "delete", "view")
 ]
-PROBLEM = "application/problem+json"
-
-
-def assert_problem(response, status: int, code: str | None = None) -> dict:
-    """The response is a problem document with this status (and code)."""
-    assert response.status_code == status, response.content
-    assert response["Content-Type"].startswith(PROBLEM)
-    body = response.json()
-    assert body["status"] == status
-    if code is not None:
-        assert body["code"] == code, body
-    assert body["title"] and body["detail"]
-    return body
 
 
 @pytest.fixture

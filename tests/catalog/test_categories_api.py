@@ -3,10 +3,11 @@
 import pytest
 
 from catalog.models import Category
-from tests.catalog.conftest import assert_problem
 from tests.catalog.factories import CategoryFactory, ProductFactory
+from tests.support.databases import BOTH_DATABASES
+from tests.support.problems import assert_problem
 
-pytestmark = pytest.mark.django_db(databases=["default", "ecommerce"])
+pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
 
 CATEGORIES = "/api/v1/catalog/categories/"
 

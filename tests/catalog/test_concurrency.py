@@ -19,8 +19,9 @@ from rest_framework.test import APIClient
 
 from catalog.models import Product, Reservation, ReservationLine
 from tests.catalog.factories import ProductFactory
+from tests.support.databases import BOTH_DATABASES
 
-pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "ecommerce"])
+pytestmark = pytest.mark.django_db(transaction=True, databases=BOTH_DATABASES)
 
 BASE = "/internal/catalog/reservations/"
 

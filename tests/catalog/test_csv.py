@@ -11,8 +11,9 @@ from django.core.management.base import CommandError
 from catalog.csv_io import CSV_COLUMNS, CsvImportError, products_export_csv, products_import_csv
 from catalog.models import Product
 from tests.catalog.factories import CategoryFactory, ProductFactory
+from tests.support.databases import BOTH_DATABASES
 
-pytestmark = pytest.mark.django_db(databases=["default", "ecommerce"])
+pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
 
 HEADER = ",".join(CSV_COLUMNS)
 
@@ -115,10 +116,12 @@ def test_a_file_with_only_sku_and_stock_sets_stock_alone(catalogue):
         ("sku,stock\nBOOK-1,2\nLAMP-1,-1\n", 3, "stock"),
         ("sku,stock\nBOOK-1,2\nBOOK-1,3\n", 3, "already appears on line 2"),
         ("sku,category\nBOOK-1,nope\n", 2, "unknown category"),
-        ("sku,name,price,tax_rate\nBOOK-1,A,1,0.21\nNEW-1,,1,0.21\n", 3, "needs name"),
+        ("sku,name,price,tax_rate\nBOOK-1,A,1,0.21\nNEW-1,,1,0.21\n", 3, "name: This field"),
+        ("sku,name,tax_rate\nNEW-1,Mug,0.21\n", 2, "price: This field cannot be null"),
         ("sku,slug\nLAMP-1,book-1\n", 2, "slug book-1 belongs to product BOOK-1"),
         ("sku,is_active\nBOOK-1,maybe\n", 2, "is_active"),
-        ("sku,name\nBOOK-1,\n", 2, "cannot be empty"),
+        ("sku,name\nBOOK-1,\n", 2, "name: This field cannot be blank"),
+        ("sku,stock\nBOOK-1,\n", 2, "stock cannot be empty"),
         ("sku,stock\nBOOK-1,2,9\n", 2, "more cells"),
         ("sku,colour\nBOOK-1,red\n", 1, "unknown: colour"),
         ("name,stock\nLamp,2\n", 1, "sku column"),

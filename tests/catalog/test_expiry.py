@@ -17,8 +17,9 @@ from catalog.models import Product, Reservation
 from catalog.services import reservation_commit, reservation_reserve
 from tests.catalog.factories import ProductFactory
 from tests.support import environment
+from tests.support.databases import BOTH_DATABASES
 
-pytestmark = pytest.mark.django_db(databases=["default", "ecommerce"])
+pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
 
 
 def stock(product) -> int:
@@ -69,7 +70,7 @@ def test_loop_needs_a_positive_interval():
         call_command("release_expired_reservations", "--loop", "0")
 
 
-@pytest.mark.django_db(transaction=True, databases=["default", "ecommerce"])
+@pytest.mark.django_db(transaction=True, databases=BOTH_DATABASES)
 def test_loop_mode_runs_passes_until_sigterm(settings):
     """How docker-compose runs it: a process that releases every SECONDS and stops cleanly."""
     product = ProductFactory(stock=3)

@@ -6,8 +6,9 @@ from django.db.models import F
 
 from catalog.models import Product, ReservationLine
 from tests.catalog.factories import ProductFactory, ReservationLineFactory
+from tests.support.databases import BOTH_DATABASES
 
-pytestmark = pytest.mark.django_db(databases=["default", "ecommerce"])
+pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
 
 
 @pytest.mark.parametrize(

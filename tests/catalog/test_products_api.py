@@ -5,10 +5,11 @@ from decimal import Decimal
 import pytest
 
 from catalog.models import Product
-from tests.catalog.conftest import assert_problem
 from tests.catalog.factories import CategoryFactory, ProductFactory
+from tests.support.databases import BOTH_DATABASES
+from tests.support.problems import assert_problem
 
-pytestmark = pytest.mark.django_db(databases=["default", "ecommerce"])
+pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
 
 PRODUCTS = "/api/v1/catalog/products/"
 

@@ -11,6 +11,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from tests.catalog.conftest import CATALOG_MANAGER_PERMS
 from tests.catalog.factories import CategoryFactory, ProductFactory
+from tests.support.databases import BOTH_DATABASES
 from tests.support.tokens import mint_access_token
 
 SCHEMA_URL = "/api/v1/catalog/schema/"
@@ -49,7 +50,7 @@ def shelf(transactional_db):
     ProductFactory.create_batch(5, category=top)
 
 
-@pytest.mark.django_db(transaction=True, databases=["default", "ecommerce"])
+@pytest.mark.django_db(transaction=True, databases=BOTH_DATABASES)
 @schema.parametrize()
 @settings(deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_no_server_errors_for_staff(case, shelf):
@@ -60,7 +61,7 @@ def test_no_server_errors_for_staff(case, shelf):
     )
 
 
-@pytest.mark.django_db(transaction=True, databases=["default", "ecommerce"])
+@pytest.mark.django_db(transaction=True, databases=BOTH_DATABASES)
 @schema.parametrize()
 @settings(deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_no_server_errors_for_anonymous_callers(case, shelf):

@@ -8,8 +8,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from catalog.models import Category, Product
+from tests.support.databases import BOTH_DATABASES
 
-pytestmark = pytest.mark.django_db(databases=["default", "ecommerce"])
+pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
 
 FIELDS = ("sku", "slug", "name", "description", "category__slug", "price", "tax_rate", "stock",
           "is_active", "image_url", "weight")  # fmt: skip

@@ -1,18 +1,17 @@
-"""The orders service's neighbours, faked as one tiny HTTP server in the test process.
+"""The orders service's neighbours, faked as one tiny HTTP server in the test process
+(tests/support/fake_service.py: the credential check, call records, failures).
 
 It implements the internal contracts of docs/internal-api.md (catalog reservations,
-cart read/clear, auth addresses) on in-memory state, checks the service credential,
-records every call, and can be told to fail: a whole service down (503), or one
-operation answering 503 for the next N calls.
+cart read/clear, auth addresses) on in-memory state; tests/*/test_internal_contract.py
+run it and the real services through the same assertions.
 """
 
-import json
-import re
-import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.support.fake_service import FakeService
+from tests.support.fake_service import problem as _problem
 
 ROUTES = [
     ("POST", r"^/internal/catalog/reservations/$", "catalog", "reserve"),
@@ -61,32 +60,15 @@ class FakeCart:
     applied_references: set[str] = field(default_factory=set)
 
 
-def _problem(status, code, **extra):
-    return status, {"type": f"urn:tienda:problem:{code}", "status": status, "code": code, **extra}
+class FakeNeighbours(FakeService):
+    routes = ROUTES
 
-
-class FakeNeighbours:
     def __init__(self, service_token: str):
-        self.service_token = service_token
-        self.lock = threading.Lock()
         self.products: dict[int, Product] = {}
         self.reservations: dict[str, FakeReservation] = {}
         self.carts: dict[int, FakeCart] = {}
         self.addresses: dict[tuple[int, int], dict] = {}
-        self.calls: list[tuple[str, str]] = []  # (service, operation)
-        self.down: set[str] = set()
-        self.failures: Counter = Counter()  # (service, operation) -> next N calls answer 503
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-        self.thread.start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(service_token)
 
     # --- arranging state ---------------------------------------------------------------
 
@@ -132,13 +114,6 @@ class FakeNeighbours:
         """What the catalog's expiry job does to a reservation still reserved."""
         with self.lock:
             self._release(reference)
-
-    def count(self, service=None, operation=None) -> int:
-        return sum(
-            1
-            for s, o in self.calls
-            if (service is None or s == service) and (operation is None or o == operation)
-        )
 
     # --- the contract ------------------------------------------------------------------
 
@@ -203,7 +178,7 @@ class FakeNeighbours:
     def commit(self, body, reference):
         reservation = self.reservations.get(reference)
         if reservation is None:
-            return _problem(404, "not_found")
+            return _problem(404, "reservation_not_found")
         if reservation.state == "released":
             return _problem(409, "reservation_released")
         reservation.state = "committed"
@@ -216,7 +191,7 @@ class FakeNeighbours:
     def get(self, body, reference):
         reservation = self.reservations.get(reference)
         if reservation is None:
-            return _problem(404, "not_found")
+            return _problem(404, "reservation_not_found")
         return 200, self._reservation_body(reservation)
 
     def read(self, body, user_id):
@@ -253,46 +228,5 @@ class FakeNeighbours:
     def address(self, body, user_id, address_id):
         address = self.addresses.get((int(user_id), int(address_id)))
         if address is None:
-            return _problem(404, "not_found")
+            return _problem(404, "address_not_found")
         return 200, {"id": int(address_id), **address}
-
-    # --- HTTP ----------------------------------------------------------------------------
-
-    def _dispatch(self, method, path, headers, raw_body):
-        if headers.get("X-Service-Token") != self.service_token:
-            return _problem(403, "permission_denied")
-        for route_method, pattern, service, operation in ROUTES:
-            match = re.match(pattern, path)
-            if route_method == method and match:
-                with self.lock:
-                    self.calls.append((service, operation))
-                    if service in self.down:
-                        return _problem(503, "service_unavailable")
-                    if self.failures[(service, operation)] > 0:
-                        self.failures[(service, operation)] -= 1
-                        return _problem(503, "service_unavailable")
-                    body = json.loads(raw_body) if raw_body else {}
-                    return getattr(self, operation)(body, **match.groupdict())
-        return _problem(404, "not_found")
-
-    def _handler_class(self):
-        neighbours = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _answer(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                status, body = neighbours._dispatch(self.command, self.path, self.headers, raw)
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_POST = _answer
-
-            def log_message(self, *args):
-                pass
-
-        return Handler

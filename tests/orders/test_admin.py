@@ -9,8 +9,9 @@ from django.utils import timezone
 from orders.models import Order, OrderStatus
 from tests.orders.api import CUSTOMER_ID, OTHER_CUSTOMER_ID, checkout
 from tests.orders.factories import OrderFactory, OrderLineFactory
+from tests.support.databases import BOTH_DATABASES
 
-pytestmark = pytest.mark.django_db(databases=["default", "ecommerce"])
+pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
 
 CHANGELIST = "/orders/admin/orders/order/"
 # ecommerce_db queries of the order list: counts, page, date hierarchy; +1 names the customer.

@@ -12,8 +12,10 @@ from orders.services import idempotency
 from shopkit import money
 from shopkit.address import COUNTRY_MESSAGE, PHONE_MESSAGE
 from tests.orders.api import ADDRESS, CUSTOMER_EMAIL, CUSTOMER_ID, checkout
+from tests.support.databases import BOTH_DATABASES
+from tests.support.problems import assert_problem
 
-pytestmark = pytest.mark.django_db(databases=["default", "ecommerce"])
+pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
 
 
 def cart_totals(neighbours, lines):
@@ -38,9 +40,7 @@ def shop(neighbours):
 
 def test_checkout_needs_an_idempotency_key(customer, shop):
     response = checkout(customer, key="")
-    assert response.status_code == 400
-    assert response["Content-Type"] == "application/problem+json"
-    assert response.json()["code"] == "idempotency_key_required"
+    assert_problem(response, 400, "idempotency_key_required")
     assert not Order.objects.exists()
     assert not IdempotencyKey.objects.exists()
     assert shop.calls == []

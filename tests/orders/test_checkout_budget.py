@@ -6,8 +6,9 @@ from django.test.utils import CaptureQueriesContext
 
 from orders.models import Order
 from tests.orders.api import CUSTOMER_ID, checkout
+from tests.support.databases import BOTH_DATABASES
 
-pytestmark = pytest.mark.django_db(databases=["default", "ecommerce"])
+pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
 
 CHECKOUT_QUERY_BUDGET = 15  # 11 statements (one: orders still owing a cart clear) + savepoints
 CHECKOUT_SERVICE_CALLS = 4  # cart read, reserve, commit, cart clear

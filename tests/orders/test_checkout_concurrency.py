@@ -8,9 +8,10 @@ from django.db import connections
 
 from orders.models import IdempotencyKey, Order
 from tests.orders.api import CUSTOMER_ID, checkout
+from tests.support.databases import BOTH_DATABASES
 from tests.support.tokens import mint_access_token
 
-pytestmark = pytest.mark.django_db(databases=["default", "ecommerce"], transaction=True)
+pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES, transaction=True)
 
 
 def in_parallel(count, call):

@@ -17,8 +17,9 @@ from tests.orders.test_checkout_recovery import (
     expire_leases,
     reconcile,
 )
+from tests.support.databases import BOTH_DATABASES
 
-pytestmark = pytest.mark.django_db(databases=["default", "ecommerce"])
+pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
 
 
 @pytest.fixture
@@ -118,7 +119,7 @@ def test_a_crashed_checkout_blocks_the_customer_only_until_its_lease_runs_out(
     assert (replay.status_code, replay.json()["id"]) == (201, order.id)
 
 
-@pytest.mark.django_db(databases=["default", "ecommerce"], transaction=True)
+@pytest.mark.django_db(databases=BOTH_DATABASES, transaction=True)
 def test_a_live_owner_keeps_its_key_past_the_lease_by_renewing_it(shop, settings, monkeypatch):
     settings.CHECKOUT_LEASE_SECONDS = 1  # renewed every 1/3 s
     real_reserve = clients.catalog_reserve
@@ -149,7 +150,7 @@ def test_a_live_owner_keeps_its_key_past_the_lease_by_renewing_it(shop, settings
     assert shop.count("catalog", "release") == 0
 
 
-@pytest.mark.django_db(databases=["default", "ecommerce"], transaction=True)
+@pytest.mark.django_db(databases=BOTH_DATABASES, transaction=True)
 def test_a_dead_owner_is_taken_over_once_its_lease_runs_out(shop, settings, monkeypatch):
     settings.CHECKOUT_LEASE_SECONDS = 1
     crash_at(monkeypatch, "_stock_reserve")
@@ -174,7 +175,7 @@ def test_a_dead_owner_is_taken_over_once_its_lease_runs_out(shop, settings, monk
     assert Order.objects.count() == 1
 
 
-@pytest.mark.django_db(databases=["default", "ecommerce"], transaction=True)
+@pytest.mark.django_db(databases=BOTH_DATABASES, transaction=True)
 def test_parallel_retries_of_a_dead_key_take_it_over_once(shop, monkeypatch):
     crash_after_reserve(monkeypatch)
     with pytest.raises(Crash):
@@ -197,7 +198,7 @@ def test_parallel_retries_of_a_dead_key_take_it_over_once(shop, monkeypatch):
     assert shop.stock(1) == 18
 
 
-@pytest.mark.django_db(databases=["default", "ecommerce"], transaction=True)
+@pytest.mark.django_db(databases=BOTH_DATABASES, transaction=True)
 def test_two_keys_of_one_customer_at_once_never_sell_the_cart_twice(shop):
     responses = in_parallel(6, lambda i: checkout(client_of(CUSTOMER_ID), key=f"key-{i}"))
 

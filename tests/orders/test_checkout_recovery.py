@@ -11,8 +11,9 @@ from orders.models import IdempotencyKey, IdempotencyKeyState, Order, OrderStatu
 from orders.services import checkout as saga
 from orders.services import idempotency
 from tests.orders.api import CUSTOMER_ID, checkout
+from tests.support.databases import BOTH_DATABASES
 
-pytestmark = pytest.mark.django_db(databases=["default", "ecommerce"])
+pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
 
 
 class Crash(BaseException):

@@ -11,8 +11,9 @@ from orders.serializers import OrderDetailSerializer
 from orders.services import order_cancel
 from tests.orders.api import checkout
 from tests.orders.factories import OrderFactory, OrderLineFactory, StatusChangeFactory
+from tests.support.databases import BOTH_DATABASES
 
-pytestmark = pytest.mark.django_db(databases=["default", "ecommerce"])
+pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
 
 
 def rendered(data) -> bytes:

@@ -6,11 +6,13 @@ import pytest
 from django.db import connections
 from django.db.migrations.executor import MigrationExecutor
 
+from tests.support.databases import BOTH_DATABASES
+
 BEFORE = [("orders", "0003_checkout_lease")]
 AFTER = [("orders", "0004_order_shipping_address_country_field_and_e164_phone")]
 
 
-@pytest.mark.django_db(databases=["default", "ecommerce"], transaction=True)
+@pytest.mark.django_db(databases=BOTH_DATABASES, transaction=True)
 def test_stored_order_phones_move_to_e164_and_invalid_ones_are_kept():
     connection = connections["ecommerce"]
     executor = MigrationExecutor(connection)

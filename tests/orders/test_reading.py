@@ -9,8 +9,10 @@ from django.utils import timezone
 from orders.models import Order
 from tests.orders.api import CUSTOMER_ID, OTHER_CUSTOMER_ID
 from tests.orders.factories import OrderFactory, OrderLineFactory, StatusChangeFactory
+from tests.support.databases import BOTH_DATABASES
+from tests.support.problems import assert_problem
 
-pytestmark = pytest.mark.django_db(databases=["default", "ecommerce"])
+pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
 
 
 def created_ago(order, minutes):
@@ -105,8 +107,7 @@ def test_the_owner_reads_an_order_with_lines_and_history(customer):
 def test_another_customers_order_is_404(other_customer):
     order = OrderFactory(user_id=CUSTOMER_ID)
     response = other_customer.get(f"/api/v1/orders/{order.pk}/")
-    assert response.status_code == 404
-    assert response["Content-Type"] == "application/problem+json"
+    assert_problem(response, 404)
 
 
 def test_staff_read_any_order(staff):

@@ -16,10 +16,11 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.orders.api import CUSTOMER_ID, STAFF_ID, STAFF_PERMS
 from tests.orders.factories import OrderFactory
+from tests.support.databases import BOTH_DATABASES
 from tests.support.schema import defaults_breaking_their_schema
 from tests.support.tokens import mint_access_token
 
-pytestmark = pytest.mark.django_db(databases=["default", "ecommerce"])
+pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
 
 CHECKS = [
     not_a_server_error,

@@ -9,8 +9,9 @@ from orders import services
 from orders.models import Order, OrderStatus
 from tests.orders.api import CUSTOMER_ID, STAFF_ID, checkout
 from tests.orders.factories import OrderFactory
+from tests.support.databases import BOTH_DATABASES
 
-pytestmark = pytest.mark.django_db(databases=["default", "ecommerce"])
+pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
 
 
 @pytest.fixture

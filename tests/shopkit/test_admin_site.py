@@ -5,6 +5,8 @@ from django.contrib import admin
 from django.contrib.auth.models import Group, User
 
 from shopkit.admin import EmailAdminAuthenticationForm
+from tests.support.databases import BOTH_DATABASES
+from tests.support.problems import assert_problem
 
 
 def test_users_and_groups_are_managed_in_auth_only():
@@ -14,7 +16,7 @@ def test_users_and_groups_are_managed_in_auth_only():
     assert admin.site.login_form is EmailAdminAuthenticationForm
 
 
-@pytest.mark.django_db(databases=["default", "ecommerce"])
+@pytest.mark.django_db(databases=BOTH_DATABASES)
 def test_staff_sign_in_with_their_email_in_any_letter_case(client):
     User.objects.create_user(
         username="ana@example.com", email="Ana@example.com", password="pw-12345!", is_staff=True
@@ -28,12 +30,12 @@ def test_staff_sign_in_with_their_email_in_any_letter_case(client):
     assert client.session["_auth_user_id"] == str(User.objects.get().pk)
 
 
-@pytest.mark.django_db(databases=["default", "ecommerce"])
+@pytest.mark.django_db(databases=BOTH_DATABASES)
 def test_admin_errors_are_html_pages_but_api_errors_stay_json(client):
     admin_page = client.get("/catalog/admin/no-such-page/")
     assert admin_page.status_code in (302, 404)  # anonymous: sent to sign in
     unknown_api = client.get("/api/v1/catalog/no-such-thing/")
-    assert unknown_api["Content-Type"].startswith("application/problem+json")
+    assert_problem(unknown_api, 404)
 
     staff = User.objects.create_user(username="s@example.com", password="x", is_staff=True)
     client.force_login(staff)

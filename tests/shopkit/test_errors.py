@@ -2,18 +2,7 @@
 
 import pytest
 
-PROBLEM = "application/problem+json"
-
-
-def assert_problem(response, status, code):
-    assert response.status_code == status
-    assert response["Content-Type"].startswith(PROBLEM)
-    body = response.json()
-    assert body["status"] == status
-    assert body["code"] == code
-    assert body["type"] == f"urn:tienda:problem:{code}"
-    assert body["title"] and body["detail"]
-    return body
+from tests.support.problems import assert_problem
 
 
 def test_validation_errors_list_fields(api_client):

@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.support.databases import BOTH_DATABASES
+from tests.support.problems import assert_problem
 from tests.support.tokens import as_alg_none, mint_access_token, with_flipped_signature_byte
 
 
@@ -10,7 +12,7 @@ def whoami(api_client, token):
     return api_client.get("/probe/whoami/")
 
 
-@pytest.mark.django_db(databases=["default", "ecommerce"])
+@pytest.mark.django_db(databases=BOTH_DATABASES)
 def test_valid_token_gives_a_user_without_touching_the_database(
     api_client, django_assert_num_queries
 ):
@@ -54,9 +56,7 @@ def test_permissions_come_only_from_the_claim(api_client):
 )
 def test_bad_tokens_are_refused_with_401(api_client, make_bad_token):
     response = whoami(api_client, make_bad_token())
-    assert response.status_code == 401
-    assert response["Content-Type"].startswith("application/problem+json")
-    assert response.json()["code"] == "token_not_valid"
+    assert_problem(response, 401, "token_not_valid")
 
 
 def test_internal_endpoints_need_the_service_credential(api_client, service_api_client):

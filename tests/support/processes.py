@@ -38,22 +38,17 @@ def manage(service: str, *args: str, env: dict, check: bool = True) -> subproces
 
 
 class ServiceProcess:
-    """One gunicorn of `service`; `name` (default: the service) names its log, so that
-    several processes of one service can run side by side."""
+    """One gunicorn of `service`; several (`replica` 0, 1, ...) can run side by side."""
 
     def __init__(
-        self,
-        service: str,
-        *,
-        env: dict,
-        log_dir: Path,
-        port: int | None = None,
-        name: str | None = None,
+        self, service: str, *, env: dict, log_dir: Path, port: int | None = None, replica: int = 0
     ):
         self.service = service
-        self.name = name or service
+        # The first replica is called (and logs to) <service>, a second <service>-1 ...
+        self.name = f"{service}-{replica}" if replica else service
         self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.address = f"127.0.0.1:{self.port}"
+        self.url = f"http://{self.address}"
         self.log_path = log_dir / f"{self.name}.log"
         self.process = service_process(
             service, port=self.port, env=env, name=self.name, log=self.log_path

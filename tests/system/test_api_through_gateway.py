@@ -8,20 +8,8 @@ from decimal import Decimal
 import pytest
 import requests
 
+from tests.support.problems import assert_problem
 from tests.system.shopping import ShopUser, create_product, product_stock, token_buyer
-
-PROBLEM = "application/problem+json"
-
-
-def assert_problem(response, status: int, code: str | None = None) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["Content-Type"].startswith(PROBLEM)
-    body = response.json()
-    assert body["status"] == status
-    if code:
-        assert body["code"] == code
-    return body
-
 
 # --- catalog -------------------------------------------------------------------------------
 

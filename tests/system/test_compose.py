@@ -5,7 +5,10 @@
 - every environment variable a service reads (its settings, shopkit's settings
   base and gunicorn config, its commands) is given to that service's container;
 - ports agree with shopkit's registry, docs/architecture.md, the gateway's docker
-  rendering and each other;
+  rendering and each other, and only the gateway publishes one (an opt-in
+  override binds the databases to 127.0.0.1);
+- migrations run once, in one-shot services one after another, before any service
+  starts (and the services do not migrate themselves), so replicas never race;
 - each Dockerfile's entry point is a script that exists in the repository;
 - .env.example documents every variable and commits no secret, and
   scripts/dev_secrets.py fills in every secret compose requires.
@@ -34,13 +37,18 @@ ARCHITECTURE_FILE = REPO_DIR / "docs" / "architecture.md"
 ENV_EXAMPLE = REPO_DIR / ".env.example"
 GATEWAY_PORT = {"host": 8080, "container": 80}
 DATABASE_PORTS = {"auth-db": 3306, "ecommerce-db": 3307}
+DEBUG_COMPOSE_FILE = REPO_DIR / "docker-compose.debug.yml"
+MIGRATIONS = ["migrate-auth", "migrate-catalog", "migrate-cart", "migrate"]
 # Which compose services run which Django project.
 PROJECT_OF = {
     **{service: service for service in SERVICES},
     "reservation-expiry": "catalog",
     "checkout-reconciler": "orders",
 }
-NOT_CONFIGURATION = {"DJANGO_SETTINGS_MODULE"}
+# The one-shot migrations, each with a service's image.
+MIGRATION_PROJECT = dict(zip(MIGRATIONS, SERVICES, strict=True))
+# Set by gunicorn_conf for its workers, never by an operator.
+NOT_CONFIGURATION = {"DJANGO_SETTINGS_MODULE", "PROMETHEUS_MULTIPROC_DIR"}
 
 _ENV_READ = re.compile(
     r"""(?:\benv(?:\.(?:str|int|bool|list|tuple|float|json|dict|url|path|db_url|cache_url))?\(|"""
@@ -147,22 +155,35 @@ def test_the_whole_system_is_in_compose(compose):
     assert set(compose["services"]) == {
         "auth-db",
         "ecommerce-db",
+        "redis",
+        *MIGRATIONS,
         *SERVICES,
         "reservation-expiry",
         "checkout-reconciler",
         "gateway",
     }
     for database in DATABASE_PORTS:
-        assert compose["services"][database]["image"].startswith("mysql:8")
+        # MySQL 8.4 LTS, pinned to a patch release, with its default authentication.
+        assert re.fullmatch(r"mysql:8\.4\.\d+", compose["services"][database]["image"])
+        assert not any("native_password" in arg for arg in compose["services"][database]["command"])
         assert compose["services"][database]["healthcheck"]["test"]
         volume = compose["services"][database]["volumes"][0].split(":")[0]
         assert volume in compose["volumes"]
+    redis = compose["services"]["redis"]
+    assert re.fullmatch(r"redis:7\.\d+\.\d+-alpine", redis["image"])
+    assert redis["command"][redis["command"].index("--maxmemory-policy") + 1] == "noeviction"
     expiry = compose["services"]["reservation-expiry"]
     assert expiry["image"] == compose["services"]["catalog"]["image"]
     assert expiry["command"] == ["manage", "release_expired_reservations", "--loop", "60"]
     reconciler = compose["services"]["checkout-reconciler"]
     assert reconciler["image"] == compose["services"]["orders"]["image"]
     assert reconciler["command"] == ["manage", "reconcile_checkouts", "--loop", "60"]
+
+
+def test_every_process_shares_the_redis_cache(compose):
+    for name in [*PROJECT_OF, *MIGRATION_PROJECT]:
+        environment = compose["services"][name]["environment"]
+        assert environment["CACHE_URL"] == "${CACHE_URL:-redis://redis:6379/0}", name
 
 
 @pytest.mark.parametrize("name", sorted(PROJECT_OF))
@@ -222,10 +243,9 @@ def test_dev_secrets_fill_every_secret_compose_requires(tmp_path):
     assert target.stat().st_mode & 0o077 == 0
 
 
-def test_ports_match_the_design(compose):
+def test_ports_match_the_design_and_only_the_gateway_publishes_one(compose):
     services = compose["services"]
     for service, port in SERVICE_PORTS.items():
-        assert [published(p) for p in services[service]["ports"]] == [(port, port)]
         environment = services[service]["environment"]
         assert environment["PORT"] == str(port)
         assert environment["GUNICORN_BIND"] == f"0.0.0.0:{port}"
@@ -233,15 +253,34 @@ def test_ports_match_the_design(compose):
         assert f"http://127.0.0.1:{port}/{service}/health/" in " ".join(
             services[service]["healthcheck"]["test"]
         )
+    for name, service in services.items():
+        # Nothing but the gateway is reachable from the host (its limits cannot be
+        # bypassed), and nothing pins a name: `--scale catalog=3` works.
+        if name != "gateway":
+            assert "ports" not in service, name
+        assert "container_name" not in service, name
     assert [published(p) for p in services["gateway"]["ports"]] == [
         (GATEWAY_PORT["host"], GATEWAY_PORT["container"])
     ]
-    for database, host_port in DATABASE_PORTS.items():
-        assert [published(p) for p in services[database]["ports"]] == [(host_port, 3306)]
     # The gateway image is rendered for exactly these names and ports.
     docker = GatewayConfig.for_mode("docker")
     assert docker.listen == [str(GATEWAY_PORT["container"])]
     assert docker.upstreams == {s: f"{s}:{p}" for s, p in SERVICE_PORTS.items()}
+
+
+def test_the_debug_override_binds_databases_and_redis_to_loopback_only():
+    override = yaml.safe_load(DEBUG_COMPOSE_FILE.read_text())
+    if COMPOSE_SCHEMA.is_file():
+        import jsonschema
+
+        jsonschema.Draft7Validator(json.loads(COMPOSE_SCHEMA.read_text())).validate(override)
+    assert set(override["services"]) == {*DATABASE_PORTS, "redis"}
+    for name, service in override["services"].items():
+        for mapping in service["ports"]:
+            assert mapping.startswith("127.0.0.1:"), (name, mapping)
+    for database, host_port in DATABASE_PORTS.items():
+        [mapping] = override["services"][database]["ports"]
+        assert published(mapping.removeprefix("127.0.0.1:")) == (host_port, 3306)
 
 
 def test_architecture_ports_table_agrees():
@@ -252,17 +291,38 @@ def test_architecture_ports_table_agrees():
     assert re.search(r"gateway \(nginx\) \| `gateway_nginx/` \| 8080 locally, 80 in compose", text)
 
 
-def test_services_start_in_order_once_their_dependencies_are_healthy(compose):
+def test_migrations_run_once_one_after_another_before_anything_serves(compose):
     services = compose["services"]
-    order = ["auth", "catalog", "cart", "orders"]
     for name, service in services.items():
         for dependency, condition in (service.get("depends_on") or {}).items():
-            assert condition == {"condition": "service_healthy"}, name
-            assert "healthcheck" in services[dependency], dependency
+            if dependency in MIGRATIONS:
+                assert condition == {"condition": "service_completed_successfully"}, name
+            else:
+                assert condition == {"condition": "service_healthy"}, name
+                assert "healthcheck" in services[dependency], dependency
     # One after another: their migrations of the shared auth_db tables never race.
-    for earlier, later in itertools.pairwise(order):
-        assert earlier in services[later]["depends_on"]
-    assert set(order) <= set(services["gateway"]["depends_on"])
+    first = services[MIGRATIONS[0]]
+    assert set(first["depends_on"]) == set(DATABASE_PORTS)
+    for earlier, later in itertools.pairwise(MIGRATIONS):
+        assert list(services[later]["depends_on"]) == [earlier]
+    for name in MIGRATIONS:
+        assert services[name]["command"] == ["migrate"]
+        assert services[name]["restart"] == "no"
+        assert services[name]["image"] == services[MIGRATION_PROJECT[name]]["image"]
+        environment = services[name]["environment"]
+        assert {"AUTH_DATABASE_URL", "ECOMMERCE_DATABASE_URL", "DJANGO_SECRET_KEY"} <= set(
+            environment
+        )
+    # Every service and job starts after the last one, and never migrates itself.
+    for name in (*SERVICES, "reservation-expiry", "checkout-reconciler"):
+        assert services[name]["depends_on"]["migrate"] == {
+            "condition": "service_completed_successfully"
+        }, name
+        assert services[name]["environment"]["MIGRATE_ON_START"] == "0", name
+    assert set(SERVICES) <= set(services["gateway"]["depends_on"])
+    entrypoint = (REPO_DIR / "scripts" / "docker-entrypoint.sh").read_text()
+    assert re.search(r"^\s+migrate\)", entrypoint, re.MULTILINE)
+    assert '"${MIGRATE_ON_START:-1}" != 0' in entrypoint
 
 
 def _copies(dockerfile: Path) -> list[tuple[str, str]]:
@@ -316,6 +376,7 @@ def test_gateway_dockerfile_renders_the_template_in_docker_mode(compose):
     for source, _ in _copies(dockerfile):
         assert (context / source).exists(), source
     assert "render.py --mode docker" in text
-    assert re.search(r"^FROM nginx:1\.\d+", text, re.MULTILINE)
+    # A current stable nginx (1.27.3+ resolves upstream names at run time), pinned.
+    assert re.search(r"^FROM nginx:1\.(2[89]|[3-9]\d)\.\d+-alpine$", text, re.MULTILINE)
     for argument in compose["services"]["gateway"]["build"]["args"]:
         assert f"ARG {argument}=" in text

@@ -2,6 +2,7 @@
 
 import difflib
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -28,10 +29,11 @@ def test_local_rendering_passes_nginx_t(tmp_path):
 
 def test_docker_rendering_passes_nginx_t_with_resolvable_upstreams(tmp_path):
     # nginx resolves upstream names when it loads: `auth`, `catalog`... exist only
-    # inside compose's network. Everything else is tested exactly as rendered.
+    # inside compose's network, and run-time resolution (`resolve`, nginx >= 1.27.3)
+    # is the image's, not this machine's. Everything else is tested exactly as rendered.
     docker = render_config(GatewayConfig.for_mode("docker"))
     loopback = {service: f"127.0.0.1:{SERVICE_PORTS[service]}" for service in SERVICES}
-    testable = render_config(GatewayConfig.for_mode("docker", upstreams=loopback))
+    testable = render_config(GatewayConfig.for_mode("docker", upstreams=loopback, resolve=False))
 
     changed = [
         line
@@ -39,16 +41,39 @@ def test_docker_rendering_passes_nginx_t_with_resolvable_upstreams(tmp_path):
         if line.startswith(("-", "+")) and not line.startswith(("---", "+++"))
     ]
     assert sorted(changed) == sorted(
-        [f"-        server {s}:{SERVICE_PORTS[s]};" for s in SERVICES]
+        [f"-        server {s}:{SERVICE_PORTS[s]} resolve;" for s in SERVICES]
+        + [f"-        zone upstream_{s} 64k;" for s in SERVICES]
+        + ["-    include tienda-runtime.conf;", "-"]
         + [f"+        server 127.0.0.1:{SERVICE_PORTS[s]};" for s in SERVICES]
     )
     result = nginx_test(testable, tmp_path)
     assert result.returncode == 0, result.stderr
 
 
+def test_docker_rendering_resolves_the_service_names_at_run_time():
+    text = render_config(GatewayConfig.for_mode("docker"))
+    assert "include tienda-runtime.conf;" in text  # the resolver, written by start.sh
+    for service in SERVICES:
+        block = text[text.index(f"upstream {service} {{") :]
+        block = block[: block.index("}")]
+        assert f"zone upstream_{service} 64k;" in block
+        assert f"server {service}:{SERVICE_PORTS[service]} resolve;" in block
+    assert " resolve;" not in render_config(GatewayConfig.for_mode("local"))
+
+
+def test_several_servers_per_service_pass_nginx_t(tmp_path):
+    replicas = {
+        s: [f"127.0.0.1:{9000 + n}", f"127.0.0.1:{9100 + n}"] for n, s in enumerate(SERVICES)
+    }
+    text = render_config(GatewayConfig.for_mode("local", upstreams=replicas))
+    assert "        server 127.0.0.1:9000;\n        server 127.0.0.1:9100;\n" in text
+    result = nginx_test(text, tmp_path)
+    assert result.returncode == 0, result.stderr
+
+
 def test_the_two_modes_differ_only_in_listen_and_upstreams():
     local = render_config(GatewayConfig.for_mode("local")).splitlines()
-    docker = render_config(GatewayConfig.for_mode("docker")).splitlines()
+    docker = render_config(GatewayConfig.for_mode("docker", resolve=False)).splitlines()
     different = [(a.strip(), b.strip()) for a, b in zip(local, docker, strict=True) if a != b]
     for local_line, docker_line in different:
         assert local_line.split()[0] == docker_line.split()[0]
@@ -68,6 +93,7 @@ def test_rendering_holds_what_the_gateway_promises():
         "gzip_types application/json application/problem+json",
     ):
         assert directive in text
+    assert "location ~ ^/(auth|catalog|cart|orders)/metrics {" in text
     for status in (404, 413, 429, 500, 502, 503, 504):
         assert f"error_page {status} /_gateway_problem/{status};" in text
     # Headers too large (nginx: 494) are answered as 431.
@@ -93,6 +119,7 @@ def test_rates_and_limits_are_set_at_render_time(tmp_path):
         {"login_rate": "fast"},
         {"client_max_body_size": "1 GB"},
         {"upstreams": {"auth": "no-port"}},
+        {"upstreams": {"auth": []}},
         {"routes": {"bench": "127.0.0.1:9000"}},
     ],
 )
@@ -117,3 +144,61 @@ def test_catalog_cache_seconds_come_from_the_environment_and_zero_turns_it_off(
     assert GatewayConfig.for_mode("docker").catalog_cache_seconds == 1
     with pytest.raises(ValueError, match="catalog_cache_seconds"):
         render_config(GatewayConfig.for_mode("local", catalog_cache_seconds=-1))
+
+
+def test_the_container_start_script_gives_nginx_its_resolver_domain_and_trusted_proxies(
+    tmp_path,
+):
+    """gateway_nginx/start.sh as the image runs it, with a stand-in for nginx."""
+    conf = tmp_path / "tienda.conf"
+    conf.write_text(render_config(GatewayConfig.for_mode("docker")))
+    (tmp_path / "resolv.conf").write_text(
+        "search tienda.svc.cluster.local\nnameserver 10.96.0.10\n"
+    )
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake_nginx = bin_dir / "nginx"
+    fake_nginx.write_text('#!/bin/sh\necho "$@" > "$GATEWAY_PREFIX/nginx-args"\n')
+    fake_nginx.chmod(0o755)
+    prefix = tmp_path / "prefix"
+    env = {
+        "PATH": f"{bin_dir}:/usr/bin:/bin",
+        "GATEWAY_CONF": str(conf),
+        "GATEWAY_PREFIX": str(prefix),
+        "GATEWAY_RESOLV_CONF": str(tmp_path / "resolv.conf"),
+        "GATEWAY_UPSTREAM_DOMAIN": "tienda.svc.cluster.local",
+        "GATEWAY_TRUSTED_PROXIES": "10.0.0.0/8,192.168.0.0/16",
+    }
+    script = Path(__file__).resolve().parents[2] / "gateway_nginx" / "start.sh"
+    subprocess.run([str(script)], env=env, check=True)
+
+    assert (prefix / "nginx-args").read_text().split() == [
+        "-p",
+        f"{prefix}/",
+        "-c",
+        f"{prefix}/nginx.conf",
+    ]
+    assert (prefix / "tmp").is_dir()
+    assert (prefix / "tienda-runtime.conf").read_text().splitlines() == [
+        "resolver 10.96.0.10 valid=10s ipv6=off;",
+        "set_real_ip_from 10.0.0.0/8;",
+        "set_real_ip_from 192.168.0.0/16;",
+        "real_ip_header X-Forwarded-For;",
+        "real_ip_recursive on;",
+    ]
+    rendered = (prefix / "nginx.conf").read_text()
+    for service in SERVICES:
+        port = SERVICE_PORTS[service]
+        assert f"server {service}.tienda.svc.cluster.local:{port} resolve;" in rendered
+    # Only the upstream servers changed.
+    assert rendered.replace(".tienda.svc.cluster.local:", ":") == conf.read_text()
+
+    # compose: no domain, no proxies in front; the resolver as given.
+    (tmp_path / "resolv.conf").write_text("nameserver 127.0.0.11\n")
+    for name in ("GATEWAY_UPSTREAM_DOMAIN", "GATEWAY_TRUSTED_PROXIES"):
+        env.pop(name)
+    subprocess.run([str(script)], env=env, check=True)
+    assert (
+        prefix / "tienda-runtime.conf"
+    ).read_text() == "resolver 127.0.0.11 valid=10s ipv6=off;\n"
+    assert (prefix / "nginx.conf").read_text() == conf.read_text()

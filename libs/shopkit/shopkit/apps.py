@@ -10,6 +10,8 @@ class ShopkitConfig(AppConfig):
 
     def ready(self):
         # django.contrib.admin is installed before shopkit, so autodiscovery has run.
+        from shopkit import metrics
         from shopkit.admin import configure_admin_site
 
         configure_admin_site(settings.SERVICE_NAME)
+        metrics.install()

@@ -17,6 +17,7 @@ import requests
 from django.conf import settings
 
 from shopkit.errors import ServiceUnavailable
+from shopkit.metrics import observe_service_call
 from shopkit.permissions import SERVICE_TOKEN_HEADER
 from shopkit.requestid import REQUEST_ID_HEADER, current_request_id
 
@@ -78,6 +79,8 @@ class ServiceClient:
                 failure = f"{type(exc).__name__}: {exc}"
             else:
                 if response.status_code < 500:
+                    outcome = "ok" if response.status_code < 400 else "client_error"
+                    observe_service_call(self.service, method, outcome, time.monotonic() - started)
                     logger.debug(
                         "service call",
                         extra={
@@ -90,6 +93,7 @@ class ServiceClient:
                     )
                     return response
                 failure = f"HTTP {response.status_code}"
+            observe_service_call(self.service, method, "failed", time.monotonic() - started)
             logger.warning(
                 "service call failed",
                 extra={

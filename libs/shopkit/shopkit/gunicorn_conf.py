@@ -7,6 +7,8 @@ own error answers are problem documents (`post_worker_init`).
 
 import json
 import os
+import shutil
+import tempfile
 from http import HTTPStatus
 
 from gunicorn import util as gunicorn_util
@@ -69,3 +71,20 @@ def write_problem(sock, status_int, reason, mesg):
 
 def post_worker_init(worker):
     gunicorn_util.write_error = write_problem
+
+
+# Prometheus metrics of every worker process (shopkit.metrics): each writes its
+# own files into one directory, which a scrape adds up. A fresh one for every
+# start (files of an earlier run would be counted again), under $TMPDIR or /tmp.
+def on_starting(server):
+    os.environ.update(PROMETHEUS_MULTIPROC_DIR=tempfile.mkdtemp(prefix="tienda-metrics-"))
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    shutil.rmtree(os.environ.pop("PROMETHEUS_MULTIPROC_DIR"), ignore_errors=True)

@@ -21,6 +21,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from shopkit import registry as _registry  # private: not a setting of the services
+from shopkit.cache import THROTTLE_CACHE, throttle_cache
 from shopkit.keys import read_pem
 from shopkit.logging import logging_config  # noqa: F401  (re-exported for service settings)
 
@@ -98,6 +99,7 @@ THIRD_PARTY_APPS = [
 SHOPKIT_APPS = ["shopkit"]
 
 MIDDLEWARE = [
+    "shopkit.metrics.MetricsMiddleware",  # first: it times everything below
     "shopkit.requestid.RequestIdMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -164,9 +166,13 @@ DATABASES = {
 DATABASE_ROUTERS = ["shopkit.routers.DatabaseRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Throttle counters must be shared by every worker process: a table in auth_db
-# (`manage.py createcachetable`, run by `migrate_all`). Tests use locmem.
-CACHES = {"default": env.cache_url("CACHE_URL", default="dbcache://tienda_cache")}
+# Throttle counters must be shared by every worker process and every replica:
+# Redis (CACHE_URL=redis://host:6379/0) in compose and Kubernetes; by default a
+# table in auth_db (`manage.py createcachetable`, run by `migrate_all`), so
+# `make run` needs no Redis. Tests use locmem. The counters get an alias of their
+# own that other traffic cannot evict (shopkit.cache).
+_DEFAULT_CACHE = env.cache_url("CACHE_URL", default="dbcache://tienda_cache")
+CACHES = {"default": _DEFAULT_CACHE, THROTTLE_CACHE: throttle_cache(_DEFAULT_CACHE)}
 
 # --- Sessions: one sign-in across the four admins --------------------------------
 # Sessions live in auth_db; every service uses the same cookie names, path and
@@ -239,8 +245,8 @@ REST_FRAMEWORK = {
     # Global per-client throttles are off unless a rate is configured (the
     # gateway's limit_req is the first line); scoped ones (login, register) are on.
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "shopkit.throttling.AnonRateThrottle",
+        "shopkit.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_ANON_RATE", default="") or None,
@@ -282,3 +288,10 @@ SPECTACULAR_SETTINGS = {
 }
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+
+# --- Metrics (shopkit.metrics) -----------------------------------------------------
+# /<svc>/metrics: open to direct callers (never through the gateway); with a token,
+# only to `Authorization: Bearer <METRICS_TOKEN>` (Prometheus' `authorization`).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Collectors a service adds (dotted paths of classes), computed at scrape time.
+METRICS_COLLECTORS: list[str] = []

@@ -1,6 +1,6 @@
 """The URL skeleton every service shares (docs/architecture.md, "Services").
 
-/<svc>/admin/  /<svc>/health/  /<svc>/ready/
+/<svc>/admin/  /<svc>/health/  /<svc>/ready/  /<svc>/metrics (Prometheus; not for the public)
 /api/v1/<svc>/ (the API)  /api/v1/<svc>/schema/  /api/v1/<svc>/docs/
 /internal/<svc>/ (service-to-service; the gateway never routes it)
 """
@@ -10,6 +10,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from shopkit.health import health_view, ready_view
+from shopkit.metrics import metrics_view
 
 
 def service_urlpatterns(service: str, *, api=None, internal=None) -> list:
@@ -19,6 +20,7 @@ def service_urlpatterns(service: str, *, api=None, internal=None) -> list:
         path(f"{service}/admin/", admin.site.urls),
         path(f"{service}/health/", health_view, name="health"),
         path(f"{service}/ready/", ready_view, name="ready"),
+        path(f"{service}/metrics", metrics_view, name="metrics"),
         path(f"api/v1/{service}/schema/", SpectacularAPIView.as_view(), name=schema_name),
         path(
             f"api/v1/{service}/docs/",
