@@ -33,7 +33,17 @@ def _traversable_by_nginx_workers(prefix: Path) -> None:
             directory.chmod(mode | stat.S_IXOTH)
 
 
+# The gateway's rate limits lifted, for tests of many concurrent buyers from one address.
+UNLIMITED_RATES = {
+    f"{path}_{what}": value
+    for path in ("login", "register", "checkout")
+    for what, value in (("rate", "10000r/s"), ("burst", 10000))
+}
+
+
 class GatewayProcess:
+    """`with GatewayProcess(...) as gateway:` starts it and stops it, also on failure."""
+
     def __init__(self, upstreams: dict[str, str], *, log_dir: Path, name="gateway", **config):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -62,6 +72,13 @@ class GatewayProcess:
 
     def stop(self) -> None:
         self.process.stop(grace=10.0)  # SIGTERM: nginx's fast shutdown
+
+    def __enter__(self) -> "GatewayProcess":
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
 
     def log_text(self) -> str:
         # nginx's escape=json leaves bytes over 0x7f as they came (a client's raw
