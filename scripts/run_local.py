@@ -148,7 +148,7 @@ def parse_args(argv):
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    output = PrefixedOutput()
+    output = PrefixedOutput(colour=sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
     nginx = find_nginx()
     if nginx is None:
         output.say(

@@ -174,10 +174,10 @@ class PrefixedOutput:
 
     WIDTH = 9
 
-    def __init__(self, stream=sys.stdout):
+    def __init__(self, stream=sys.stdout, *, colour: bool = False):
         self.stream = stream
         self.lock = threading.Lock()
-        self.colour = stream.isatty() and not os.environ.get("NO_COLOR")
+        self.colour = colour
 
     def __call__(self, name: str, text: str) -> None:
         prefix = f"{name:<{self.WIDTH}}|"
