@@ -1,7 +1,6 @@
 """Views of the auth API: parse input, call one service or selector, shape the output."""
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny
@@ -45,14 +44,6 @@ from shopkit.schema import problem_responses
 JWKS_MAX_AGE = 300  # seconds the other services and proxies may cache the key set
 COUNTRIES_MAX_AGE = 86400  # the list changes with a release (django-countries), not by day
 
-RETRY_AFTER = OpenApiParameter(
-    "Retry-After",
-    OpenApiTypes.INT,
-    OpenApiParameter.HEADER,
-    response=[429],
-    description="Seconds to wait before trying again.",
-)
-
 
 # No access token needed, nor looked at: an expired one must not get in the way.
 class PublicApi(APIView):
@@ -74,7 +65,6 @@ class RegisterApi(PublicApi):
         summary="Create a customer account",
         request=RegisterInputSerializer,
         responses={201: UserSerializer, **problem_responses(400, 429)},
-        parameters=[RETRY_AFTER],
     )
     def post(self, request):
         serializer = RegisterInputSerializer(data=request.data)
@@ -91,7 +81,6 @@ class TokenObtainApi(PublicApi):
         "while either count is full every attempt gets 429.",
         request=TokenObtainInputSerializer,
         responses={200: TokenPairSerializer, **problem_responses(400, 401, 429)},
-        parameters=[RETRY_AFTER],
     )
     def post(self, request):
         serializer = TokenObtainInputSerializer(data=request.data)
@@ -163,7 +152,6 @@ class PasswordChangeApi(APIView):
         description="A wrong old password counts as a failed sign-in of the user's email.",
         request=PasswordChangeInputSerializer,
         responses={204: None, **problem_responses(400, 401, 429)},
-        parameters=[RETRY_AFTER],
     )
     def post(self, request):
         serializer = PasswordChangeInputSerializer(data=request.data)

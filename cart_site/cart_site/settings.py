@@ -15,6 +15,8 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Tienda cart API",
     "DESCRIPTION": "Carts: carts and cart lines.",
 }
+# The extra members of this service's problem documents, for the OpenAPI schema.
+PROBLEM_EXTENSION_MEMBERS = "carts.errors.PROBLEM_EXTENSION_MEMBERS"
 
 # --- Cart rules ------------------------------------------------------------------
 

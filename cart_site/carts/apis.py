@@ -61,6 +61,7 @@ class CartApi(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
+        tags=["cart"],
         operation_id="cart_read",
         summary="The caller's cart",
         description="Every line priced by the catalog in one call. No cart yet: an empty "
@@ -72,6 +73,7 @@ class CartApi(APIView):
         return _cart_response(cart_detail(owner=_caller(request)))
 
     @extend_schema(
+        tags=["cart"],
         operation_id="cart_clear",
         summary="Remove every line",
         parameters=[GUEST_TOKEN_PARAMETER, GUEST_TOKEN_RESPONSE_HEADER],
@@ -85,6 +87,7 @@ class CartItemsApi(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
+        tags=["cart"],
         operation_id="cart_item_add",
         summary="Add a product (or more of it)",
         description="Merges into the product's existing line (200) or adds a line (201). A "
@@ -108,6 +111,7 @@ class CartItemApi(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
+        tags=["cart"],
         operation_id="cart_item_set_quantity",
         summary="Set a line's quantity",
         parameters=[GUEST_TOKEN_PARAMETER, GUEST_TOKEN_RESPONSE_HEADER],
@@ -123,6 +127,7 @@ class CartItemApi(APIView):
         return _cart_response(cart)
 
     @extend_schema(
+        tags=["cart"],
         operation_id="cart_item_remove",
         summary="Remove a line",
         parameters=[GUEST_TOKEN_PARAMETER, GUEST_TOKEN_RESPONSE_HEADER],
@@ -136,6 +141,7 @@ class CartMergeApi(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
+        tags=["cart"],
         operation_id="cart_merge",
         summary="Merge a guest cart into the signed-in customer's cart",
         description="Quantities are summed, capped at the stock and the per-line maximum; "
@@ -151,7 +157,7 @@ class CartMergeApi(APIView):
             )
         ],
         request=None,
-        responses={200: MergeResultSerializer, **problem_responses(400, 401, 503)},
+        responses={200: MergeResultSerializer, **problem_responses(400, 401, 409, 503)},
     )
     def post(self, request):
         guest_token = request.headers.get(GUEST_TOKEN_HEADER)

@@ -2,7 +2,14 @@
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
@@ -61,6 +68,26 @@ WRITE_PROBLEMS = problem_responses(400, 401, 403, 404)
 # A product change with `expected_stock` that no longer holds: 409 stale_stock.
 STALE_PROBLEM = problem_responses(409)
 
+# Conditional reads of the product list and detail: the ETag of the answer, and a
+# 304 without a body when the client's If-None-Match still matches it.
+IF_NONE_MATCH = OpenApiParameter(
+    "If-None-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="The ETag of an earlier answer: 304 (no body) when it is still current.",
+)
+ETAG = OpenApiParameter(
+    "ETag",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    response=[200, 304],
+    description="Identifies this answer; send it back as If-None-Match.",
+)
+NOT_MODIFIED = {
+    304: OpenApiResponse(None, description="Not Modified: the If-None-Match ETag is current.")
+}
+
 
 class CatalogPermission(DjangoModelPermissionsOrAnonReadOnly):
     """Anyone reads; writes need the model permissions.
@@ -73,6 +100,30 @@ class CatalogPermission(DjangoModelPermissionsOrAnonReadOnly):
         return request.method in SAFE_METHODS or super().has_permission(request, view)
 
 
+@extend_schema_view(
+    list=extend_schema(summary="List categories (anyone)"),
+    retrieve=extend_schema(
+        summary="One category (anyone)",
+        responses={200: CategorySerializer, **problem_responses(404)},
+    ),
+    create=extend_schema(
+        summary="Add a category (catalog staff)",
+        responses={201: CategorySerializer, **problem_responses(400, 401, 403)},
+    ),
+    update=extend_schema(
+        summary="Replace a category (catalog staff)",
+        responses={200: CategorySerializer, **WRITE_PROBLEMS},
+    ),
+    partial_update=extend_schema(
+        summary="Change some fields of a category (catalog staff)",
+        responses={200: CategorySerializer, **WRITE_PROBLEMS},
+    ),
+    destroy=extend_schema(
+        summary="Delete an empty category (catalog staff)",
+        description="409 category_in_use while it has subcategories or products.",
+        responses={204: None, **problem_responses(401, 403, 404, 409)},
+    ),
+)
 class CategoryViewSet(viewsets.ModelViewSet):
     """Categories: anyone reads; staff with the catalog permissions write."""
 
@@ -117,10 +168,27 @@ class ChangeProductPermission(DjangoModelPermissions):
 
 
 @extend_schema_view(
-    retrieve=extend_schema(responses={200: ProductSerializer, **problem_responses(404)}),
-    update=extend_schema(responses={200: ProductSerializer, **WRITE_PROBLEMS, **STALE_PROBLEM}),
+    list=extend_schema(
+        summary="List products (anyone; staff also see inactive ones)",
+        parameters=[IF_NONE_MATCH, ETAG],
+        responses={
+            (200, "application/json"): ProductSerializer(many=True),
+            **NOT_MODIFIED,
+            **problem_responses(400, 401, 404),
+        },
+    ),
+    retrieve=extend_schema(
+        summary="One product (anyone; inactive ones for staff only)",
+        parameters=[IF_NONE_MATCH, ETAG],
+        responses={200: ProductSerializer, **NOT_MODIFIED, **problem_responses(401, 404)},
+    ),
+    update=extend_schema(
+        summary="Replace a product (catalog staff)",
+        responses={200: ProductSerializer, **WRITE_PROBLEMS, **STALE_PROBLEM},
+    ),
     partial_update=extend_schema(
-        responses={200: ProductSerializer, **WRITE_PROBLEMS, **STALE_PROBLEM}
+        summary="Change some fields of a product (catalog staff)",
+        responses={200: ProductSerializer, **WRITE_PROBLEMS, **STALE_PROBLEM},
     ),
 )
 class ProductViewSet(viewsets.ModelViewSet):
@@ -178,6 +246,7 @@ class ProductViewSet(viewsets.ModelViewSet):
         return super().filter_queryset(queryset)
 
     @extend_schema(
+        summary="Add a product (catalog staff)",
         examples=[
             OpenApiExample(
                 "A kettle",
@@ -212,6 +281,7 @@ class ProductViewSet(viewsets.ModelViewSet):
         return Response(self.get_serializer(product).data)
 
     @extend_schema(
+        summary="Deactivate a product (catalog staff)",
         description="Deactivate the product (it is kept: orders refer to it).",
         responses={204: None, **problem_responses(401, 403, 404)},
     )
@@ -220,6 +290,7 @@ class ProductViewSet(viewsets.ModelViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
+        summary="Add or remove stock (catalog staff)",
         request=StockAdjustmentSerializer,
         responses={200: ProductSerializer, **problem_responses(400, 401, 403, 404, 409)},
         description="Add or remove units relative to the current stock (409 below zero).",

@@ -27,3 +27,13 @@ def reservation_not_found(reference: str) -> ApplicationError:
     return ApplicationError(
         f"No reservation {reference}.", code=CatalogErrorCode.RESERVATION_NOT_FOUND, status=404
     )
+
+
+# Extension members of the catalog's public problem documents, for the OpenAPI schema
+# (shopkit.schema adds them to Problem; the codes that carry each are named).
+PROBLEM_EXTENSION_MEMBERS = {
+    "available": {
+        "type": "integer",
+        "description": "insufficient_stock (stock adjustment): the units in stock now.",
+    },
+}

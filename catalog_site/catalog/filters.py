@@ -111,18 +111,29 @@ class IdListFilter(django_filters.Filter):
         return queryset if value is None else queryset.filter(pk__in=value)
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "format": "decimal",
+        "pattern": r"^-?\d{1,8}(?:\.\d{1,2})?$",
+        "description": "A decimal string, like every amount of money (e.g. 19.99).",
+    }
+)
+class MoneyFilter(django_filters.NumberFilter):
+    """A price bound: money is a decimal string in the API, never a float."""
+
+    def __init__(self, **kwargs):
+        super().__init__(field_name="price", max_digits=10, decimal_places=2, **kwargs)
+
+
 class ProductFilter(django_filters.FilterSet):
     category = django_filters.CharFilter(
         method="filter_category",
         max_length=140,
         help_text="Category slug; products of its subcategories are included.",
     )
-    min_price = django_filters.NumberFilter(
-        field_name="price", lookup_expr="gte", max_digits=10, decimal_places=2
-    )
-    max_price = django_filters.NumberFilter(
-        field_name="price", lookup_expr="lte", max_digits=10, decimal_places=2
-    )
+    min_price = MoneyFilter(lookup_expr="gte", help_text="Lowest price, e.g. 10.00.")
+    max_price = MoneyFilter(lookup_expr="lte", help_text="Highest price, e.g. 49.99.")
     in_stock = django_filters.BooleanFilter(method="filter_in_stock")
     search = django_filters.CharFilter(
         method="filter_search",

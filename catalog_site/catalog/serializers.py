@@ -59,11 +59,13 @@ class ProductSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Product
+        # The editable fields in their declared order, `in_stock` right after `stock`.
         fields = [
             "id",
-            *PRODUCT_EDITABLE_FIELDS,
-            "expected_stock",
+            *PRODUCT_EDITABLE_FIELDS[: PRODUCT_EDITABLE_FIELDS.index("stock") + 1],
             "in_stock",
+            *PRODUCT_EDITABLE_FIELDS[PRODUCT_EDITABLE_FIELDS.index("stock") + 1 :],
+            "expected_stock",
             "created_at",
             "updated_at",
         ]
@@ -94,8 +96,8 @@ def product_representation(row: dict) -> dict:
     return {
         "id": row["id"],
         "sku": row["sku"],
-        "slug": row["slug"],
         "name": row["name"],
+        "slug": row["slug"],
         "description": row["description"],
         "category": row["category_id"],
         "price": _PRICE.to_representation(row["price"]),

@@ -24,6 +24,8 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Tienda catalog API",
     "DESCRIPTION": "Catalog: categories, products, stock, reservations.",
 }
+# The extra members of this service's problem documents, for the OpenAPI schema.
+PROBLEM_EXTENSION_MEMBERS = "catalog.errors.PROBLEM_EXTENSION_MEMBERS"
 
 # --- Catalog ---------------------------------------------------------------------
 # How long a stock reservation holds its units unless the caller asks for another

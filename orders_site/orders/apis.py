@@ -2,6 +2,7 @@
 
 import re
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
@@ -42,6 +43,24 @@ IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
     required=True,
     description="One key per checkout (1-255 printable ASCII characters, e.g. a UUID). "
     "Sending the same key and body again returns the same result.",
+)
+
+
+# A stored answer sent again for a repeated key: the 201 and the final refusals.
+IDEMPOTENT_REPLAYED = OpenApiParameter(
+    "Idempotent-Replayed",
+    {"type": "string", "enum": ["true"], "x-enum-varnames": ["TRUE"]},
+    OpenApiParameter.HEADER,
+    response=[201, 400, 409],
+    description="`true` when this is the stored answer of an earlier request with the "
+    "same Idempotency-Key and body (absent otherwise).",
+)
+CHECKOUT_RETRY_AFTER = OpenApiParameter(
+    "Retry-After",
+    OpenApiTypes.INT,
+    OpenApiParameter.HEADER,
+    response=[409],
+    description="checkout_in_progress: seconds to wait before retrying with the same key.",
 )
 
 
@@ -112,7 +131,7 @@ class OrderViewSet(viewsets.GenericViewSet):
         "the same key with another body is 422; while another request holds the key, 409 "
         "checkout_in_progress (retry). 400 empty cart, 409 out_of_stock (short_lines), "
         "503 when a service it needs is down (nothing held; the same key may be retried).",
-        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        parameters=[IDEMPOTENCY_KEY_PARAMETER, IDEMPOTENT_REPLAYED, CHECKOUT_RETRY_AFTER],
         request=PolymorphicProxySerializer(
             component_name="Checkout",
             serializers=[CheckoutInlineAddressSerializer, CheckoutSavedAddressSerializer],

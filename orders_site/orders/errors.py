@@ -32,6 +32,41 @@ FINAL_CHECKOUT_ERRORS = frozenset(
 
 CHECKOUT_RETRY_AFTER_SECONDS = 1
 
+# Extension members of the orders problem documents, for the OpenAPI schema
+# (shopkit.schema adds them to Problem; the codes that carry each are named).
+PROBLEM_EXTENSION_MEMBERS = {
+    "short_lines": {
+        "type": "array",
+        "description": "out_of_stock: the lines the stock cannot cover.",
+        "items": {
+            "type": "object",
+            "properties": {
+                "product_id": {"type": "integer"},
+                "requested": {"type": "integer"},
+                "available": {"type": "integer"},
+            },
+            "required": ["product_id", "requested", "available"],
+        },
+    },
+    "product_ids": {
+        "type": "array",
+        "items": {"type": "integer"},
+        "description": "products_unavailable: the products no longer sold.",
+    },
+    "from_status": {
+        "type": "string",
+        "description": "invalid_transition: the order's status.",
+    },
+    "to_status": {
+        "type": "string",
+        "description": "invalid_transition: the status asked for.",
+    },
+    "service": {
+        "type": "string",
+        "description": "service_unavailable: the service that did not answer (auth, catalog, cart).",
+    },
+}
+
 
 class CheckoutInProgress(ApplicationError):
     """Another request holds this Idempotency-Key right now; retrying later gives its result."""

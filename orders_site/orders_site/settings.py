@@ -19,6 +19,8 @@ SPECTACULAR_SETTINGS = {
     # One name for the status choice set, wherever it appears (status, from/to_status).
     "ENUM_NAME_OVERRIDES": {"OrderStatusEnum": "orders.models.OrderStatus"},
 }
+# The extra members of this service's problem documents, for the OpenAPI schema.
+PROBLEM_EXTENSION_MEMBERS = "orders.errors.PROBLEM_EXTENSION_MEMBERS"
 
 # --- Checkout --------------------------------------------------------------------
 # A running checkout holds a lease on its Idempotency-Key (and on its customer's one

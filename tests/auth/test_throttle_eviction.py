@@ -14,8 +14,8 @@ from django.test import override_settings
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from shopkit.cache import THROTTLE_CACHE, THROTTLE_TABLE, throttle_cache
-from tests.auth.conftest import BOTH_DATABASES
 from tests.auth.factories import PASSWORD
+from tests.support.databases import BOTH_DATABASES
 from tests.support.environment import RUN_ID
 from tests.support.redis_db import delete_keys, redis_url
 

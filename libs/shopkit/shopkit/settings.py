@@ -240,7 +240,7 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "shopkit.schema.TiendaAutoSchema",
     "EXCEPTION_HANDLER": "shopkit.errors.problem_exception_handler",
     # Global per-client throttles are off unless a rate is configured (the
     # gateway's limit_req is the first line); scoped ones (login, register) are on.
@@ -285,6 +285,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["shopkit.schema.public_endpoints_only"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "shopkit.schema.document_every_answer",
+    ],
 }
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
