@@ -193,9 +193,12 @@ def main(argv: list[str] | None = None) -> int:
             sink=output,
         )
         code = run_to_end(migrate, stop=stopping)
-        if code != 0 or stopping.is_set():
-            output.say(f"migrating {service} failed (code {code})" if code else "stopped")
-            return 1 if code else 0
+        if stopping.is_set():  # Ctrl-C: the migration was stopped, not failed
+            output.say("stopped")
+            return 0
+        if code != 0:
+            output.say(f"migrating {service} failed (code {code})")
+            return 1
 
     marker = SeedMarker(SEED_MARKER, database_target(env))
     if not args.no_seed:
