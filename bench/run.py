@@ -568,6 +568,9 @@ def main(argv=None) -> int:
     except (RuntimeError, requests.RequestException, subprocess.SubprocessError) as exc:
         output.say(f"bench failed: {exc}")
         return 1
+    except KeyboardInterrupt:  # Ctrl-C: the stack is stopped below, then we are done
+        output.say("bench: interrupted")
+        return 130
     finally:
         stack.stop()
 
