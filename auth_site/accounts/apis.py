@@ -1,5 +1,7 @@
 """Views of the auth API: parse input, call one service or selector, shape the output."""
 
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
@@ -8,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.errors import AccountsErrorCode
-from accounts.selectors import address_get, address_list
+from accounts.selectors import access_revocations_recent, address_get, address_list
 from accounts.serializers import (
     AddressSerializer,
     CountrySerializer,
@@ -34,7 +36,7 @@ from accounts.services import (
     user_register,
     user_update,
 )
-from accounts.throttling import RegisterThrottle, SignInFailures
+from accounts.throttling import EmailChangeThrottle, RegisterThrottle, SignInFailures
 from accounts.tokens import jwks
 from shopkit.address import country_names
 from shopkit.errors import ApplicationError
@@ -124,6 +126,8 @@ class LogoutApi(PublicApi):
 
 
 class MeApi(APIView):
+    throttle_classes = [*APIView.throttle_classes, EmailChangeThrottle]
+
     @extend_schema(
         tags=["account"],
         summary="The signed-in user",
@@ -135,8 +139,10 @@ class MeApi(APIView):
     @extend_schema(
         tags=["account"],
         summary="Change name or email (the email is also the login)",
+        description="Email changes are limited per user and per client address "
+        "(THROTTLE_EMAIL_CHANGE_RATE): their answer tells whether an account uses the email.",
         request=MeUpdateInputSerializer,
-        responses={200: MeSerializer, **problem_responses(400, 401)},
+        responses={200: MeSerializer, **problem_responses(400, 401, 429)},
     )
     def patch(self, request):
         serializer = MeUpdateInputSerializer(data=request.data)
@@ -260,3 +266,26 @@ class InternalAddressApi(APIView):
     def get(self, request, user_id: int, address_id: int):
         address = address_get(user_id=user_id, address_id=address_id)
         return Response(InternalAddressSerializer(address).data)
+
+
+class InternalRevocationListApi(APIView):
+    """For cart and orders (shopkit.revocation polls it every few seconds): the users whose
+    access tokens issued before `not_before` (epoch seconds) must be refused."""
+
+    authentication_classes = []
+    permission_classes = [IsServiceCaller]
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT, **problem_responses(403)})
+    def get(self, request):
+        now = timezone.now()
+        revocations = access_revocations_recent(now=now).values_list("user_id", "not_before")
+        return Response(
+            {
+                "generated_at": int(now.timestamp()),
+                "revocations": [
+                    {"user_id": user_id, "not_before": int(not_before.timestamp())}
+                    for user_id, not_before in revocations
+                ],
+            },
+            headers={"Cache-Control": "no-store"},
+        )

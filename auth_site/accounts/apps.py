@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_save, pre_save
+from django.db.models.signals import post_delete, post_save, pre_save
 
 
 class AccountsConfig(AppConfig):
@@ -9,7 +9,11 @@ class AccountsConfig(AppConfig):
     def ready(self):
         from django.contrib.auth.models import User
 
-        from accounts.signals import user_credentials_compare, user_refresh_tokens_revoke
+        from accounts.signals import (
+            user_credentials_compare,
+            user_deleted_revoke,
+            user_refresh_tokens_revoke,
+        )
 
         # A new password or a deactivation, from any path, ends the user's sessions.
         pre_save.connect(
@@ -17,4 +21,7 @@ class AccountsConfig(AppConfig):
         )
         post_save.connect(
             user_refresh_tokens_revoke, sender=User, dispatch_uid="accounts.refresh_tokens_revoke"
+        )
+        post_delete.connect(
+            user_deleted_revoke, sender=User, dispatch_uid="accounts.deleted_revoke"
         )

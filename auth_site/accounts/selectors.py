@@ -1,10 +1,13 @@
 """Reads of the auth service."""
 
+from datetime import datetime, timedelta
+
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
+from rest_framework_simplejwt.settings import api_settings
 
 from accounts.errors import AccountsErrorCode
-from accounts.models import Address
+from accounts.models import AccessRevocation, Address
 from shopkit.errors import ApplicationError
 from shopkit.registry import SERVICES
 
@@ -58,3 +61,14 @@ def address_get(*, user_id: int, address_id: int) -> Address:
             "No such address.", code=AccountsErrorCode.ADDRESS_NOT_FOUND, status=404
         )
     return address
+
+
+def access_revocations_recent(*, now: datetime) -> QuerySet[AccessRevocation]:
+    """Revocations that can still refuse a live access token: younger than a token's
+    lifetime (plus the verification leeway). Older ones matter no more: every token
+    they refuse has expired anyway."""
+    leeway = api_settings.LEEWAY
+    if not isinstance(leeway, timedelta):
+        leeway = timedelta(seconds=leeway)
+    horizon = now - api_settings.ACCESS_TOKEN_LIFETIME - leeway
+    return AccessRevocation.objects.filter(not_before__gt=horizon).order_by("user_id")

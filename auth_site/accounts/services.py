@@ -5,20 +5,21 @@ transaction on auth_db. Rule violations raise ApplicationError (a problem
 response); field errors raise Django's ValidationError keyed by field.
 """
 
+from datetime import timedelta
 from typing import TypedDict
 
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import User, update_last_login
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts.errors import AccountsErrorCode
-from accounts.models import Address
+from accounts.models import AccessRevocation, Address
 from accounts.selectors import address_count, email_taken, username_for_email
 from accounts.tokens import AccessToken, RefreshToken
 from shopkit.address import ADDRESS_FIELDS
@@ -198,6 +199,29 @@ def refresh_tokens_revoke(*, user: User) -> int:
             [BlacklistedToken(token=token) for token in live], ignore_conflicts=True
         )
     return len(revoked)
+
+
+def access_tokens_revoke(*, user_id: int, this_second_too: bool = False) -> AccessRevocation:
+    """Every access token of the user issued until now is refused by every service.
+
+    A token's `iat` is a whole second, so `not_before` is one too: the current second
+    (a token signed in this same second, e.g. the sign-in right after a password
+    change, stays valid) or, with `this_second_too` (deactivation, deletion: no new
+    token can follow), the next one, so that no token of this second survives.
+    """
+    now = timezone.now().replace(microsecond=0)
+    not_before = now + timedelta(seconds=1) if this_second_too else now
+    revocation = AccessRevocation(user_id=user_id, not_before=not_before)
+    # One upsert statement (INSERT ... ON DUPLICATE KEY UPDATE): atomic on its own,
+    # and cheap enough for every save that changes a password.
+    # MySQL's upsert names no conflict target (it has one unique key here); SQLite's must.
+    target = (
+        ["user_id"] if connections[AUTH_DB].features.supports_update_conflicts_with_target else None
+    )
+    AccessRevocation.objects.using(AUTH_DB).bulk_create(
+        [revocation], update_conflicts=True, unique_fields=target, update_fields=["not_before"]
+    )
+    return revocation
 
 
 # --- addresses ---------------------------------------------------------------------

@@ -1,5 +1,10 @@
 """A user's sessions end when their password changes or they are deactivated, however it happens.
 
+Ending them means two things: every refresh token is blacklisted (no new access
+token), and an access revocation is recorded (the access tokens already out are
+refused by cart and orders within seconds: see shopkit.revocation). Deleting a
+user records a revocation too.
+
 The API's password change, the admin's password form and user form, `manage.py
 changepassword` and seeding all end in `User.save()`, so the check lives here, once:
 pre_save compares the row about to be written with the stored one, post_save
@@ -11,7 +16,7 @@ Not seen: queryset .update(), bulk_create() and bulk_update(), which send no sig
 
 from django.contrib.auth.models import User
 
-from accounts.services import refresh_tokens_revoke
+from accounts.services import access_tokens_revoke, refresh_tokens_revoke
 
 CREDENTIAL_FIELDS = frozenset({"password", "is_active"})
 _REVOKE_FLAG = "_revoke_refresh_tokens"
@@ -46,11 +51,20 @@ def user_credentials_compare(
     password_changed = "password" in stored and stored["password"] != instance.password
     deactivated = stored.get("is_active", False) and not instance.is_active
     if password_changed or deactivated:
-        setattr(instance, _REVOKE_FLAG, True)
+        setattr(instance, _REVOKE_FLAG, "deactivated" if deactivated else "password")
 
 
 def user_refresh_tokens_revoke(sender, instance: User, **kwargs):
     """post_save: sign a flagged user out everywhere (every live refresh token blacklisted)."""
-    if getattr(instance, _REVOKE_FLAG, False):
+    reason = getattr(instance, _REVOKE_FLAG, None)
+    if reason:
         delattr(instance, _REVOKE_FLAG)  # a later save of the same object starts afresh
         refresh_tokens_revoke(user=instance)
+        # An inactive user gets no new token, so this second's tokens die too; after a
+        # password change the user may sign in again at once (see access_tokens_revoke).
+        access_tokens_revoke(user_id=instance.pk, this_second_too=reason == "deactivated")
+
+
+def user_deleted_revoke(sender, instance: User, **kwargs):
+    """post_delete: the access tokens of a deleted user die with the account."""
+    access_tokens_revoke(user_id=instance.pk, this_second_too=True)

@@ -46,17 +46,18 @@ SIMPLE_JWT = {
     "JWK_URL": None,
 }
 
-# auth owns the users, so it can afford the DB lookup (an inactive user is refused at once).
+# auth owns the users, so it can afford the DB lookup (an inactive user is refused at
+# once, and so is a token older than the user's last password change).
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "accounts.authentication.AccountJWTAuthentication",
     ],
     "DEFAULT_THROTTLE_RATES": {
         **REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
-        # Failed sign-ins, counted per email and per client IP; sign-ups per IP.
-        "login_email": env.str("THROTTLE_LOGIN_EMAIL_RATE", default="5/min"),
-        "login_ip": env.str("THROTTLE_LOGIN_IP_RATE", default="20/min"),
+        # Sign-ups per client address; email changes per user and per address
+        # (both answers tell whether an account exists). Failed sign-ins: shopkit.
         "register": env.str("THROTTLE_REGISTER_RATE", default="10/hour"),
+        "email_change": env.str("THROTTLE_EMAIL_CHANGE_RATE", default="10/hour"),
     },
 }

@@ -23,3 +23,12 @@ PROBLEM_EXTENSION_MEMBERS = "carts.errors.PROBLEM_EXTENSION_MEMBERS"
 # The most units of one product a cart line may hold, and the most lines a cart may hold.
 CART_MAX_LINE_QUANTITY = env.int("CART_MAX_LINE_QUANTITY", default=99)
 CART_MAX_LINES = env.int("CART_MAX_LINES", default=50)
+
+# --- Tokens ----------------------------------------------------------------------
+# Stateless verification plus auth's revocation list, polled every few seconds:
+# a deactivated account or a changed password stops the old access tokens here
+# within seconds (shopkit.revocation).
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,
+    "DEFAULT_AUTHENTICATION_CLASSES": ["shopkit.revocation.RevocationCheckingJWTAuthentication"],
+}

@@ -4,19 +4,7 @@ from django.contrib import admin
 
 from carts.models import Cart, CartLine
 from carts.selectors import cart_admin_queryset
-
-
-class ReadOnlyAdminMixin:
-    """Support looks, never touches: carts change only through the cart API."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from shopkit.admin import ReadOnlyAdminMixin
 
 
 class CartLineInline(ReadOnlyAdminMixin, admin.TabularInline):

@@ -41,7 +41,7 @@ from catalog.services import (
     products_delete,
     products_set_active,
 )
-from shopkit.admin import ServiceRefusalsShownOnFormsMixin
+from shopkit.admin import ReadOnlyAdminMixin, ServiceRefusalsShownOnFormsMixin
 from shopkit.errors import ApplicationError
 from shopkit.routers import ECOMMERCE_DB
 
@@ -326,21 +326,12 @@ class ProductAdmin(ServiceRefusalsShownOnFormsMixin, admin.ModelAdmin):
 # --- Reservations (read-only: they move only through the internal API and the job) ----
 
 
-class ReservationLineInline(admin.TabularInline):
+class ReservationLineInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = ReservationLine
     fields = ["product", "sku", "name", "quantity", "unit_price", "tax_rate"]
     readonly_fields = fields
     extra = 0
     can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Reservation)

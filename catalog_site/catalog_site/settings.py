@@ -33,3 +33,12 @@ PROBLEM_EXTENSION_MEMBERS = "catalog.errors.PROBLEM_EXTENSION_MEMBERS"
 RESERVATION_TTL_SECONDS = env.int("RESERVATION_TTL_SECONDS", default=900)
 # The admin's "low stock" filter: products with fewer units than this.
 LOW_STOCK_THRESHOLD = env.int("LOW_STOCK_THRESHOLD", default=5)
+
+# --- Tokens ----------------------------------------------------------------------
+# Stateless verification plus auth's revocation list, polled every few seconds: a
+# deactivated staff member's old access token stops writing the catalogue within
+# seconds, as it stops buying in cart and orders (shopkit.revocation).
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,
+    "DEFAULT_AUTHENTICATION_CLASSES": ["shopkit.revocation.RevocationCheckingJWTAuthentication"],
+}

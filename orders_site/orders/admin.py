@@ -17,24 +17,16 @@ from orders.models import (
     OrderStatus,
     StatusChange,
 )
+from shopkit.admin import ReadOnlyAdminMixin
 from shopkit.errors import ApplicationError
 
 CUSTOMER_ADMIN_URL = "/auth/admin/auth/user/{}/change/"
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class OrderLineInline(ReadOnlyInline):

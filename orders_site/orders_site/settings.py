@@ -28,3 +28,12 @@ PROBLEM_EXTENSION_MEMBERS = "orders.errors.PROBLEM_EXTENSION_MEMBERS"
 # that is not renewed belongs to a process that died: once it runs out, a retry (or
 # `manage.py reconcile_checkouts`) takes the key over.
 CHECKOUT_LEASE_SECONDS = env.int("CHECKOUT_LEASE_SECONDS", default=10)
+
+# --- Tokens ----------------------------------------------------------------------
+# Stateless verification plus auth's revocation list, polled every few seconds:
+# a deactivated account or a changed password stops the old access tokens here
+# within seconds (shopkit.revocation).
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,
+    "DEFAULT_AUTHENTICATION_CLASSES": ["shopkit.revocation.RevocationCheckingJWTAuthentication"],
+}

@@ -7,6 +7,7 @@ from hypothesis.configuration import set_hypothesis_home_dir
 
 from shopkit.client import reset_service_clients
 from tests.cart.fake_catalog import FakeCatalog
+from tests.support.revocations import revocations  # noqa: F401  (autouse)
 
 # Hypothesis (under schemathesis) keeps caches on disk: under var/, not in the checkout.
 set_hypothesis_home_dir(Path(__file__).resolve().parents[2] / "var" / "hypothesis")

@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.support.revocations import revocations  # noqa: F401  (autouse)
+
 CATALOG_MANAGER_PERMS = [
     f"catalog.{action}_{model}"
     for model in ("category", "product", "reservation", "reservationline")

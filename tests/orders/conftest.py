@@ -5,6 +5,7 @@ import pytest
 from shopkit.client import reset_service_clients
 from tests.orders.api import CUSTOMER_ID, OTHER_CUSTOMER_ID, STAFF_ID, STAFF_PERMS
 from tests.orders.fakes import FakeNeighbours
+from tests.support.revocations import revocations  # noqa: F401  (autouse)
 
 
 @pytest.fixture

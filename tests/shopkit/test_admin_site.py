@@ -42,3 +42,26 @@ def test_admin_errors_are_html_pages_but_api_errors_stay_json(client):
     response = client.get("/catalog/admin/catalog/product/add/")
     assert response.status_code == 403
     assert response["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.django_db(databases=["default", "ecommerce"])
+def test_every_admin_counts_failed_sign_ins_with_the_api_counters(client):
+    """catalog's admin here; auth's API reads the same cache keys (one table in auth_db)."""
+    from django.core.cache import cache
+
+    from shopkit.throttling import SignInFailures
+
+    cache.clear()
+    User.objects.create_user(
+        username="ana@example.com", email="ana@example.com", password="pw-12345!", is_staff=True
+    )
+    form = {"username": "ana@example.com", "password": "wrong", "next": "/catalog/admin/"}
+    for _ in range(5):
+        assert client.post("/catalog/admin/login/", form).status_code == 200
+    # What auth's token endpoint checks: the email's counter is full.
+    request = type("Request", (), {"META": {"REMOTE_ADDR": "192.0.2.50"}})()
+    assert SignInFailures(request, email="ANA@example.com").wait() is not None
+    response = client.post("/catalog/admin/login/", {**form, "password": "pw-12345!"})
+    assert "Too many failed sign-ins" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    cache.clear()

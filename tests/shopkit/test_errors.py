@@ -16,7 +16,49 @@ def test_malformed_json_is_a_400(api_client):
     response = api_client.post(
         "/probe/fail/validation/", "{not json", content_type="application/json"
     )
-    assert_problem(response, 400, "parse_error")
+    assert_problem(response, 400, "invalid_json")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param("[" * 1000 + "]" * 1000, id="arrays-1000-deep"),
+        pytest.param('{"a":' * 1000 + "1" + "}" * 1000, id="objects-1000-deep"),
+        pytest.param('{"quantity": 1, "x": ' + "[" * 100_000, id="unclosed-100000-deep"),
+        pytest.param('{"quantity": NaN}', id="nan"),
+        pytest.param(b'{"quantity": "\xff"}'.decode("latin-1"), id="not-utf8"),
+    ],
+)
+def test_deep_or_odd_json_is_a_400_invalid_json(api_client, body):
+    response = api_client.post(
+        "/probe/fail/validation/", body.encode("latin-1"), content_type="application/json"
+    )
+    assert_problem(response, 400, "invalid_json")
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting(api_client):
+    body = '{"quantity": 0, "note": "' + "[{" * 500 + '\\"]"}'
+    response = api_client.post("/probe/fail/validation/", body, content_type="application/json")
+    assert_problem(response, 400, "invalid")  # parsed: the quantity is what is wrong
+
+
+def test_body_over_the_limit_is_a_413_problem(api_client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = '{"quantity": 1, "pad": "' + "x" * 2000 + '"}'
+    response = api_client.post("/probe/fail/validation/", body, content_type="application/json")
+    assert_problem(response, 413, "request_too_large")
+
+
+def test_body_over_the_limit_outside_drf_is_a_413_problem(settings):
+    from django.test import Client
+
+    # The admin login reads request.POST in Django itself (handler400's path);
+    # the test client would re-raise what Django turns into a response.
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = Client(raise_request_exception=False).post(
+        "/catalog/admin/login/", "x=" + "y" * 2000, content_type="application/x-www-form-urlencoded"
+    )
+    assert_problem(response, 413, "request_too_large")
 
 
 def test_application_error_keeps_its_code_and_extension_members(api_client):

@@ -1,8 +1,11 @@
 """Stateless verification: the service trusts exactly the tokens auth would issue."""
 
+import jwt
 import pytest
 
+from shopkit.keys import key_id, read_pem
 from tests.support.databases import BOTH_DATABASES
+from tests.support.keys import key_pair
 from tests.support.problems import assert_problem
 from tests.support.tokens import as_alg_none, mint_access_token, with_flipped_signature_byte
 
@@ -67,3 +70,55 @@ def test_internal_endpoints_need_the_service_credential(api_client, service_api_
     api_client.credentials(HTTP_X_SERVICE_TOKEN="wrong")
     assert api_client.get("/internal/probe/").status_code == 403
     assert service_api_client.get("/internal/probe/").status_code == 200
+
+
+# Correctly signed, oddly typed: each once answered 500 or counted as superuser.
+ODD_CLAIMS = {
+    "user-id-string": {"user_id": "abc"},
+    "user-id-numeric-string": {"user_id": "7"},
+    "user-id-float": {"user_id": 7.0},
+    "user-id-bool": {"user_id": True},
+    "user-id-zero": {"user_id": 0},
+    "user-id-huge": {"user_id": 2**70},
+    "user-id-null": {"user_id": None},
+    "user-id-list": {"user_id": [7]},
+    "exp-1e20": {"exp": 1e20},
+    "exp-huge-int": {"exp": 10**20},
+    "exp-float": {"exp": 4102444800.5},
+    "iat-string": {"iat": "yesterday"},
+    "is-staff-string": {"is_staff": "false"},
+    "is-superuser-string": {"is_superuser": "false"},
+    "is-superuser-int": {"is_superuser": 1},
+    "perms-string": {"perms": "catalog.change_product"},
+    "perms-of-numbers": {"perms": [1, 2]},
+    "perms-dict": {"perms": {"catalog.change_product": True}},
+    "email-number": {"email": 42},
+    "jti-number": {"jti": 42},
+}
+
+
+@pytest.mark.parametrize("claims", ODD_CLAIMS.values(), ids=ODD_CLAIMS.keys())
+def test_signed_tokens_with_odd_claims_are_refused_with_401(api_client, claims):
+    signed = jwt.decode(mint_access_token(user_id=7), options={"verify_signature": False})
+    response = whoami(api_client, resign({**signed, **claims}))
+    assert response.status_code == 401
+    assert response["Content-Type"].startswith("application/problem+json")
+    assert response.json()["code"] == "token_not_valid"
+
+
+def test_a_token_without_user_id_is_refused_with_401(api_client):
+    token = mint_access_token(user_id=7)
+    claims = jwt.decode(token, options={"verify_signature": False})
+    del claims["user_id"]
+    response = whoami(api_client, resign(claims))
+    assert response.status_code == 401
+
+
+def resign(claims: dict) -> str:
+    private_path, public_path = key_pair("signing")
+    return jwt.encode(
+        claims,
+        read_pem(str(private_path)),
+        algorithm="RS256",
+        headers={"kid": key_id(read_pem(str(public_path)))},
+    )

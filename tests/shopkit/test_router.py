@@ -9,7 +9,7 @@ from tests.support.databases import BOTH_DATABASES
 router = DatabaseRouter()
 
 
-# Where each app's tables belong (DESIGN.md): decided here, independently of the router.
+# Where each app's tables belong (docs/architecture.md): decided here, independently of the router.
 PINNED = {
     "auth": "default",
     "contenttypes": "default",

@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from shopkit.errors import ApplicationError
 from shopkit.permissions import IsServiceCaller
-from shopkit.urls import handler404, handler500, service_urlpatterns  # noqa: F401
+from shopkit.urls import handler400, handler404, handler500, service_urlpatterns  # noqa: F401
 
 
 class WhoAmI(APIView):

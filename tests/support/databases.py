@@ -7,7 +7,7 @@ import MySQLdb.cursors
 from shopkit.processes import MySQLServer
 from tests.support.environment import TEST_MYSQL_URL
 
-# Every service has both aliases (DESIGN.md): auth_db and ecommerce_db.
+# Every service has both aliases (docs/architecture.md): auth_db and ecommerce_db.
 BOTH_DATABASES = ["default", "ecommerce"]
 
 

@@ -56,11 +56,17 @@ def open_gateway(shop):
 
 
 @pytest.fixture(scope="session")
-def staff(shop, gateway):
-    """The demo staff accounts (auth's seed_users --dev), signed in through the gateway."""
+def seeded_staff(shop):
+    """The demo staff accounts (auth's seed_users --dev)."""
     shop.manage(
         "auth", "seed_users", "--dev", "--customers", "3", "--customer-password", CUSTOMER_PASSWORD
     )
+
+
+@pytest.fixture
+def staff(seeded_staff, gateway):
+    """The demo staff, signed in through the gateway for this test: a test that re-seeds
+    resets their passwords, which revokes earlier access tokens everywhere (issue 11.2)."""
     return {
         "catalog": sign_in(gateway.url, "catalog@tienda.local", STAFF_PASSWORD),
         "orders": sign_in(gateway.url, "orders@tienda.local", STAFF_PASSWORD),

@@ -234,7 +234,7 @@ def test_dev_secrets_fill_every_secret_compose_requires(tmp_path):
     required = set(re.findall(r"\$\{([A-Z][A-Z0-9_]*):\?", COMPOSE_FILE.read_text()))
     assert all(values.get(name) for name in required)
     # Database passwords go into URLs unescaped.
-    assert re.fullmatch(r"[0-9a-f]{48}", values["AUTH_DB_PASSWORD"])
+    assert re.fullmatch(r"[0-9a-f]{64}", values["AUTH_DB_PASSWORD"])
     # The one-line PEMs are read back by shopkit as a matching key pair.
     private_pem = read_pem(values["JWT_PRIVATE_KEY"])
     assert (

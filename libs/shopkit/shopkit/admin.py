@@ -6,6 +6,22 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
+from shopkit.throttling import SignInFailures, minutes_to_wait
+
+
+class ReadOnlyAdminMixin:
+    """Staff look, never touch: what changes only through a service's API or its jobs
+    (carts, order lines and history, reservation lines) is shown read-only."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
 
 class EmailAdminAuthenticationForm(AdminAuthenticationForm):
     """The admin sign-in asks for the email, in any letter case.
@@ -18,8 +34,35 @@ class EmailAdminAuthenticationForm(AdminAuthenticationForm):
         label="Email", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
     )
 
+    error_messages = {
+        **AdminAuthenticationForm.error_messages,
+        "too_many_attempts": "Too many failed sign-ins for this email or from this address: "
+        "try again in %(minutes)d minute(s).",
+    }
+
     def clean_username(self):
         return self.cleaned_data["username"].strip().lower()
+
+    def clean(self):
+        """The API's failed sign-in counters, shared: refused while either is full,
+        and a wrong password here counts there too (and the other way round)."""
+        email = self.cleaned_data.get("username")
+        if not email or not self.cleaned_data.get("password"):
+            return super().clean()  # Django's own "required" errors; nothing was tried
+        failures = SignInFailures(self.request, email=email)
+        wait = failures.wait()
+        if wait is not None:
+            raise forms.ValidationError(
+                self.error_messages["too_many_attempts"],
+                code="too_many_attempts",
+                params={"minutes": minutes_to_wait(wait)},
+            )
+        try:
+            return super().clean()
+        except forms.ValidationError:
+            if self.user_cache is None:  # wrong email or password, not "not staff"
+                failures.record_failure()
+            raise
 
 
 def configure_admin_site(service_name: str) -> None:

@@ -11,7 +11,7 @@ errors, 404s, database outages and unexpected exceptions into one JSON shape:
 import logging
 from http import HTTPStatus
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
@@ -130,6 +130,9 @@ def problem_exception_handler(exc, context):
             extra=exc.extra,
             headers=exc.headers,
         )
+    if isinstance(exc, RequestDataTooBig):
+        set_rollback()
+        return _body_too_large_response()
     if isinstance(exc, DjangoValidationError):
         errors = (
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
@@ -184,6 +187,15 @@ def problem_exception_handler(exc, context):
     return problem_response(500, code="internal_error", detail="An unexpected error occurred.")
 
 
+BODY_TOO_LARGE_DETAIL = "The request body is larger than this service accepts."
+
+
+def _body_too_large_response():
+    # Django's DATA_UPLOAD_MAX_MEMORY_SIZE said no while the body was read (the
+    # gateway refuses such bodies first; this is a direct call to a service port).
+    return problem_response(413, code="request_too_large", detail=BODY_TOO_LARGE_DETAIL)
+
+
 def _json_problem(status, code, detail):
     return JsonResponse(
         problem(status, code=code, detail=detail), status=status, content_type=PROBLEM_CONTENT_TYPE
@@ -216,6 +228,8 @@ def server_error_view(request):
 
 
 def bad_request_view(request, exception=None):
+    if isinstance(exception, RequestDataTooBig):
+        return _json_problem(413, "request_too_large", BODY_TOO_LARGE_DETAIL)
     if not _wants_problem_json(request):
         return defaults.bad_request(request, exception)
     return _json_problem(400, "bad_request", "The request could not be understood.")

@@ -77,6 +77,11 @@ CORS_ALLOW_HEADERS = [
 CORS_EXPOSE_HEADERS = ["X-Cart-Token", "X-Request-ID", "Retry-After", "Idempotent-Replayed"]
 CORS_PREFLIGHT_MAX_AGE = 600
 
+# Whose X-Forwarded-For counts (shopkit.throttling.client_address): the gateway's
+# addresses only (CIDRs). Loopback for `make run`, whose nginx runs on this machine;
+# compose sets the gateway's fixed address. From anyone else the header is ignored.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=["127.0.0.1/32", "::1/128"])
+
 # Behind the gateway: trust its forwarded host and scheme.
 USE_X_FORWARDED_HOST = True
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -110,7 +115,14 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "shopkit.csp.ContentSecurityPolicyMiddleware",
 ]
+# What the admins and Swagger UI need, and nothing more (see shopkit.csp).
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
 
 TEMPLATES = [
     {
@@ -180,12 +192,30 @@ CACHES = {"default": _DEFAULT_CACHE, THROTTLE_CACHE: throttle_cache(_DEFAULT_CAC
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_NAME = "tienda_session"
 SESSION_COOKIE_PATH = "/"
-SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = 14 * 24 * 3600  # Django's default, stated: the CSRF cookie follows it
 CSRF_COOKIE_NAME = "tienda_csrftoken"
 CSRF_COOKIE_PATH = "/"
+CSRF_COOKIE_AGE = SESSION_COOKIE_AGE  # not Django's year: no longer than a session
+
+# Production behind TLS (terminated by the gateway or a load balancer in front of
+# it, which sends X-Forwarded-Proto: https): DJANGO_HTTPS=1 makes the cookies
+# HTTPS-only, redirects plain HTTP and sends HSTS; `manage.py check --deploy` is
+# then clean. Calls between services (/internal/), the health probes and the
+# metrics scrapes stay on plain HTTP inside the deployment's network.
+HTTPS = env.bool("DJANGO_HTTPS", default=False)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_REDIRECT_EXEMPT = [r"^internal/", r"^[a-z]+/(health|ready)/$", r"^[a-z]+/metrics$"]
+# HSTS is only ever sent on HTTPS requests, so these defaults are safe on plain HTTP.
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+# Preloading is a one-way commitment of the whole domain: the operator's decision
+# (SECURE_HSTS_PRELOAD=1), so check --deploy's reminder about it is silenced.
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -229,11 +259,11 @@ SERVICE_RETRIES = env.int("SERVICE_RETRIES", default=2)
 REST_FRAMEWORK = {
     # Services other than auth verify tokens statelessly (no DB, no call to auth).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTStatelessUserAuthentication",
+        "shopkit.jwt.ShopStatelessJWTAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["shopkit.parsers.StrictJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "shopkit.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": [
@@ -251,10 +281,19 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_ANON_RATE", default="") or None,
         "user": env.str("THROTTLE_USER_RATE", default="") or None,
+        # Failed sign-ins (API and the four admins), per email and per client address.
+        "login_email": env.str("THROTTLE_LOGIN_EMAIL_RATE", default="5/min"),
+        "login_ip": env.str("THROTTLE_LOGIN_IP_RATE", default="20/min"),
     },
-    "NUM_PROXIES": env.int("NUM_PROXIES", default=1),  # the gateway sets X-Forwarded-For
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+
+# Revoked access tokens (shopkit.revocation; cart and orders): how often each process
+# polls auth's list, how long one call may take, and how old the list may get
+# before signed-in writes are refused with 503 (reads go on with the last list).
+TOKEN_REVOCATION_REFRESH_SECONDS = env.float("TOKEN_REVOCATION_REFRESH_SECONDS", default=3.0)
+TOKEN_REVOCATION_TIMEOUT = env.float("TOKEN_REVOCATION_TIMEOUT", default=2.0)
+TOKEN_REVOCATION_MAX_AGE_SECONDS = env.float("TOKEN_REVOCATION_MAX_AGE_SECONDS", default=30.0)
 
 JWT_PUBLIC_KEY = read_pem(env.str("JWT_PUBLIC_KEY", default=""))
 JWKS_URL = env.str("JWKS_URL", default="") or None

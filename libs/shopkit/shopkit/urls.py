@@ -7,7 +7,7 @@
 
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from shopkit.health import health_view, ready_view
 from shopkit.metrics import metrics_view
@@ -16,15 +16,19 @@ from shopkit.metrics import metrics_view
 def service_urlpatterns(service: str, *, api=None, internal=None) -> list:
     """URL patterns for `service`; `api` and `internal` are URLconf modules (or lists)."""
     schema_name = f"{service}-schema"
+    # Public documents: a token, even a broken one, is not looked at (it used to
+    # turn the HTML docs page into a 401 that was neither HTML nor JSON). The docs
+    # page loads its start-up script from ?script= (no inline script: shopkit.csp).
+    public = {"authentication_classes": []}
     patterns = [
         path(f"{service}/admin/", admin.site.urls),
         path(f"{service}/health/", health_view, name="health"),
         path(f"{service}/ready/", ready_view, name="ready"),
         path(f"{service}/metrics", metrics_view, name="metrics"),
-        path(f"api/v1/{service}/schema/", SpectacularAPIView.as_view(), name=schema_name),
+        path(f"api/v1/{service}/schema/", SpectacularAPIView.as_view(**public), name=schema_name),
         path(
             f"api/v1/{service}/docs/",
-            SpectacularSwaggerView.as_view(url_name=schema_name),
+            SpectacularSwaggerSplitView.as_view(url_name=schema_name, **public),
             name=f"{service}-docs",
         ),
     ]
