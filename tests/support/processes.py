@@ -13,6 +13,7 @@ from pathlib import Path
 from shopkit import registry
 from shopkit.processes import (
     REPO_DIR,
+    VENV_BIN,
     NotReady,
     free_port,
     manage_argv,
@@ -21,7 +22,16 @@ from shopkit.processes import (
     service_process,
 )
 
-__all__ = ["REPO_DIR", "SERVICES", "ServiceProcess", "base_environment", "manage"]
+# REPO_DIR, VENV_BIN and free_port live in shopkit.processes; also importable from here.
+__all__ = [
+    "REPO_DIR",
+    "SERVICES",
+    "VENV_BIN",
+    "ServiceProcess",
+    "base_environment",
+    "free_port",
+    "manage",
+]
 SERVICES = registry.SERVICE_NAMES
 
 
