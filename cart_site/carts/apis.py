@@ -19,6 +19,7 @@ from carts.serializers import (
     LineAddInputSerializer,
     LineQuantityInputSerializer,
     MergeResultSerializer,
+    cart_representation,
 )
 from carts.services import (
     cart_add_line,
@@ -54,7 +55,7 @@ def _caller(request) -> CartOwner:
 
 def _cart_response(cart: PricedCart, *, status: int = 200) -> Response:
     headers = {GUEST_TOKEN_HEADER: cart.cart_token} if cart.cart_token else None
-    return Response(CartSerializer(cart).data, status=status, headers=headers)
+    return Response(cart_representation(cart), status=status, headers=headers)
 
 
 class CartApi(APIView):

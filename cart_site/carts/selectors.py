@@ -26,15 +26,25 @@ def cart_detail(*, owner: CartOwner) -> PricedCart:
 
     No cart yet is an empty cart. Raises ServiceUnavailable when the catalog is down.
     """
-    cart = cart_queryset_for(owner).prefetch_related("lines").first()
-    if cart is None:
+    # One query: the cart LEFT JOIN its lines (a cart without lines is one row of NULLs).
+    rows = list(
+        cart_queryset_for(owner).values_list(
+            "user_id", "lines__id", "lines__product_id", "lines__quantity"
+        )
+    )
+    if not rows:
         return empty_cart(is_guest=owner.is_guest)
-    lines = list(cart.lines.all())
+    is_guest = rows[0][0] is None
+    lines = [
+        CartLine(id=line_id, product_id=product_id, quantity=quantity)
+        for _, line_id, product_id, quantity in rows
+        if line_id is not None
+    ]
     return price_cart(
         lines=lines,
         products=catalog_products(line.product_id for line in lines),
-        is_guest=cart.is_guest,
-        cart_token=owner.guest_token if cart.is_guest else None,
+        is_guest=is_guest,
+        cart_token=owner.guest_token if is_guest else None,
     )
 
 

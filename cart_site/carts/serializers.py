@@ -3,6 +3,7 @@
 from django.conf import settings
 from rest_framework import serializers
 
+from carts.pricing import PricedCart
 from shopkit.fields import TaxRateField
 
 # The largest id a product (BigAutoField in the catalog) can have.
@@ -75,6 +76,45 @@ class CartSerializer(serializers.Serializer):
         help_text="A guest's cart token (also in the X-Cart-Token header); null for "
         "signed-in customers and for a guest without a cart.",
     )
+
+
+# The cart read shapes its JSON directly: the same text as CartSerializer (the fields
+# that format a value are DRF's own; tests compare the two) without walking a
+# serializer's fields for every line of every read.
+_MONEY = serializers.DecimalField(max_digits=14, decimal_places=2)
+_TAX_RATE = TaxRateField()
+
+
+def _money_text(value):
+    return None if value is None else _MONEY.to_representation(value)
+
+
+def cart_representation(cart: PricedCart) -> dict:
+    """A PricedCart as the public API shows it (the shape of CartSerializer)."""
+    return {
+        "items": [
+            {
+                "id": line.id,
+                "product_id": line.product_id,
+                "sku": line.sku,
+                "name": line.name,
+                "unit_price": _money_text(line.unit_price),
+                "tax_rate": None
+                if line.tax_rate is None
+                else _TAX_RATE.to_representation(line.tax_rate),
+                "quantity": line.quantity,
+                "line_total": _money_text(line.line_total),
+                "available": line.available,
+            }
+            for line in cart.items
+        ],
+        "subtotal": _MONEY.to_representation(cart.subtotal),
+        "tax": _MONEY.to_representation(cart.tax),
+        "total": _MONEY.to_representation(cart.total),
+        "item_count": cart.item_count,
+        "currency": cart.currency,
+        "cart_token": cart.cart_token,
+    }
 
 
 class MergeAdjustmentSerializer(serializers.Serializer):

@@ -1,6 +1,7 @@
 """HTTP views: parse the input, call one service or selector, shape the output."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -12,7 +13,6 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.generics import get_object_or_404
 from rest_framework.permissions import (
     SAFE_METHODS,
     DjangoModelPermissions,
@@ -26,6 +26,7 @@ from catalog.selectors import (
     category_list,
     category_rows,
     product_list,
+    product_row,
     product_rows,
     products_by_ids,
     products_rows_by_id,
@@ -136,7 +137,10 @@ class CategoryViewSet(viewsets.ModelViewSet):
         return category_list()
 
     def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(category_rows(self.get_queryset()))
+        # The category table is small (selectors.category_subtree_ids reads it whole
+        # too): one query for all of it and a page cut in memory cost less than a
+        # COUNT(*) and a page query.
+        page = self.paginate_queryset(list(category_rows(self.get_queryset())))
         return self.get_paginated_response([category_representation(row) for row in page])
 
     def create(self, request, *args, **kwargs):
@@ -225,7 +229,12 @@ class ProductViewSet(viewsets.ModelViewSet):
         )
 
     def retrieve(self, request, *args, **kwargs):
-        row = get_object_or_404(product_rows(self.get_queryset()), pk=kwargs[self.lookup_field])
+        row = product_row(
+            product_id=int(kwargs[self.lookup_field]),
+            include_inactive=user_sees_inactive_products(request.user),
+        )
+        if row is None:
+            raise Http404
         return Response(product_representation(row))
 
     def finalize_response(self, request, response, *args, **kwargs):

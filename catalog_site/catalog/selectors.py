@@ -7,6 +7,7 @@ from django.db.models.functions import Coalesce
 
 from catalog.errors import reservation_not_found
 from catalog.models import Category, Product, Reservation, ReservationLine
+from shopkit.prepared import PreparedValuesQuery
 
 INTERNAL_PRODUCT_FIELDS = ("id", "sku", "name", "slug", "price", "tax_rate", "stock", "is_active")
 # The columns behind the public product JSON (serializers.product_representation).
@@ -81,6 +82,28 @@ def product_list(*, include_inactive: bool = False) -> QuerySet[Product]:
 def product_rows(products: QuerySet[Product]) -> QuerySet:
     """The public columns of `products` as dicts (no model instances on the hot reads)."""
     return products.values(*PUBLIC_PRODUCT_FIELDS)
+
+
+MAX_PRODUCT_ID = 2**63 - 1  # a BigAutoField
+
+# A product page is the hottest read: its query is compiled once (shopkit.prepared).
+_ACTIVE_PRODUCT_ROW = PreparedValuesQuery(
+    lambda product_id: product_rows(product_list().filter(pk=product_id)),
+    arguments=("product_id",),
+)
+_ANY_PRODUCT_ROW = PreparedValuesQuery(
+    lambda product_id: product_rows(product_list(include_inactive=True).filter(pk=product_id)),
+    arguments=("product_id",),
+)
+
+
+def product_row(*, product_id: int, include_inactive: bool = False) -> dict | None:
+    """The public columns of one product (None when unknown, or inactive and not included)."""
+    if not 0 < product_id <= MAX_PRODUCT_ID:
+        return None  # no such id (and not a value to send to the database)
+    query = _ANY_PRODUCT_ROW if include_inactive else _ACTIVE_PRODUCT_ROW
+    rows = query.rows(product_id=product_id)
+    return rows[0] if rows else None
 
 
 def products_rows_by_id(products: QuerySet[Product], *, ids: Iterable[int]) -> dict[int, dict]:

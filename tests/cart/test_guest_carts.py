@@ -58,6 +58,9 @@ def test_the_guest_uses_the_token_for_every_operation(api_client, catalog):
     assert cleared.status_code == 200
     assert cleared.json()["cart_token"] == token  # the cart stays, empty
     assert not CartLine.objects.exists()
+    emptied = api_client.get(CART)  # an empty cart still has its token
+    assert emptied.json()["items"] == [] and emptied.json()["cart_token"] == token
+    assert emptied["X-Cart-Token"] == token
 
 
 def test_a_guest_without_a_token_reads_an_empty_cart(api_client, catalog):

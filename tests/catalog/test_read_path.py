@@ -8,7 +8,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from catalog.models import Product
-from catalog.selectors import category_rows, product_rows
+from catalog.selectors import category_rows, product_list, product_row, product_rows
 from catalog.serializers import (
     CategorySerializer,
     ProductSerializer,
@@ -68,6 +68,49 @@ class TestSameJsonAsTheSerializers:
         expected = dict(ProductSerializer(Product.objects.get(pk=product.pk)).data)
         assert api_client.get(f"{PRODUCTS}{product.pk}/").json() == expected
         assert api_client.get(PRODUCTS).json()["results"] == [expected]
+
+    def test_timestamps_read_as_drf_writes_them(self):
+        from zoneinfo import ZoneInfo
+
+        from catalog.serializers import _TIMESTAMP, _timestamp_text
+
+        for value in (
+            datetime(2026, 3, 1, 12, 0, tzinfo=UTC),
+            datetime(2026, 3, 1, 12, 0, 0, 5, tzinfo=UTC),
+            datetime(2026, 7, 1, 23, 59, 59, 999999, tzinfo=ZoneInfo("Europe/Madrid")),
+        ):
+            assert _timestamp_text(value) == _TIMESTAMP.to_representation(value)
+        product = ProductFactory()
+        Product.objects.filter(pk=product.pk).update(
+            created_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+        )
+        product.refresh_from_db()
+        body = self.client_json(product.pk)
+        assert body["created_at"] == "2026-01-02T03:04:05Z"
+        assert body == dict(ProductSerializer(product).data)
+
+    def client_json(self, pk):
+        return APIClient().get(f"{PRODUCTS}{pk}/").json()
+
+    def test_the_prepared_detail_row_is_the_querysets_row(self):
+        active = ProductFactory(weight=None, description="")
+        inactive = ProductFactory(is_active=False, weight=Decimal("0.125"))
+        for product, include_inactive in ((active, False), (inactive, True), (active, True)):
+            orm_row = product_rows(product_list(include_inactive=True)).get(pk=product.pk)
+            row = product_row(product_id=product.pk, include_inactive=include_inactive)
+            assert row == orm_row
+            assert row["created_at"].tzinfo is not None and isinstance(row["is_active"], bool)
+        assert product_row(product_id=inactive.pk) is None  # customers: active ones only
+        assert product_row(product_id=inactive.pk + 1000) is None
+
+    def test_ids_beyond_any_product_are_404_without_a_query(
+        self, api_client, django_assert_num_queries
+    ):
+        for product_id in (2**63, 10**30):
+            with django_assert_num_queries(0, using="ecommerce"):
+                response = api_client.get(f"{PRODUCTS}{product_id}/")
+            assert response.status_code == 404
+            assert response["Content-Type"] == "application/problem+json"
 
 
 class TestCountsDoNotScan:

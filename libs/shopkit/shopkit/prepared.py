@@ -1,0 +1,88 @@
+"""Hot reads of a fixed shape: the ORM builds and compiles the query once per process.
+
+Building a QuerySet and compiling it to SQL costs a primary-key read several
+times what MariaDB takes to answer it (about 0.3 ms of CPU against 0.04 ms).
+`PreparedValuesQuery` builds its `.values()` query once, with a marker integer
+in place of each argument, keeps the SQL, the markers' positions among the
+parameters and the columns' converters, and then runs that SQL with the real
+arguments: the same statement and the same Python values (Django's converters,
+e.g. aware datetimes) as the QuerySet would give.
+
+Only for queries whose SQL does not depend on the arguments' values (an `=` on
+an integer column; not `__in` lists, slices or optional filters).
+"""
+
+import threading
+from collections.abc import Callable
+
+from django.db import connections
+from django.db.models import QuerySet
+
+# Stand-ins for the arguments while compiling, each checked to appear exactly once
+# among the compiled parameters. In range for every integer column but the small
+# ones (Django drops a comparison with an out-of-range value, which is refused here).
+_MARKER_BASE = 2_147_483_000
+
+
+class PreparedValuesQuery:
+    def __init__(self, build: Callable[..., QuerySet], *, arguments: tuple[str, ...]):
+        """`build(**{name: int})` returns the `.values()` QuerySet for those integer arguments."""
+        self._build = build
+        self._arguments = arguments
+        self._compiled: tuple | None = None
+        self._lock = threading.Lock()
+
+    def _compile(self) -> tuple:
+        markers = {name: _MARKER_BASE + index for index, name in enumerate(self._arguments)}
+        queryset = self._build(**markers)
+        compiler = queryset.query.get_compiler(using=queryset.db)
+        sql, params = compiler.as_sql()
+        positions = {}
+        for name, marker in markers.items():
+            found = [index for index, value in enumerate(params) if value == marker]
+            if len(found) != 1:
+                raise ValueError(f"argument {name!r} must appear exactly once in the query")
+            positions[name] = found[0]
+        columns = list(queryset.query.values_select)
+        if len(columns) != len(compiler.select):
+            raise ValueError("only .values() of plain columns can be prepared")
+        converters = [
+            (index, converter_list, expression)
+            for index, (converter_list, expression) in compiler.get_converters(
+                [column for column, _, _ in compiler.select]
+            ).items()
+        ]
+        return queryset.db, sql, tuple(params), positions, columns, converters
+
+    def rows(self, **arguments: int) -> list[dict]:
+        """The rows for these arguments, as `.values()` dicts."""
+        compiled = self._compiled
+        if compiled is None:
+            with self._lock:
+                if self._compiled is None:
+                    self._compiled = self._compile()
+                compiled = self._compiled
+        alias, sql, template, positions, columns, converters = compiled
+        params = list(template)
+        for name, position in positions.items():
+            params[position] = int(arguments[name])
+        connection = connections[alias]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        result = []
+        for row in rows:
+            if converters:
+                row = list(row)
+                for index, converter_list, expression in converters:
+                    value = row[index]
+                    for converter in converter_list:
+                        value = converter(value, expression, connection)
+                    row[index] = value
+            result.append(dict(zip(columns, row, strict=True)))
+        return result
+
+    def forget(self) -> None:
+        """Compile again on the next call (tests that change settings or databases)."""
+        with self._lock:
+            self._compiled = None
