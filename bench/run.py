@@ -17,7 +17,6 @@ import json
 import os
 import platform
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -30,18 +29,24 @@ REPO_DIR = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO_DIR), str(REPO_DIR / "scripts")]
 
 from dev_secrets import ensure_key_pair, random_secret  # noqa: E402
-from run_local import (  # noqa: E402
-    Output,
-    ProcessGroup,
-    bind_environment,
-    gunicorn_argv,
-    manage_argv,
-    run_step,
-    service_environment,
-    wait_until_ok,
-)
 
 from gateway_nginx.render import SERVICES, GatewayConfig, find_nginx, write_config  # noqa: E402
+from shopkit.processes import (  # noqa: E402
+    MySQLServer,
+    PrefixedOutput,
+    Process,
+    ProcessGroup,
+    bind_environment,
+    free_port,
+    gunicorn_argv,
+    manage_argv,
+    nginx_argv,
+    project_dir,
+    ready_url,
+    run_to_end,
+    service_environment,
+    service_process,
+)
 
 BENCH_DIR = REPO_DIR / "bench"
 BENCH_VAR = REPO_DIR / "var" / "bench"
@@ -70,26 +75,12 @@ UNLIMITED = {
 SEARCH_WORDS = ("blue", "kettlebell", "navy jacket", "premium", "sierra tent", "warranty")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class MariaDB:
     """The bench's databases and user on TEST_MYSQL_URL, and that user's statistics."""
 
     def __init__(self, url: str):
-        import MySQLdb
-
-        server = url.split("://", 1)[1].rstrip("/")
-        credentials, _, hostport = server.rpartition("@")
-        user, _, password = credentials.partition(":")
-        self.host, _, port = hostport.partition(":")
-        self.port = int(port or 3306)
-        self.connection = MySQLdb.connect(
-            host=self.host, port=self.port, user=user or "root", passwd=password, autocommit=True
-        )
+        self.server = MySQLServer.from_url(url)
+        self.connection = self.server.connect(autocommit=True)
         self.password = random_secret()[:32]
         self.stats = False
 
@@ -110,10 +101,11 @@ class MariaDB:
             self.stats = True
         except Exception:  # MySQL has no userstat, or the user is not root
             self.stats = False
-        base = f"mysql://{DB_USER}:{self.password}@{self.host}:{self.port}"
         return {
-            "AUTH_DATABASE_URL": f"{base}/{DATABASES['auth']}",
-            "ECOMMERCE_DATABASE_URL": f"{base}/{DATABASES['ecommerce']}",
+            f"{alias.upper()}_DATABASE_URL": self.server.url(
+                name, user=DB_USER, password=self.password
+            )
+            for alias, name in DATABASES.items()
         }
 
     def snapshot(self) -> dict | None:
@@ -181,11 +173,11 @@ def worker_rss_mb(session_ids: dict[str, int]) -> dict[str, float]:
 class Stack:
     """The shop as `make run` starts it, on free ports, plus the two baseline sites."""
 
-    def __init__(self, *, sqlite: bool, products: int, customers: int, output: Output):
+    def __init__(self, *, sqlite: bool, products: int, customers: int, output: PrefixedOutput):
         self.output = output
         self.customers = customers
         self.products = products
-        self.group = ProcessGroup(output)
+        self.group = ProcessGroup()
         self.ports = {service: free_port() for service in SERVICES}
         self.hello_port = free_port()
         self.drf_port = free_port()
@@ -201,7 +193,7 @@ class Stack:
         self.database = (
             "SQLite (var/bench/*.sqlite3)"
             if sqlite
-            else f"MariaDB/MySQL {mysql_url.split('@')[-1]} ({', '.join(DATABASES.values())})"
+            else f"MariaDB/MySQL {self.mariadb.server.address} ({', '.join(DATABASES.values())})"
         )
         base = {
             **os.environ,
@@ -235,14 +227,14 @@ class Stack:
         self._step("catalog", "seed_catalog", "--products", str(self.products))
 
     def _step(self, service: str, *args: str) -> None:
-        code = run_step(
+        step = Process(
             service,
             manage_argv(*args),
-            cwd=REPO_DIR / f"{service}_site",
+            cwd=project_dir(service),
             env=self.env,
-            output=self.output,
             log=self.log(service),
         )
+        code = run_to_end(step)
         if code != 0:
             raise RuntimeError(
                 f"{service}: manage.py {' '.join(args)} failed; see {self.log(service)}"
@@ -251,20 +243,19 @@ class Stack:
     def start(self) -> None:
         for service in SERVICES:
             self.group.start(
-                service,
-                gunicorn_argv(f"{service}_site.wsgi"),
-                cwd=REPO_DIR / f"{service}_site",
-                env=bind_environment(self.env, self.ports[service]),
-                log=self.log(service),
+                service_process(
+                    service, port=self.ports[service], env=self.env, log=self.log(service)
+                )
             )
         for name, port in (("hello", self.hello_port), ("drf", self.drf_port)):
-            self.group.start(
+            baseline = Process(
                 name,
                 gunicorn_argv(f"{name}_site.wsgi"),
                 cwd=BENCH_DIR / f"{name}_site",
                 env=bind_environment(self.env, port),
                 log=self.log(name),
             )
+            self.group.start(baseline)
         config = GatewayConfig.for_mode(
             "local",
             listen=[f"127.0.0.1:{self.gateway_port}"],
@@ -279,23 +270,18 @@ class Stack:
         nginx = find_nginx()
         if nginx is None:
             raise RuntimeError("nginx is not installed (scripts/system-packages.sh as root)")
-        self.group.start(
-            "gateway",
-            [nginx, "-p", f"{conf.parent}/", "-c", str(conf)],
-            cwd=REPO_DIR,
-            env=self.env,
-            log=self.log("gateway"),
+        gateway = Process(
+            "gateway", nginx_argv(nginx, conf), cwd=REPO_DIR, env=self.env, log=self.log("gateway")
         )
+        self.group.start(gateway)
         for service in SERVICES:
-            wait_until_ok(
-                f"http://127.0.0.1:{self.ports[service]}/{service}/ready/", group=self.group
-            )
-        wait_until_ok(f"{self.url}/bench/hello/", group=self.group)
-        wait_until_ok(f"{self.url}/drf/products/", group=self.group)
+            self.group.wait_until_answers(ready_url(service, self.ports[service]), timeout=90)
+        self.group.wait_until_answers(f"{self.url}/bench/hello/", timeout=90)
+        self.group.wait_until_answers(f"{self.url}/drf/products/", timeout=90)
 
     def sessions(self) -> dict[str, int]:
         """Each server's session id (every child leads its own session)."""
-        return {child.name: child.process.pid for child in self.group.children}
+        return {process.name: process.pid for process in self.group.processes}
 
     def stop(self) -> None:
         self.group.stop()
@@ -558,7 +544,7 @@ def main(argv=None) -> int:
     if shutil.which("wrk") is None:
         parser.error("wrk is not installed (scripts/system-packages.sh as root)")
 
-    output = Output()
+    output = PrefixedOutput()
     started = time.monotonic()
     stack = Stack(
         sqlite=args.sqlite,
@@ -582,6 +568,9 @@ def main(argv=None) -> int:
     except (RuntimeError, requests.RequestException, subprocess.SubprocessError) as exc:
         output.say(f"bench failed: {exc}")
         return 1
+    except KeyboardInterrupt:  # Ctrl-C: the stack is stopped below, then we are done
+        output.say("bench: interrupted")
+        return 130
     finally:
         stack.stop()
 

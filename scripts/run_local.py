@@ -11,22 +11,17 @@
 
 SQLite files under var/ unless AUTH_DATABASE_URL / ECOMMERCE_DATABASE_URL are
 set. A second run reuses the secrets, the keys, the databases and the data.
-The process handling (ProcessGroup) is reused by bench/run.py.
+Processes are started and stopped by shopkit.processes, as in the bench and tests.
 """
 
 import argparse
-import contextlib
 import hashlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 REPO_DIR = Path(__file__).resolve().parents[1]
@@ -41,6 +36,23 @@ from gateway_nginx.render import (  # noqa: E402
     GatewayConfig,
     find_nginx,
     write_config,
+)
+from shopkit.processes import (  # noqa: E402
+    Interrupted,
+    NotReady,
+    PrefixedOutput,
+    Process,
+    ProcessGroup,
+    free_port,
+    job_processes,
+    manage_argv,
+    nginx_argv,
+    port_is_free,
+    project_dir,
+    ready_url,
+    run_to_end,
+    service_environment,
+    service_process,
 )
 from shopkit.registry import SERVICE_NAMES as SERVICES  # noqa: E402
 from shopkit.registry import SERVICE_PORTS  # noqa: E402
@@ -57,211 +69,6 @@ DEMO_SUPERUSER_EMAIL = "admin@tienda.local"
 DEMO_SUPERUSER_PASSWORD = "tienda-admin-2026"
 DEMO_STAFF_PASSWORD = "tienda-staff-2026"
 DEMO_CUSTOMER_PASSWORD = "tienda-demo-2026"  # passed to seed_users explicitly
-PREFIX_WIDTH = 9
-_COLOURS = {
-    "auth": 34,
-    "catalog": 32,
-    "cart": 33,
-    "orders": 35,
-    "gateway": 36,
-    "expiry": 90,
-    "reconcile": 90,
-}
-
-
-class Output:
-    """Every child's lines on our stdout, prefixed by its name ("auth    | ...")."""
-
-    def __init__(self, stream=sys.stdout):
-        self.stream = stream
-        self.lock = threading.Lock()
-        self.colour = stream.isatty() and not os.environ.get("NO_COLOR")
-
-    def line(self, name: str, text: str) -> None:
-        prefix = f"{name:<{PREFIX_WIDTH}}|"
-        if self.colour:
-            prefix = f"\033[{_COLOURS.get(name, 0)}m{prefix}\033[0m"
-        with self.lock:
-            self.stream.write(f"{prefix} {text.rstrip()}\n")
-            self.stream.flush()
-
-    def say(self, text: str) -> None:
-        for line in text.splitlines() or [""]:
-            self.line("tienda", line)
-
-
-class Child:
-    """One child process whose output is pumped, line by line, to Output.
-
-    With `log`, its output goes straight to that file instead (the benchmark:
-    no pumping in the process that measures).
-    """
-
-    def __init__(
-        self, name, argv, *, cwd: Path, env: dict, output: Output, log: Path | None = None
-    ):
-        self.name, self.argv, self.cwd, self.env, self.output = name, argv, cwd, env, output
-        self.log = log
-        self.process: subprocess.Popen | None = None
-        self.pump: threading.Thread | None = None
-
-    def start(self) -> "Child":
-        if self.log is not None:
-            with self.log.open("a") as log:
-                self.process = self._popen(log)
-            return self
-        self.process = self._popen(subprocess.PIPE)
-        self.pump = threading.Thread(target=self._pump, name=f"pump-{self.name}", daemon=True)
-        self.pump.start()
-        return self
-
-    def _popen(self, stdout) -> subprocess.Popen:
-        return subprocess.Popen(  # noqa: S603 (our own fixed commands)
-            self.argv,
-            cwd=self.cwd,
-            env=self.env,
-            stdin=subprocess.DEVNULL,
-            stdout=stdout,
-            stderr=subprocess.STDOUT,
-            text=True,
-            bufsize=1,
-            # Our own session: Ctrl-C reaches this script only, which stops the
-            # children in order (and waits for them) instead of all at once.
-            start_new_session=True,
-        )
-
-    def _pump(self) -> None:
-        for line in self.process.stdout:
-            self.output.line(self.name, line)
-
-    def exited(self) -> int | None:
-        return self.process.poll() if self.process else None
-
-    def wait(self) -> int:
-        code = self.process.wait()
-        if self.pump:
-            self.pump.join(timeout=5)
-        return code
-
-    def stop(self, timeout: float = 15.0) -> None:
-        """SIGTERM to the child's whole process group (a shell loop's sleep too), then wait."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        self._signal_group(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.output.say(f"{self.name} did not stop in {timeout:.0f}s; killing it")
-            self._signal_group(signal.SIGKILL)
-            self.process.wait()
-        if self.pump:
-            self.pump.join(timeout=5)
-
-    def _signal_group(self, signum: int) -> None:
-        # The child leads its own process group (start_new_session).
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signum)
-
-
-class ProcessGroup:
-    """The long-running children: started in order, stopped in reverse order."""
-
-    def __init__(self, output: Output):
-        self.output = output
-        self.children: list[Child] = []
-        self.essential: set[str] = set()
-
-    def start(self, name, argv, *, cwd, env, essential=True, log=None) -> Child:
-        child = Child(name, argv, cwd=cwd, env=env, output=self.output, log=log).start()
-        self.children.append(child)
-        if essential:
-            self.essential.add(name)
-        return child
-
-    def failed(self) -> Child | None:
-        """An essential child that exited on its own."""
-        for child in self.children:
-            if child.name in self.essential and child.exited() is not None:
-                return child
-        return None
-
-    def stop(self) -> None:
-        for child in reversed(self.children):
-            child.stop()
-
-
-def run_step(name, argv, *, cwd: Path, env: dict, output: Output, stop=None, log=None) -> int:
-    """Run one command to its end with prefixed output (or into `log`); its exit code.
-
-    When the `stop` event is set meanwhile (Ctrl-C), the command is terminated.
-    """
-    child = Child(name, argv, cwd=cwd, env=env, output=output, log=log).start()
-    while child.exited() is None:
-        if stop is not None and stop.is_set():
-            child.stop()
-            break
-        time.sleep(0.1)
-    return child.wait()
-
-
-def manage_argv(*args: str) -> list[str]:
-    return [sys.executable, "manage.py", *args]
-
-
-def gunicorn_argv(wsgi_module: str) -> list[str]:
-    """The services' (and the benchmark's hello site's) server: shopkit's gunicorn config."""
-    return [str(VENV_BIN / "gunicorn"), "-c", "python:shopkit.gunicorn_conf", wsgi_module]
-
-
-def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return True
-
-
-def http_status(url: str, timeout: float = 2.0) -> int | None:
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (loopback)
-            return response.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
-    except (urllib.error.URLError, OSError):
-        return None
-
-
-class Interrupted(Exception):
-    """Ctrl-C (or SIGTERM) arrived while starting."""
-
-
-def wait_until_ok(url: str, *, group: ProcessGroup, stop=None, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if stop is not None and stop.is_set():
-            raise Interrupted
-        if (dead := group.failed()) is not None:
-            raise RuntimeError(f"{dead.name} exited (code {dead.exited()}) while starting")
-        if http_status(url) == 200:
-            return
-        time.sleep(0.25)
-    raise RuntimeError(f"{url} did not answer 200 within {timeout:.0f}s")
-
-
-def service_environment(base: dict, ports: dict[str, int]) -> dict:
-    """The environment every service process shares, neighbours on loopback."""
-    env = {key: value for key, value in base.items() if key != "DJANGO_SETTINGS_MODULE"}
-    env["PYTHONUNBUFFERED"] = "1"
-    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
-    for service in SERVICES:
-        env[f"{service.upper()}_SERVICE_URL"] = f"http://127.0.0.1:{ports[service]}"
-    return env
-
-
-def bind_environment(env: dict, port: int) -> dict:
-    return {**env, "PORT": str(port), "GUNICORN_BIND": f"127.0.0.1:{port}"}
 
 
 def database_target(env: dict) -> str:
@@ -298,14 +105,10 @@ def seed_step(step, service, args, *, marker, env, output, stop) -> None:
     if step in marker.done or stop.is_set():
         return
     output.say(f"seeding: manage.py {' '.join(args)} ({service})")
-    code = run_step(
-        service,
-        manage_argv(*args),
-        cwd=REPO_DIR / f"{service}_site",
-        env=env,
-        output=output,
-        stop=stop,
+    step_process = Process(
+        service, manage_argv(*args), cwd=project_dir(service), env=env, sink=output
     )
+    code = run_to_end(step_process, stop=stop)
     if stop.is_set():
         return
     if code == 0:
@@ -335,12 +138,17 @@ Ctrl-C stops everything.
 def parse_args(argv):
     parser = argparse.ArgumentParser(description="Run the shop locally (what `make run` does).")
     parser.add_argument("--no-seed", action="store_true", help="skip the demo data")
+    parser.add_argument(
+        "--free-ports",
+        action="store_true",
+        help="free ports instead of 8000-8003 and 8080 (a second run beside the first)",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    output = Output()
+    output = PrefixedOutput(colour=sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
     nginx = find_nginx()
     if nginx is None:
         output.say(
@@ -348,8 +156,12 @@ def main(argv: list[str] | None = None) -> int:
             "(or apt-get install nginx-light), then `make run` again."
         )
         return 1
-    ports = dict(SERVICE_PORTS)
-    busy = [p for p in [*ports.values(), LOCAL_GATEWAY_PORT] if not port_is_free(p)]
+    if args.free_ports:
+        ports = {service: free_port() for service in SERVICES}
+        gateway_port = free_port()
+    else:
+        ports, gateway_port = dict(SERVICE_PORTS), LOCAL_GATEWAY_PORT
+    busy = [p for p in [*ports.values(), gateway_port] if not port_is_free(p)]
     if busy:
         output.say(
             f"port(s) {', '.join(map(str, busy))} in use: is another `make run` running? "
@@ -373,17 +185,20 @@ def main(argv: list[str] | None = None) -> int:
 
     output.say(f"databases: {database_target(env)}")
     for service in SERVICES:
-        code = run_step(
+        migrate = Process(
             service,
             manage_argv("migrate_all", "--verbosity", "1"),
-            cwd=REPO_DIR / f"{service}_site",
+            cwd=project_dir(service),
             env=env,
-            output=output,
-            stop=stopping,
+            sink=output,
         )
-        if code != 0 or stopping.is_set():
-            output.say(f"migrating {service} failed (code {code})" if code else "stopped")
-            return 1 if code else 0
+        code = run_to_end(migrate, stop=stopping)
+        if stopping.is_set():  # Ctrl-C: the migration was stopped, not failed
+            output.say("stopped")
+            return 0
+        if code != 0:
+            output.say(f"migrating {service} failed (code {code})")
+            return 1
 
     marker = SeedMarker(SEED_MARKER, database_target(env))
     if not args.no_seed:
@@ -413,48 +228,31 @@ def main(argv: list[str] | None = None) -> int:
             stop=stopping,
         )
 
-    group = ProcessGroup(output)
-    gateway_url = f"http://localhost:{LOCAL_GATEWAY_PORT}"
-    seed_url = f"http://127.0.0.1:{LOCAL_GATEWAY_PORT}"  # nginx listens on IPv4 loopback
+    group = ProcessGroup()
+    gateway_url = f"http://localhost:{gateway_port}"
+    seed_url = f"http://127.0.0.1:{gateway_port}"  # nginx listens on IPv4 loopback
     try:
         for service in SERVICES:
-            group.start(
-                service,
-                gunicorn_argv(f"{service}_site.wsgi"),
-                cwd=REPO_DIR / f"{service}_site",
-                env=bind_environment(env, ports[service]),
-            )
-        # The jobs: stock held by checkouts that never finished goes back (catalog);
-        # checkouts stopped halfway are finished or undone (orders).
-        group.start(
-            "expiry",
-            manage_argv("release_expired_reservations", "--loop", "60"),
-            cwd=REPO_DIR / "catalog_site",
-            env=env,
-            essential=False,
+            group.start(service_process(service, port=ports[service], env=env, sink=output))
+        for job in job_processes(env, sink=output):
+            group.start(job, essential=False)
+        config = GatewayConfig.for_mode(
+            "local",
+            listen=[f"127.0.0.1:{gateway_port}"],
+            upstreams={service: f"127.0.0.1:{port}" for service, port in ports.items()},
         )
-        group.start(
-            "reconcile",
-            manage_argv("reconcile_checkouts", "--loop", "60"),
-            cwd=REPO_DIR / "orders_site",
-            env=env,
-            essential=False,
-        )
-        conf = write_config(GatewayConfig.for_mode("local"), VAR_DIR / "gateway" / "nginx.conf")
-        prefix = f"{conf.parent}/"
+        conf = write_config(config, VAR_DIR / "gateway" / "nginx.conf")
         check = subprocess.run(  # noqa: S603 (our own fixed command)
-            [nginx, "-t", "-q", "-p", prefix, "-c", str(conf)], capture_output=True, text=True
+            [*nginx_argv(nginx, conf), "-t", "-q"], capture_output=True, text=True
         )
         if check.returncode != 0:
             output.say(f"the rendered gateway config is invalid:\n{check.stderr}")
             return 1
-        group.start("gateway", [nginx, "-p", prefix, "-c", str(conf)], cwd=REPO_DIR, env=env)
+        group.start(Process("gateway", nginx_argv(nginx, conf), cwd=REPO_DIR, env=env, sink=output))
 
         for service in SERVICES:
-            wait_until_ok(
-                f"http://127.0.0.1:{ports[service]}/{service}/ready/", group=group, stop=stopping
-            )
-        wait_until_ok(f"http://127.0.0.1:{LOCAL_GATEWAY_PORT}/health", group=group, stop=stopping)
+            group.wait_until_answers(ready_url(service, ports[service]), timeout=90, stop=stopping)
+        group.wait_until_answers(f"{seed_url}/health", timeout=90, stop=stopping)
 
         if not args.no_seed:
             seed_step(
@@ -478,14 +276,14 @@ def main(argv: list[str] | None = None) -> int:
 
         while not stopping.is_set():
             if (dead := group.failed()) is not None:
-                output.say(f"{dead.name} exited (code {dead.exited()}); stopping everything")
+                output.say(f"{dead.name} exited (code {dead.exit_code()}); stopping everything")
                 return 1
             stopping.wait(0.5)
         output.say("stopping...")
         return 0
-    except Interrupted:
+    except (Interrupted, KeyboardInterrupt):
         return 0
-    except RuntimeError as exc:
+    except NotReady as exc:
         output.say(f"could not start: {exc}")
         return 1
     finally:

@@ -65,13 +65,8 @@ def gateway(shop):
     No CSRF_TRUSTED_ORIGINS is configured for its random port: the admins' POSTs
     pass Django's origin check only because nginx forwards the Host with its port.
     """
-    running = GatewayProcess(
-        {name: f"127.0.0.1:{process.port}" for name, process in shop.services.items()},
-        log_dir=shop.log_dir,
-    )
-    running.start()
-    yield running
-    running.stop()
+    with GatewayProcess(shop.upstreams(), log_dir=shop.log_dir) as running:
+        yield running
     # Whatever staff did in the browser, no service answered with a 5xx (a 500 is a bug).
     failures = [
         f"{line['method']} {line['path']} -> {line['status']}"

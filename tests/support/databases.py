@@ -4,6 +4,7 @@ connections for the suites that drive real processes (tests/system, tests/browse
 import MySQLdb
 import MySQLdb.cursors
 
+from shopkit.processes import MySQLServer
 from tests.support.environment import TEST_MYSQL_URL
 
 # Every service has both aliases (docs/architecture.md): auth_db and ecommerce_db.
@@ -12,18 +13,7 @@ BOTH_DATABASES = ["default", "ecommerce"]
 
 def mysql_connection(database: str | None = None, **options):
     """A MySQLdb connection to the test server (TEST_MYSQL_URL), optionally to one database."""
-    url = TEST_MYSQL_URL.split("://", 1)[1].rstrip("/")
-    credentials, _, hostport = url.rpartition("@")
-    user, _, password = credentials.partition(":")
-    host, _, port = hostport.partition(":")
-    return MySQLdb.connect(
-        host=host,
-        port=int(port or 3306),
-        user=user or "root",
-        passwd=password,
-        **({"db": database} if database else {}),
-        **options,
-    )
+    return MySQLServer.from_url(TEST_MYSQL_URL).connect(database, **options)
 
 
 def recreate_databases(names) -> None:

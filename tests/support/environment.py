@@ -8,6 +8,7 @@ service, so the four runs (and the system tests) never collide on one MariaDB.
 
 import os
 
+from shopkit.processes import MySQLServer
 from tests.support.keys import key_pair
 
 # MariaDB/MySQL that the tests use; `make test` makes sure it answers.
@@ -23,7 +24,7 @@ RUN_SUFFIX = f"_{RUN_ID}" if RUN_ID else ""
 
 
 def test_database_url(name: str) -> str:
-    return f"{TEST_MYSQL_URL.rstrip('/')}/{name}"
+    return MySQLServer.from_url(TEST_MYSQL_URL).url(name)
 
 
 def prepare_environment(service: str) -> None:

@@ -1,42 +1,44 @@
 """Real processes for the system tests: the four services under gunicorn.
 
-`ServiceProcess` runs one service exactly as `make run` and the containers do
-(gunicorn with shopkit's config, gthread workers) on a free port, with its log
-in var/system/<name>.log, and can be stopped and started again (fault tests).
+`ServiceProcess` runs one service exactly as `make run` and the benchmark do
+(shopkit.processes: gunicorn with shopkit's config, gthread workers, stopped by
+SIGTERM to its process group) on a free port, with its log in
+var/system/<name>.log, and can be stopped and started again (fault tests).
 """
 
-import contextlib
 import os
-import signal
-import socket
 import subprocess
-import sys
-import time
 from pathlib import Path
 
-import requests
-
 from shopkit import registry
+from shopkit.processes import (
+    REPO_DIR,
+    VENV_BIN,
+    NotReady,
+    free_port,
+    manage_argv,
+    project_dir,
+    ready_url,
+    service_process,
+)
 
-REPO_DIR = Path(__file__).resolve().parents[2]
-VENV_BIN = Path(sys.executable).parent
+# REPO_DIR, VENV_BIN and free_port live in shopkit.processes; also importable from here.
+__all__ = [
+    "REPO_DIR",
+    "SERVICES",
+    "VENV_BIN",
+    "ServiceProcess",
+    "base_environment",
+    "free_port",
+    "manage",
+]
 SERVICES = registry.SERVICE_NAMES
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def project_dir(service: str) -> Path:
-    return REPO_DIR / registry.service(service).project
 
 
 def manage(service: str, *args: str, env: dict, check: bool = True) -> subprocess.CompletedProcess:
     """Run `manage.py <args>` of a service with the given environment."""
     return subprocess.run(
-        [sys.executable, "manage.py", *args],
+        manage_argv(*args),
         cwd=project_dir(service),
         env=env,
         check=check,
@@ -46,68 +48,45 @@ def manage(service: str, *args: str, env: dict, check: bool = True) -> subproces
 
 
 class ServiceProcess:
+    """One gunicorn of `service`; several (`replica` 0, 1, ...) can run side by side."""
+
     def __init__(
         self, service: str, *, env: dict, log_dir: Path, port: int | None = None, replica: int = 0
     ):
         self.service = service
+        # The first replica is called (and logs to) <service>, a second <service>-1 ...
+        self.name = f"{service}-{replica}" if replica else service
         self.port = port or free_port()
         self.address = f"127.0.0.1:{self.port}"
         self.url = f"http://{self.address}"
-        self.env = {**env, "PORT": str(self.port), "GUNICORN_BIND": self.address}
-        # The first replica logs to <service>.log, a second to <service>-1.log ...
-        self.log_path = log_dir / (f"{service}-{replica}.log" if replica else f"{service}.log")
-        self.process: subprocess.Popen | None = None
+        self.log_path = log_dir / f"{self.name}.log"
+        self.process = service_process(
+            service, port=self.port, env=env, name=self.name, log=self.log_path
+        )
+
+    @property
+    def env(self) -> dict:
+        return self.process.env
 
     def start(self, timeout: float = 60.0) -> None:
-        log = self.log_path.open("a")
-        self.process = subprocess.Popen(
-            [
-                str(VENV_BIN / "gunicorn"),
-                "-c",
-                "python:shopkit.gunicorn_conf",
-                f"{self.service}_site.wsgi",
-            ],
-            cwd=project_dir(self.service),
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: kill() reaches the workers too
-        )
-        self.wait_ready(timeout)
+        """Start it and wait for /<service>/ready/; on failure it is left running
+        (a test may look at what it answers), stopped at teardown or exit."""
+        self.process.start()
+        try:
+            self.process.wait_until_answers(ready_url(self.service, self.port), timeout=timeout)
+        except NotReady as exc:
+            raise RuntimeError(f"{self.name} not ready ({exc}); see {self.log_path}") from None
 
-    def wait_ready(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.service} exited early; see {self.log_path}")
-            try:
-                if requests.get(f"{self.url}/{self.service}/ready/", timeout=1).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"{self.service} not ready after {timeout}s; see {self.log_path}")
+    def running(self) -> bool:
+        return self.process.running()
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.process = None
+        """Graceful: requests in flight finish (SIGKILL after the grace period)."""
+        self.process.stop()
 
     def kill(self) -> None:
-        """SIGKILL the master and its workers at once, as a crash would.
-
-        (Killing the master alone leaves its workers serving for a while.)
-        """
-        if self.process and self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-        self.process = None
+        """SIGKILL to the master and its workers at once, as a crash would."""
+        self.process.kill()
 
     def log_text(self) -> str:
         return self.log_path.read_text() if self.log_path.exists() else ""
@@ -116,22 +95,19 @@ class ServiceProcess:
 def base_environment(
     *, auth_db_url: str, ecommerce_db_url: str, private_key: Path, public_key: Path
 ) -> dict:
-    """The environment the system-test services share (real MariaDB, test keys)."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_SETTINGS")}
-    env.update(
-        {
-            "PATH": f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",
-            "DJANGO_SECRET_KEY": "system-test-secret",
-            "SERVICE_TOKEN": "system-test-service-token",
-            "JWT_PRIVATE_KEY": str(private_key),
-            "JWT_PUBLIC_KEY": str(public_key),
-            "AUTH_DATABASE_URL": auth_db_url,
-            "ECOMMERCE_DATABASE_URL": ecommerce_db_url,
-            "CACHE_URL": "dbcache://tienda_cache",
-            "WEB_CONCURRENCY": "2",
-            "GUNICORN_THREADS": "4",
-            "LOG_LEVEL": "INFO",
-            "DJANGO_ALLOWED_HOSTS": "*",
-        }
-    )
-    return env
+    """What the system-test services share on top of ours (real MariaDB, test keys);
+    shopkit.processes.service_environment adds the rest (PATH, neighbours)."""
+    return {
+        **os.environ,
+        "DJANGO_SECRET_KEY": "system-test-secret",
+        "SERVICE_TOKEN": "system-test-service-token",
+        "JWT_PRIVATE_KEY": str(private_key),
+        "JWT_PUBLIC_KEY": str(public_key),
+        "AUTH_DATABASE_URL": auth_db_url,
+        "ECOMMERCE_DATABASE_URL": ecommerce_db_url,
+        "CACHE_URL": "dbcache://tienda_cache",
+        "WEB_CONCURRENCY": "2",
+        "GUNICORN_THREADS": "4",
+        "LOG_LEVEL": "INFO",
+        "DJANGO_ALLOWED_HOSTS": "*",
+    }

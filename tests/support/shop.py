@@ -10,6 +10,7 @@ two pods would be): replica n calls replica n of its neighbours.
 import shutil
 from pathlib import Path
 
+from shopkit.processes import free_port, service_environment
 from tests.support.databases import Database, recreate_databases
 from tests.support.environment import test_database_url
 from tests.support.keys import key_pair
@@ -20,27 +21,32 @@ class Shop:
     """The running services: `shop.url("catalog")`, `shop.services["orders"].stop()`."""
 
     def __init__(self, env: dict, log_dir: Path, databases: dict[str, str], replicas: int = 1):
-        self.env = env
         self.log_dir = log_dir
         self.databases = databases
+        ports = [{name: free_port() for name in SERVICES} for _ in range(replicas)]
+        # Replica n finds replica n of its neighbours on these ports.
         self.replicas = {
             name: [
-                ServiceProcess(name, env=env, log_dir=log_dir, replica=n) for n in range(replicas)
+                ServiceProcess(
+                    name,
+                    env=service_environment(env, ports[n]),
+                    log_dir=log_dir,
+                    port=ports[n][name],
+                    replica=n,
+                )
+                for n in range(replicas)
             ]
             for name in SERVICES
         }
         self.services = {name: processes[0] for name, processes in self.replicas.items()}
-        # Every service finds its neighbours on the ports chosen above.
-        neighbours = {f"{n.upper()}_SERVICE_URL": p.url for n, p in self.services.items()}
-        self.env.update(neighbours)
-        for processes in self.replicas.values():
-            for n, process in enumerate(processes):
-                process.env.update(
-                    {f"{s.upper()}_SERVICE_URL": self.replicas[s][n].url for s in SERVICES}
-                )
+        self.env = service_environment(env, ports[0])  # for manage.py commands
 
     def processes(self) -> list[ServiceProcess]:
         return [process for processes in self.replicas.values() for process in processes]
+
+    def upstreams(self) -> dict[str, list[str]]:
+        """The gateway's upstreams: every replica's host:port, per service."""
+        return {name: [p.address for p in processes] for name, processes in self.replicas.items()}
 
     def url(self, service: str) -> str:
         return self.services[service].url
@@ -53,8 +59,12 @@ class Shop:
         return manage(service, *args, env=self.env, check=check)
 
     def start(self):
-        for process in self.processes():
-            process.start()
+        try:
+            for process in self.processes():
+                process.start()
+        except BaseException:  # one did not start (or Ctrl-C): none is left running
+            self.stop()
+            raise
 
     def stop(self):
         for process in self.processes():

@@ -13,7 +13,7 @@ import pytest
 from tests.support.environment import RUN_ID, RUN_SUFFIX
 from tests.support.processes import REPO_DIR
 from tests.support.shop import start_shop
-from tests.system.gateway import GatewayProcess
+from tests.system.gateway import UNLIMITED_RATES, GatewayProcess
 from tests.system.shopping import CUSTOMER_PASSWORD, STAFF_PASSWORD, sign_in
 
 # TIENDA_SYSTEM_TEST_ID=name: databases and logs of the run's own (tests/support/environment.py).
@@ -38,13 +38,8 @@ def gateway(shop):
 
     `gateway.url` is its base URL; `gateway.log_text()` its access and error log.
     """
-    running = GatewayProcess(
-        {name: f"127.0.0.1:{process.port}" for name, process in shop.services.items()},
-        log_dir=shop.log_dir,
-    )
-    running.start()
-    yield running
-    running.stop()
+    with GatewayProcess(shop.upstreams(), log_dir=shop.log_dir) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")
@@ -53,20 +48,11 @@ def open_gateway(shop):
     from one address (overselling, faults): what they test is the shop, not nginx's
     limits, which `gateway` keeps and test_gateway.py tests.
     """
-    unlimited = {
-        f"{path}_{what}": value
-        for path in ("login", "register", "checkout")
-        for what, value in (("rate", "10000r/s"), ("burst", 10000))
-    }
-    running = GatewayProcess(
-        {name: f"127.0.0.1:{process.port}" for name, process in shop.services.items()},
-        log_dir=shop.log_dir,
-        name="gateway-open",
-        **unlimited,
+    gateway = GatewayProcess(
+        shop.upstreams(), log_dir=shop.log_dir, name="gateway-open", **UNLIMITED_RATES
     )
-    running.start()
-    yield running
-    running.stop()
+    with gateway as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

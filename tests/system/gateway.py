@@ -1,21 +1,18 @@
 """The real nginx gateway for the system tests.
 
 `GatewayProcess` renders gateway_nginx's template in local mode in front of
-any upstreams (the `shop` fixture's free ports), runs nginx in the foreground
-as the current user with its prefix under var/system/<name>/ (pid, temp files)
-and its access and error logs in var/system/<name>.log.
+any upstreams (the `shop` fixture's free ports) and runs nginx in the foreground
+through shopkit.processes (as `make run` and the benchmark do) as the current
+user, with its prefix under var/system/<name>/ (pid, temp files) and its access
+and error logs in var/system/<name>.log.
 """
 
 import os
 import stat
-import subprocess
-import time
 from pathlib import Path
 
-import requests
-
 from gateway_nginx.render import GatewayConfig, find_nginx, write_config
-from tests.support.processes import free_port
+from shopkit.processes import REPO_DIR, NotReady, Process, free_port, nginx_argv
 
 
 def nginx_binary() -> str:
@@ -36,7 +33,17 @@ def _traversable_by_nginx_workers(prefix: Path) -> None:
             directory.chmod(mode | stat.S_IXOTH)
 
 
+# The gateway's rate limits lifted, for tests of many concurrent buyers from one address.
+UNLIMITED_RATES = {
+    f"{path}_{what}": value
+    for path in ("login", "register", "checkout")
+    for what, value in (("rate", "10000r/s"), ("burst", 10000))
+}
+
+
 class GatewayProcess:
+    """`with GatewayProcess(...) as gateway:` starts it and stops it, also on failure."""
+
     def __init__(self, upstreams: dict[str, str], *, log_dir: Path, name="gateway", **config):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -47,36 +54,31 @@ class GatewayProcess:
         self.conf_path = write_config(self.config, self.prefix / "nginx.conf")
         _traversable_by_nginx_workers(self.prefix)
         self.log_path = log_dir / f"{name}.log"
-        self.process: subprocess.Popen | None = None
+        self.process = Process(
+            name,
+            nginx_argv(nginx_binary(), self.conf_path),
+            cwd=REPO_DIR,
+            env=dict(os.environ),
+            log=self.log_path,
+        )
 
     def start(self, timeout: float = 15.0) -> None:
-        with self.log_path.open("a") as log:
-            self.process = subprocess.Popen(
-                [nginx_binary(), "-p", f"{self.prefix}/", "-c", str(self.conf_path)],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"nginx exited early; see {self.log_path}")
-            try:
-                if requests.get(f"{self.url}/health", timeout=1).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"nginx not answering after {timeout}s; see {self.log_path}")
+        self.process.start()
+        try:
+            self.process.wait_until_answers(f"{self.url}/health", timeout=timeout)
+        except NotReady as exc:
+            self.process.stop()
+            raise RuntimeError(f"nginx not answering ({exc}); see {self.log_path}") from None
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()  # nginx: fast shutdown
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.process = None
+        self.process.stop(grace=10.0)  # SIGTERM: nginx's fast shutdown
+
+    def __enter__(self) -> "GatewayProcess":
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
 
     def log_text(self) -> str:
         # nginx's escape=json leaves bytes over 0x7f as they came (a client's raw

@@ -50,7 +50,7 @@ def restarts(shop):
     ready_at: list[float] = []
     yield ready_at
     for name in ("cart", "orders"):
-        if shop.services[name].process is None:
+        if not shop.services[name].running():
             shop.services[name].start()
 
 

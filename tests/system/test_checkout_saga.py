@@ -105,7 +105,7 @@ def catalog_stopped(shop):
     try:
         yield
     finally:
-        if catalog.process is None:
+        if not catalog.running():
             catalog.start()
 
 

@@ -37,15 +37,10 @@ def contract_gateway():
         },
         SYSTEM_LOG_DIR.with_name(SYSTEM_LOG_DIR.name + "-contract"),
     )
-    gateway = GatewayProcess(
-        {name: f"127.0.0.1:{process.port}" for name, process in shop.services.items()},
-        log_dir=shop.log_dir,
-    )
     try:
-        gateway.start()
-        yield gateway
+        with GatewayProcess(shop.upstreams(), log_dir=shop.log_dir) as gateway:
+            yield gateway
     finally:
-        gateway.stop()
         shop.stop()
 
 

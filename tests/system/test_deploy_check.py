@@ -8,8 +8,9 @@ import subprocess
 
 import pytest
 
+from shopkit.processes import VENV_BIN
 from tests.support.keys import key_pair
-from tests.support.processes import REPO_DIR, SERVICES, VENV_BIN
+from tests.support.processes import REPO_DIR, SERVICES
 
 
 def dev_secrets():

@@ -20,7 +20,7 @@ PRODUCTS = "/api/v1/catalog/products/"
 
 def _gateway(shop, name: str, seconds: int):
     running = GatewayProcess(
-        {service: f"127.0.0.1:{process.port}" for service, process in shop.services.items()},
+        shop.upstreams(),
         log_dir=shop.log_dir,
         name=name,
         catalog_cache_seconds=seconds,

@@ -8,14 +8,14 @@ is written byte for byte, since HTTP client libraries refuse to send most of the
 import json
 import os
 import socket
-import subprocess
 import time
 from dataclasses import dataclass
 
 import pytest
 import requests
 
-from tests.support.processes import REPO_DIR, SERVICES, VENV_BIN, free_port
+from shopkit.processes import REPO_DIR, Process, bind_environment, free_port, gunicorn_argv
+from tests.support.processes import SERVICES
 from tests.system.gateway import GatewayProcess
 
 PROBLEM = "application/problem+json"
@@ -250,44 +250,31 @@ def dying_gateway(tmp_path_factory):
     """The gateway in front of a gunicorn (shopkit's config) whose worker dies mid-answer."""
     log_dir = tmp_path_factory.mktemp("dying")
     port = free_port()
-    env = {
-        **shop_free_environment(),
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": "1",
-        "PYTHONPATH": str(REPO_DIR),
-    }
-    with (log_dir / "dying.log").open("w") as log:
-        server = subprocess.Popen(
-            [
-                str(VENV_BIN / "gunicorn"),
-                "-c",
-                "python:shopkit.gunicorn_conf",
-                "tests.system.dying_app:application",
-            ],
-            cwd=REPO_DIR,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    env = {**os.environ, "WEB_CONCURRENCY": "1", "PYTHONPATH": str(REPO_DIR)}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    server = Process(
+        "dying",
+        gunicorn_argv("tests.system.dying_app:application"),
+        cwd=REPO_DIR,
+        env=bind_environment(env, port),
+        log=log_dir / "dying.log",
+    )
     gateway = GatewayProcess(dict.fromkeys(SERVICES, f"127.0.0.1:{port}"), log_dir=log_dir)
     try:
+        server.start()
         wait_for_port(port, server)
         gateway.start()
         yield gateway
     finally:
         gateway.stop()
-        server.terminate()
-        server.wait(timeout=15)
+        server.stop()
 
 
-def shop_free_environment() -> dict:
-    return {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
-
-
-def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30.0) -> None:
+def wait_for_port(port: int, process: Process, timeout: float = 30.0) -> None:
+    """Its every answer dies: readiness is a listening port, not a 200."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        assert process.poll() is None, "the dying app's gunicorn exited"
+        assert process.running(), "the dying app's gunicorn exited"
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
             return

@@ -18,7 +18,7 @@ from tests.support.processes import SERVICES
 from tests.support.redis_db import delete_keys, redis_url
 from tests.support.shop import start_shop
 from tests.system.conftest import SYSTEM_LOG_DIR
-from tests.system.gateway import GatewayProcess
+from tests.system.gateway import UNLIMITED_RATES, GatewayProcess
 from tests.system.metrics import scrape, value
 from tests.system.shopping import (
     ADDRESS,
@@ -54,16 +54,11 @@ def replicated(redis_prefix):
         "WEB_CONCURRENCY": "1",
     }
     shop = start_shop(databases, SYSTEM_LOG_DIR / "replicas", replicas=REPLICAS, env=env)
-    unlimited = {
-        f"{path}_{what}": value
-        for path in ("login", "register", "checkout")
-        for what, value in (("rate", "10000r/s"), ("burst", 10000))
-    }
     gateway = GatewayProcess(
-        {name: [p.address for p in processes] for name, processes in shop.replicas.items()},
+        shop.upstreams(),
         log_dir=shop.log_dir,
         name="gateway-replicas",
-        **unlimited,
+        **UNLIMITED_RATES,
     )
     try:
         gateway.start()

@@ -6,4 +6,6 @@ errors (problem-details responses), jwt (stateless token verification and
 keys), permissions (service credential, JWT permissions), client (calls to
 other services), requestid + logging (tracing a request), health (liveness and
 readiness), pagination, urls (the URL skeleton every service shares).
+Not used by the services themselves: processes (how `make run`, the benchmark
+and the tests start and stop gunicorn, nginx and the jobs).
 """
