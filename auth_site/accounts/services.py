@@ -5,6 +5,7 @@ transaction on auth_db. Rule violations raise ApplicationError (a problem
 response); field errors raise Django's ValidationError keyed by field.
 """
 
+import time
 from datetime import timedelta
 from typing import TypedDict
 
@@ -138,6 +139,17 @@ def _token_error(detail: str, code=AccountsErrorCode.TOKEN_NOT_VALID) -> Applica
 
 
 def _token_pair_issue(user: User) -> TokenPair:
+    # Signed in the very second the user's tokens were revoked (a password change just
+    # now): wait for the next second, at most one, or the new token would be refused too.
+    not_before = (
+        AccessRevocation.objects.filter(user_id=user.pk)
+        .values_list("not_before", flat=True)
+        .first()
+    )
+    if not_before is not None:
+        wait = (not_before - timezone.now()).total_seconds()
+        if wait > 0:
+            time.sleep(min(wait, 1.0))
     refresh = RefreshToken.for_user(user)
     return {"access": str(AccessToken.for_user(user)), "refresh": str(refresh)}
 
@@ -201,16 +213,15 @@ def refresh_tokens_revoke(*, user: User) -> int:
     return len(revoked)
 
 
-def access_tokens_revoke(*, user_id: int, this_second_too: bool = False) -> AccessRevocation:
+def access_tokens_revoke(*, user_id: int) -> AccessRevocation:
     """Every access token of the user issued until now is refused by every service.
 
-    A token's `iat` is a whole second, so `not_before` is one too: the current second
-    (a token signed in this same second, e.g. the sign-in right after a password
-    change, stays valid) or, with `this_second_too` (deactivation, deletion: no new
-    token can follow), the next one, so that no token of this second survives.
+    A token's `iat` is a whole second, so `not_before` is one too: the next second,
+    so that no token of this second survives (one signed a moment before a password
+    change would otherwise). A sign-in that follows within the same second waits for
+    it (`_token_pair_issue`), so its token counts as newer.
     """
-    now = timezone.now().replace(microsecond=0)
-    not_before = now + timedelta(seconds=1) if this_second_too else now
+    not_before = timezone.now().replace(microsecond=0) + timedelta(seconds=1)
     revocation = AccessRevocation(user_id=user_id, not_before=not_before)
     # One upsert statement (INSERT ... ON DUPLICATE KEY UPDATE): atomic on its own,
     # and cheap enough for every save that changes a password.

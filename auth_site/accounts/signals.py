@@ -60,11 +60,11 @@ def user_refresh_tokens_revoke(sender, instance: User, **kwargs):
     if reason:
         delattr(instance, _REVOKE_FLAG)  # a later save of the same object starts afresh
         refresh_tokens_revoke(user=instance)
-        # An inactive user gets no new token, so this second's tokens die too; after a
-        # password change the user may sign in again at once (see access_tokens_revoke).
-        access_tokens_revoke(user_id=instance.pk, this_second_too=reason == "deactivated")
+        # Every access token signed until now dies too; a sign-in right after a password
+        # change still gets a token that counts (see access_tokens_revoke).
+        access_tokens_revoke(user_id=instance.pk)
 
 
 def user_deleted_revoke(sender, instance: User, **kwargs):
     """post_delete: the access tokens of a deleted user die with the account."""
-    access_tokens_revoke(user_id=instance.pk, this_second_too=True)
+    access_tokens_revoke(user_id=instance.pk)

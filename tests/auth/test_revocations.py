@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import AccessRevocation
+from accounts.tokens import AccessToken
 from tests.auth.factories import PASSWORD, UserFactory
 from tests.support.databases import BOTH_DATABASES
 from tests.support.tokens import mint_access_token
@@ -35,12 +36,30 @@ def test_deactivation_refuses_even_tokens_of_its_own_second(service_api_client):
     assert issued_at < not_before <= int(time.time()) + 1
 
 
-def test_a_password_change_spares_a_sign_in_of_the_same_second(service_api_client):
+def test_a_password_change_kills_even_a_token_of_its_own_second(service_api_client):
+    """Regression: with `not_before` = the change's own second, a token signed a moment
+    before the change (same second) survived it."""
     user = UserFactory()
     before = int(time.time())
     user.set_password("Compass-Meadow-55")
     user.save()
-    assert before <= published(service_api_client)[user.pk] <= int(time.time())
+    assert before + 1 <= published(service_api_client)[user.pk] <= int(time.time()) + 1
+
+
+def test_a_sign_in_right_after_a_password_change_gets_a_token_that_counts(api_client):
+    user = UserFactory()
+    user.set_password("Compass-Meadow-55")
+    user.save()
+    response = api_client.post(
+        "/api/v1/auth/token/",
+        {"email": user.email, "password": "Compass-Meadow-55"},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    not_before = AccessRevocation.objects.get(user_id=user.pk).not_before.timestamp()
+    assert AccessToken(response.json()["access"])["iat"] >= not_before
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {response.json()['access']}")
+    assert api_client.get("/api/v1/auth/me/").status_code == 200
 
 
 def test_deletion_is_published_and_outlives_the_user(service_api_client):
@@ -110,5 +129,6 @@ def test_auth_itself_refuses_a_token_older_than_the_password_change(
         response = api_client.get(path)
         assert response.status_code == 401
         assert response.json()["code"] == "token_revoked"
-    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {mint_access_token(user_id=user.pk)}")
+    fresh = mint_access_token(user_id=user.pk, iat=int(time.time()) + 1)  # the next second
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {fresh}")
     assert api_client.get("/api/v1/auth/me/").status_code == 200
