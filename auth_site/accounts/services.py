@@ -139,8 +139,14 @@ def _token_error(detail: str, code=AccountsErrorCode.TOKEN_NOT_VALID) -> Applica
 
 
 def _token_pair_issue(user: User) -> TokenPair:
-    # Signed in the very second the user's tokens were revoked (a password change just
-    # now): wait for the next second, at most one, or the new token would be refused too.
+    refresh = RefreshToken.for_user(user)
+    return {"access": str(AccessToken.for_user(user)), "refresh": str(refresh)}
+
+
+def _revocation_second_wait(user: User) -> None:
+    """Signed in the very second the user's tokens were revoked (a password change just
+    now): wait for the next second, at most one, or the new token would be refused too.
+    Called before any transaction opens, so nothing is held while it waits."""
     not_before = (
         AccessRevocation.objects.filter(user_id=user.pk)
         .values_list("not_before", flat=True)
@@ -150,8 +156,6 @@ def _token_pair_issue(user: User) -> TokenPair:
         wait = (not_before - timezone.now()).total_seconds()
         if wait > 0:
             time.sleep(min(wait, 1.0))
-    refresh = RefreshToken.for_user(user)
-    return {"access": str(AccessToken.for_user(user)), "refresh": str(refresh)}
 
 
 def _refresh_token_read(raw: str) -> RefreshToken:
@@ -169,6 +173,7 @@ def token_pair_obtain(*, email: str, password: str, request=None) -> TokenPair:
         raise _token_error(
             "No active account with these credentials.", AccountsErrorCode.INVALID_CREDENTIALS
         )
+    _revocation_second_wait(user)
     with transaction.atomic(using=AUTH_DB):
         update_last_login(None, user)
         return _token_pair_issue(user)
@@ -184,6 +189,7 @@ def token_pair_refresh(*, refresh: str) -> TokenPair:
     user = User.objects.filter(pk=token.get(api_settings.USER_ID_CLAIM)).first()
     if user is None or not user.is_active:
         raise _token_error("The account is inactive.", AccountsErrorCode.ACCOUNT_INACTIVE)
+    _revocation_second_wait(user)
     with transaction.atomic(using=AUTH_DB):
         outstanding = OutstandingToken.objects.filter(jti=token[api_settings.JTI_CLAIM]).first()
         if outstanding is None:
@@ -219,7 +225,7 @@ def access_tokens_revoke(*, user_id: int) -> AccessRevocation:
     A token's `iat` is a whole second, so `not_before` is one too: the next second,
     so that no token of this second survives (one signed a moment before a password
     change would otherwise). A sign-in that follows within the same second waits for
-    it (`_token_pair_issue`), so its token counts as newer.
+    it (`_revocation_second_wait`), so its token counts as newer.
     """
     not_before = timezone.now().replace(microsecond=0) + timedelta(seconds=1)
     revocation = AccessRevocation(user_id=user_id, not_before=not_before)

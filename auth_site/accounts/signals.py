@@ -61,7 +61,7 @@ def user_refresh_tokens_revoke(sender, instance: User, **kwargs):
         delattr(instance, _REVOKE_FLAG)  # a later save of the same object starts afresh
         refresh_tokens_revoke(user=instance)
         # Every access token signed until now dies too; a sign-in right after a password
-        # change still gets a token that counts (see access_tokens_revoke).
+        # change still gets a token that counts (see _revocation_second_wait).
         access_tokens_revoke(user_id=instance.pk)
 
 
