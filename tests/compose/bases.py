@@ -150,7 +150,13 @@ def _debootstrap(recipe: Recipe) -> None:
             )
         setup = RECIPES_DIR / recipe.name / "setup.sh"
         if setup.is_file():
-            subprocess.run(["chroot", str(root), "sh", "-ec", setup.read_text()], check=True)
+            result = subprocess.run(
+                ["chroot", str(root), "sh", "-ec", setup.read_text()],
+                capture_output=True,
+                text=True,
+            )
+            if result.returncode != 0:
+                raise RuntimeError(f"{setup} failed:\n{result.stdout[-3000:]}{result.stderr}")
         removals = "".join(f"rm -rf {path}\n" for path in recipe.remove)
         subprocess.run(["chroot", str(root), "sh", "-ec", _SLIM + removals], check=True)
         partial = recipe.rootfs_tarball.with_suffix(".partial")
@@ -213,15 +219,37 @@ def _forget_stale(recipes: list[Recipe]) -> None:
             podman("rmi", image, check=False)  # refused while a container uses it: fine
 
 
+class BaseBuilds:
+    """The four bases, found or built in the background, two at a time, Python's first:
+    the services' images can be built on it while the others are still being made."""
+
+    def __init__(self):
+        CACHE_DIR.mkdir(parents=True, exist_ok=True)
+        self.recipes = {BASES[name]: Recipe.read(name) for name in BASES}
+        _forget_stale(list(self.recipes.values()))
+        # debootstrap is mostly waiting for the mirror and for dpkg: two at once.
+        self._pool = ThreadPoolExecutor(max_workers=2)
+        self._futures = {
+            variable: self._pool.submit(ensure_base, recipe)
+            for variable, recipe in self.recipes.items()
+        }
+        self._pool.shutdown(wait=False)
+
+    @property
+    def images(self) -> dict[str, str]:
+        """{PYTHON_IMAGE: image, ...}: their names are known before they are built."""
+        return {variable: recipe.image for variable, recipe in self.recipes.items()}
+
+    def wait(self, variable: str) -> str:
+        return self._futures[variable].result()
+
+    def wait_all(self) -> dict[str, str]:
+        return {variable: self.wait(variable) for variable in self._futures}
+
+
 def ensure_bases() -> dict[str, str]:
     """{PYTHON_IMAGE: image, MYSQL_IMAGE: ..., NGINX_IMAGE: ..., REDIS_IMAGE: ...}."""
-    CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    recipes = [Recipe.read(name) for name in BASES]
-    _forget_stale(recipes)
-    # Two at a time: debootstrap is mostly waiting for the mirror and for dpkg.
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        images = list(pool.map(ensure_base, recipes))
-    return {BASES[recipe.name]: image for recipe, image in zip(recipes, images, strict=True)}
+    return BaseBuilds().wait_all()
 
 
 if __name__ == "__main__":

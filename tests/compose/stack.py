@@ -15,6 +15,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -25,7 +26,7 @@ from pathlib import Path
 import yaml
 
 from shopkit.processes import free_port
-from tests.compose.bases import podman, podman_env
+from tests.compose.bases import BASES, BaseBuilds, podman, podman_env
 from tests.support.environment import RUN_ID
 
 REPO_DIR = Path(__file__).resolve().parents[2]
@@ -56,7 +57,7 @@ def podman_unavailable() -> str | None:
 
 @dataclass
 class Stack:
-    bases: dict[str, str]
+    bases: BaseBuilds
     port: int = field(default_factory=free_port)
     tag: str = field(default=f"compose-test-{(RUN_ID or 'test').lower()}")
     removed: bool = False
@@ -70,7 +71,7 @@ class Stack:
     def environment(self) -> dict[str, str]:
         return {
             **podman_env(),
-            **self.bases,
+            **self.bases.images,
             "TIENDA_IMAGE_TAG": self.tag,
             "GATEWAY_HOST_PORT": str(self.port),
             "CSRF_TRUSTED_ORIGINS": f"{self.url},http://localhost:{self.port}",
@@ -103,7 +104,13 @@ class Stack:
         """A .env made as the README says (dev_secrets.py from .env.example), the stack's own."""
         WORK_DIR.mkdir(parents=True, exist_ok=True)
         subprocess.run(
-            [sys.executable, "scripts/dev_secrets.py", "--dotenv", str(WORK_DIR / ".env")],
+            [
+                sys.executable,
+                "scripts/dev_secrets.py",
+                "--force",
+                "--dotenv",
+                str(WORK_DIR / ".env"),
+            ],
             cwd=REPO_DIR,
             check=True,
             capture_output=True,
@@ -130,12 +137,19 @@ class Stack:
                 args if isinstance(args, list) else [f"{k}={v}" for k, v in args.items()]
             ):
                 command += ["--build-arg", argument]
+                if argument.partition("=")[0] in BASES.values():
+                    self.bases.wait(argument.partition("=")[0])  # built in the background
             started = time.monotonic()
             say(f"podman build {image}")
             result = podman(*command, str(context), check=False)
+            log = WORK_DIR / f"build-{image.split('/')[-1].split(':')[0]}.log"
+            log.write_text(result.stdout + result.stderr)
             if result.returncode != 0:
-                raise RuntimeError(f"podman build {image} failed:\n{result.stdout[-6000:]}")
+                raise RuntimeError(
+                    f"podman build {image} failed (all of it in {log}):\n{result.stdout[-6000:]}"
+                )
             timings[image] = time.monotonic() - started
+            say(f"  built {image} in {timings[image]:.0f}s")
         return timings
 
     def up(self) -> None:
@@ -149,6 +163,7 @@ class Stack:
         order, after the test has seen its dependencies healthy, completed
         successfully or started, as Docker Compose waits for them.
         """
+        self.bases.wait_all()
         self.start_healthchecks()
         services = self.config()["services"]
         started: list[str] = []
@@ -208,6 +223,7 @@ class Stack:
         """
         if self._checker is not None:
             return
+        self._stop_checking.clear()  # set by a remove() of a previous run's leftovers
 
         def check_forever():
             while not self._stop_checking.wait(2):
@@ -316,4 +332,11 @@ class Stack:
         return left
 
     def remove_at_exit(self) -> None:
+        """Removed at exit too, and when the run is terminated (SIGTERM: a CI timeout)."""
         atexit.register(self.remove)
+
+        def interrupted(*_):
+            # As Ctrl-C: pytest stops the session and runs every finally and finalizer.
+            raise KeyboardInterrupt("SIGTERM")
+
+        signal.signal(signal.SIGTERM, interrupted)

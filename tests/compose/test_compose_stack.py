@@ -22,7 +22,7 @@ from decimal import Decimal
 import pytest
 import requests
 
-from tests.compose.bases import ensure_bases, podman
+from tests.compose.bases import BaseBuilds, podman
 from tests.compose.stack import PROJECT, Stack, podman_unavailable, say
 
 MAX_IMAGE_BYTES = 250 * 1024 * 1024
@@ -49,8 +49,8 @@ def stack():
     started = time.monotonic()
     say("base images from Debian packages: MariaDB stands in for MySQL (the mysql image")
     say("cannot be pulled here); Debian's Python 3.11, nginx 1.30 and Redis for the others")
-    bases = ensure_bases()
-    for variable, image in bases.items():
+    bases = BaseBuilds()
+    for variable, image in bases.images.items():
         say(f"  {variable}={image}")
     running = Stack(bases)
     running.remove_at_exit()
@@ -58,8 +58,7 @@ def stack():
         running.remove()  # a previous run's leftovers, if it was killed
         running.removed = False
         running.write_env_file()
-        for image, seconds in running.build().items():
-            say(f"  built {image} in {seconds:.0f}s")
+        running.build()
         say(f"podman-compose up -d (project {PROJECT}, gateway on {running.url})")
         running.up()
         states = running.wait_healthy()
