@@ -159,7 +159,7 @@ class Stack:
         `service_healthy` (podman < 4.6), and the podman dependencies it adds
         (`--requires`) fail to start a service whose dependency chain holds exited
         one-shots (the migrations). So each service is started by podman-compose
-        from the same file with `up --no-deps SERVICE`, in the file's dependency
+        from the same file with `up --no-deps SERVICE...`, in the file's dependency
         order, after the test has seen its dependencies healthy, completed
         successfully or started, as Docker Compose waits for them.
         """
@@ -174,12 +174,14 @@ class Stack:
                 if name not in started and set(service.get("depends_on") or {}) <= set(started)
             ]
             assert ready, f"depends_on has a cycle among {set(services) - set(started)}"
+            # Those whose dependencies have all been started go together, once every
+            # one of their conditions holds.
             for name in ready:
                 for dependency, rule in (services[name].get("depends_on") or {}).items():
                     self.wait_for(dependency, rule.get("condition", "service_started"))
-                say(f"  up {name}")
-                self.compose("up", "-d", "--no-deps", "--no-build", name)
-                started.append(name)
+            say(f"  up {' '.join(ready)}")
+            self.compose("up", "-d", "--no-deps", "--no-build", *ready)
+            started += ready
 
     def scale(self, service: str, replicas: int) -> None:
         self.compose(
@@ -264,7 +266,8 @@ class Stack:
                     + ", ".join(f"{n.removeprefix(PROJECT + '_')}={s}" for n, s in states.items())
                 )
                 last = states
-            waiting = [n for n, s in states.items() if s not in ("healthy", "exited(0)")]
+            # "running": a job without a healthcheck (reservation-expiry, checkout-reconciler).
+            waiting = [n for n, s in states.items() if s not in ("healthy", "exited(0)", "running")]
             failed = [n for n, s in states.items() if s.startswith("exited(") and s != "exited(0)"]
             if failed:
                 raise RuntimeError(f"containers failed: {failed}\n{self.logs_of(failed)}")

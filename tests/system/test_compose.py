@@ -15,6 +15,7 @@
 """
 
 import importlib.util
+import ipaddress
 import itertools
 import json
 import os
@@ -275,6 +276,19 @@ def test_ports_match_the_design_and_only_the_gateway_publishes_one(compose):
     docker = GatewayConfig.for_mode("docker")
     assert docker.listen == [str(GATEWAY_PORT["container"])]
     assert docker.upstreams == {s: f"{s}:{p}" for s, p in SERVICE_PORTS.items()}
+
+
+def test_no_container_can_take_the_gateways_address(compose):
+    [network] = compose["networks"]["default"]["ipam"]["config"]
+    subnet = ipaddress.ip_network(network["subnet"])
+    dynamic = ipaddress.ip_network(network["ip_range"])
+    gateway = ipaddress.ip_address(
+        compose["services"]["gateway"]["networks"]["default"]["ipv4_address"]
+    )
+    assert dynamic.subnet_of(subnet) and gateway in subnet
+    assert gateway not in dynamic  # the others' addresses come from ip_range only
+    trusted = compose["services"]["auth"]["environment"]["TRUSTED_PROXIES"]
+    assert trusted == f"${{TRUSTED_PROXIES:-{gateway}/32}}"
 
 
 def test_the_debug_override_binds_databases_and_redis_to_loopback_only():
