@@ -9,6 +9,7 @@ and the real catalog through the same assertions.
 
 import itertools
 
+from shopkit.address import COUNTRY_CODES as VALID_COUNTRIES
 from tests.support.fake_service import FakeService, problem
 
 PRODUCTS_PATH = "/internal/catalog/products/"
@@ -27,7 +28,7 @@ class FakeCatalog(FakeService):
             ids = [int(value) for value in query.get("ids", "").split(",") if value]
         except ValueError:
             return problem(400, "invalid")
-        if len(ids) > 100:
+        if len(ids) > 100 or query.get("country", "ES") not in VALID_COUNTRIES:
             return problem(400, "invalid")
         results = [dict(self.products[i]) for i in ids if i in self.products]
         return 200, {"results": results}
@@ -49,8 +50,10 @@ class FakeCatalog(FakeService):
             "slug": f"product-{product_id}",
             "price": price,
             "tax_rate": tax_rate,
+            "tax_class": "standard",
             "stock": stock,
             "is_active": is_active,
+            "weight": None,
         }
         with self.lock:
             self.products[product_id] = product
