@@ -74,7 +74,8 @@ class CartApi(APIView):
         responses={200: CartSerializer, **problem_responses(400, 401, 503)},
     )
     def get(self, request):
-        query = CartReadQuerySerializer(data=request.query_params)
+        # A plain dict: `?country=` (empty) is refused, not read as "no country".
+        query = CartReadQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         return _cart_response(
             cart_detail(owner=_caller(request), country=query.validated_data.get("country"))

@@ -20,6 +20,9 @@ class FakeCatalog(FakeService):
 
     def __init__(self, service_token: str):
         self.products: dict[int, dict] = {}
+        # What the catalog answers for a destination (its TAX_BY_DESTINATION and rates):
+        # country -> product id -> tax rate.
+        self.destination_rates: dict[str, dict[int, str]] = {}
         self._ids = itertools.count(1)
         super().__init__(service_token)
 
@@ -30,7 +33,12 @@ class FakeCatalog(FakeService):
             return problem(400, "invalid")
         if len(ids) > 100 or query.get("country", "ES") not in VALID_COUNTRIES:
             return problem(400, "invalid")
-        results = [dict(self.products[i]) for i in ids if i in self.products]
+        rates = self.destination_rates.get(query.get("country"), {})
+        results = [
+            {**self.products[i], "tax_rate": rates.get(i, self.products[i]["tax_rate"])}
+            for i in ids
+            if i in self.products
+        ]
         return 200, {"results": results}
 
     def add_product(
