@@ -4,10 +4,12 @@ Checkout is a saga over HTTP; each step is idempotent on the order number, which
 drawn when the Idempotency-Key is claimed and is also the catalog reservation's and
 the cart clear's `reference`:
 
-    1 claim the key, with a lease (idempotency.py)   2 take earlier orders' lines out
-    of the cart if a clear is still owed, then read the cart (cart)   3 reserve stock
-    (catalog)   4 write order + lines + history (one transaction, only while the key
-    is still ours)   5 commit the reservation (catalog)   6 clear the cart (cart: what
+    1 claim the key, with a lease (idempotency.py)   2 check the shipping method for
+    the destination (shipping.py), take earlier orders' lines out of the cart if a
+    clear is still owed, then read the cart (cart)   3 reserve stock for the
+    destination (catalog: prices, tax rates charged, weights)   4 price the shipping
+    from the reserved lines, write order + lines + history (one transaction, only
+    while the key is still ours)   5 commit the reservation (catalog)   6 clear the cart (cart: what
     was ordered, checked against the version read)   7 store the 201 on the key
 
 Replays: same key + same body -> the stored response (201, or a stored 4xx: empty
