@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from orders.models import ShippingMethod, ShippingRateKind, ShippingZone
+from orders.models import ShippingMethod, ShippingRateKind, ShippingTaxMode, ShippingZone
 from shopkit.address import validate_country_code
 from shopkit.fields import TaxRateField
 
@@ -30,7 +30,7 @@ class ShippingRulesSerializer(serializers.Serializer):
     flat_price = serializers.DecimalField(**MONEY)
     tiers = ShippingTierSerializer(many=True)
     free_above = serializers.DecimalField(**MONEY, allow_null=True)
-    tax_mode = serializers.CharField()
+    tax_mode = serializers.ChoiceField(choices=ShippingTaxMode.choices)
     tax_rate = TaxRateField(help_text="For tax_mode fixed.")
 
 

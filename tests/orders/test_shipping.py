@@ -11,6 +11,7 @@ from orders.models import IdempotencyKey, Order, ShippingMethod, ShippingWeightT
 from orders.services.shipping import shipping_seed
 from orders.shipping import CartLineForShipping, cart_for_shipping, shipping_charge
 from tests.orders.api import ADDRESS, CUSTOMER_ID, checkout
+from tests.orders.fakes import FakeCart
 from tests.support.databases import BOTH_DATABASES
 from tests.support.problems import assert_problem
 
@@ -196,7 +197,7 @@ def test_the_quote_prices_the_signed_in_customers_cart_cheapest_first(customer, 
 
 
 def test_the_quote_prices_a_guests_cart_by_its_token(anonymous, shop, methods):
-    shop.guest_carts["guest-token-1"] = type(shop.carts[CUSTOMER_ID])(version=1, lines={1: 3})
+    shop.guest_carts["guest-token-1"] = FakeCart(version=1, lines={1: 3})
     options = anonymous.get(QUOTE, {"country": "ES"}, HTTP_X_CART_TOKEN="guest-token-1").json()
     # 59.97 net: economy is free; 2.4 kg: standard's second tier.
     assert [(o["code"], o["total"]) for o in options] == [
@@ -206,6 +207,21 @@ def test_the_quote_prices_a_guests_cart_by_its_token(anonymous, shop, methods):
     ]
     unknown = anonymous.get(QUOTE, {"country": "ES"}, HTTP_X_CART_TOKEN="nobody").json()
     assert [o["price"] for o in unknown] == [None, None, None]  # no such cart: the rules
+
+
+def test_the_quote_costs_three_queries_and_two_calls_whatever_the_cart(
+    customer, shop, methods, django_assert_max_num_queries
+):
+    """Methods, zones, tiers; the cart, then its products in one batched call."""
+    for product_id in range(10, 40):
+        shop.add_product(product_id, weight="0.010")
+    for lines in ({1: 1}, dict.fromkeys(range(10, 40), 1)):
+        shop.carts.clear()
+        shop.fill_cart(CUSTOMER_ID, lines)
+        shop.calls.clear()
+        with django_assert_max_num_queries(3, using="ecommerce"):
+            assert len(customer.get(QUOTE, {"country": "ES"}).json()) == 3
+        assert sorted(shop.calls) == [("cart", "read"), ("catalog", "product_list")]
 
 
 def test_the_quote_leaves_out_a_method_too_heavy_for_the_cart(customer, shop, methods):
