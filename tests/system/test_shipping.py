@@ -5,6 +5,7 @@ between quote and checkout, staff shipping with tracking, the customer reading i
 import uuid
 from decimal import Decimal
 
+import pytest
 import requests
 
 from tests.system.shopping import (
@@ -186,3 +187,68 @@ def test_quote_checkout_ship_and_track(gateway, shop, staff):
     )
     # The methods are gone with the test: checkouts elsewhere need none again.
     assert requests.get(f"{gateway.url}{QUOTE}", params={"country": "ES"}, timeout=30).json() == []
+
+
+@pytest.fixture
+def catalog_taxing_by_destination(shop):
+    """The catalog restarted with TAX_BY_DESTINATION=1 (its seeded EU rates apply)."""
+    catalog = shop.services["catalog"]
+    catalog.stop()
+    catalog.env["TAX_BY_DESTINATION"] = "1"
+    catalog.start()
+    yield catalog
+    catalog.stop()
+    catalog.env.pop("TAX_BY_DESTINATION")
+    catalog.start()
+
+
+def test_tax_by_destination_cart_quote_and_order_agree_to_the_cent(
+    gateway, shop, staff, catalog_taxing_by_destination
+):
+    # Rates at origin 21 % and 4 %; the classes decide abroad (seeded: DE 19 % / 7 %,
+    # ES 21 % / 10 %).
+    kettle = create_product(staff["catalog"], stock=10, price="24.95", weight="1.200")
+    book = create_product(
+        staff["catalog"], stock=10, price="12.00", tax_rate="0.04", tax_class="reduced"
+    )
+    with shop_shipping(staff["orders"]):
+        customer = token_buyer(gateway.url)
+        expected = {
+            # country: (line rates, tax, cart total, standard's shipping tax and total)
+            "DE": (["0.19", "0.07"], "6.42", "55.37", "0.94", "5.89"),
+            "ES": (["0.21", "0.10"], "7.64", "56.59", "1.04", "5.99"),
+        }
+        for country, (rates, tax, total, shipping_tax, shipping_total) in expected.items():
+            fill_cart(customer, kettle, book)
+            cart = customer.get("/api/v1/cart/", params={"country": country}, expect=200).json()
+            assert [item["tax_rate"] for item in cart["items"]] == rates
+            assert (cart["subtotal"], cart["tax"], cart["total"]) == ("48.95", tax, total)
+            standard = customer.get(QUOTE, params={"country": country}, expect=200).json()[0]
+            assert (standard["code"], standard["tax"], standard["total"]) == (
+                "standard",
+                shipping_tax,
+                shipping_total,
+            )
+            order = customer.checkout(
+                body={
+                    "shipping_address": ADDRESS | {"country": country},
+                    "shipping_method": "standard",
+                },
+                expect=201,
+            ).json()
+            assert [line["tax_rate"] for line in order["lines"]] == rates
+            assert (order["subtotal"], order["tax"], order["shipping_tax"]) == (
+                cart["subtotal"],
+                cart["tax"],
+                standard["tax"],
+            )
+            assert D(order["total"]) == D(cart["total"]) + D(standard["total"])
+            assert shop.query(
+                "ecommerce",
+                "SELECT tax_rate FROM orders_orderline WHERE order_id = %s ORDER BY id",
+                order["id"],
+            ) == [(D(rate),) for rate in rates]
+        # Without a country the cart shows the products' own rates, as always.
+        fill_cart(customer, kettle, book)
+        plain = customer.get("/api/v1/cart/", expect=200).json()
+        assert [item["tax_rate"] for item in plain["items"]] == ["0.21", "0.04"]
