@@ -2,7 +2,10 @@
 
 Orders are read-only here: lines and totals come from the checkout and never change;
 status moves only through the actions, which call the same services as the API (so
-cancelling gives the stock back and the history names the staff member).
+cancelling gives the stock back and the history names the staff member; shipping asks
+for each order's carrier and tracking number on an intermediate page). Shipping zones
+and methods (with their weight tiers) are kept here too, saved through the same
+service as the staff API.
 """
 
 from django import forms
