@@ -32,6 +32,7 @@ SERVICE_MODELS = {
         "product": "product",
         "reservation": "reservation",
         "reservationline": "reservation line",
+        "taxrate": "tax rate",
     },
     "carts": {"cart": "cart", "cartline": "cart line"},
     "orders": {
@@ -39,6 +40,9 @@ SERVICE_MODELS = {
         "orderline": "order line",
         "statuschange": "status change",
         "idempotencykey": "idempotency key",
+        "shippingzone": "shipping zone",
+        "shippingmethod": "shipping method",
+        "shippingweighttier": "shipping weight tier",
     },
 }
 DEFAULT_ACTIONS = ("add", "change", "delete", "view")

@@ -3,9 +3,16 @@
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from carts.selectors import CheckoutLine, cart_for_checkout
-from carts.serializers import CheckoutCartSerializer, ClearInputSerializer, ClearOutcomeSerializer
+from carts.errors import CartErrorCode
+from carts.selectors import CheckoutLine, cart_for_checkout, guest_cart_lines
+from carts.serializers import (
+    CheckoutCartSerializer,
+    ClearInputSerializer,
+    ClearOutcomeSerializer,
+    GuestCartLookupSerializer,
+)
 from carts.services import cart_clear_after_checkout
+from shopkit.errors import ApplicationError
 from shopkit.permissions import IsServiceCaller
 
 
@@ -30,3 +37,17 @@ class UserCartClearApi(InternalApi):
             lines=[CheckoutLine(**line) for line in data.validated_data["lines"]],
         )
         return Response(ClearOutcomeSerializer(outcome).data)
+
+
+class GuestCartLookupApi(InternalApi):
+    """A guest's cart lines by token (orders' shipping quote). POST: the token stays out of URLs."""
+
+    def post(self, request):
+        data = GuestCartLookupSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        cart = guest_cart_lines(cart_token=data.validated_data["cart_token"])
+        if cart is None:
+            raise ApplicationError(
+                "No guest cart has this token.", code=CartErrorCode.CART_NOT_FOUND, status=404
+            )
+        return Response(CheckoutCartSerializer(cart).data)

@@ -21,10 +21,12 @@ def cart_queryset_for(owner: CartOwner) -> QuerySet[Cart]:
     )
 
 
-def cart_detail(*, owner: CartOwner) -> PricedCart:
+def cart_detail(*, owner: CartOwner, country: str | None = None) -> PricedCart:
     """The owner's cart priced by the catalog (one call whatever the number of lines).
 
-    No cart yet is an empty cart. Raises ServiceUnavailable when the catalog is down.
+    With a destination `country` the lines carry that country's tax rates (the same
+    figures its checkout and shipping quote use). No cart yet is an empty cart.
+    Raises ServiceUnavailable when the catalog is down.
     """
     # One query: the cart LEFT JOIN its lines (a cart without lines is one row of NULLs).
     rows = list(
@@ -42,7 +44,7 @@ def cart_detail(*, owner: CartOwner) -> PricedCart:
     ]
     return price_cart(
         lines=lines,
-        products=catalog_products(line.product_id for line in lines),
+        products=catalog_products((line.product_id for line in lines), country=country),
         is_guest=is_guest,
         cart_token=owner.guest_token if is_guest else None,
     )
@@ -56,7 +58,7 @@ class CheckoutLine:
 
 @dataclass(frozen=True)
 class CheckoutCart:
-    user_id: int
+    user_id: int | None  # None: a guest's cart
     version: int
     lines: list[CheckoutLine]
 
@@ -78,3 +80,18 @@ def cart_for_checkout(*, user_id: int) -> CheckoutCart:
 
 def cart_admin_queryset() -> QuerySet[Cart]:
     return Cart.objects.annotate(line_count=Count("lines"))
+
+
+def guest_cart_lines(*, cart_token: str) -> CheckoutCart | None:
+    """A guest's cart by its token, as the shipping quote reads it (None: no such cart)."""
+    cart = cart_queryset_for(CartOwner(guest_token=cart_token)).only("id", "version").first()
+    if cart is None:
+        return None
+    lines = CartLine.objects.filter(cart=cart).order_by("id").values_list("product_id", "quantity")
+    return CheckoutCart(
+        user_id=None,
+        version=cart.version,
+        lines=[
+            CheckoutLine(product_id=product_id, quantity=quantity) for product_id, quantity in lines
+        ],
+    )

@@ -35,6 +35,7 @@ from catalog.selectors import (
 )
 from catalog.serializers import (
     CategorySerializer,
+    DestinationSerializer,
     ProductSerializer,
     ReservationInputSerializer,
     ReservationReferenceSerializer,
@@ -336,8 +337,10 @@ class InternalProductListApi(InternalApi):
             ids = IdListField(required=True).clean(request.query_params.get("ids"))
         except DjangoValidationError as exc:
             raise serializers.ValidationError({"ids": exc.messages})
+        destination = DestinationSerializer(data={"country": request.query_params.get("country")})
+        destination.is_valid(raise_exception=True)
         # Called for every cart read: rows shaped directly (InternalProductSerializer's JSON).
-        rows = products_by_ids(ids=ids)
+        rows = products_by_ids(ids=ids, country=destination.validated_data["country"])
         return Response({"results": [internal_product_representation(row) for row in rows]})
 
 

@@ -2,14 +2,26 @@
 
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.db.models import QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from catalog.errors import reservation_not_found
-from catalog.models import Category, Product, Reservation, ReservationLine
+from catalog.models import Category, Product, Reservation, ReservationLine, TaxRate
 from shopkit.prepared import PreparedValuesQuery
 
-INTERNAL_PRODUCT_FIELDS = ("id", "sku", "name", "slug", "price", "tax_rate", "stock", "is_active")
+INTERNAL_PRODUCT_FIELDS = (
+    "id",
+    "sku",
+    "name",
+    "slug",
+    "price",
+    "tax_rate",
+    "tax_class",
+    "stock",
+    "is_active",
+    "weight",
+)
 # The columns behind the public product JSON (serializers.product_representation).
 PUBLIC_PRODUCT_FIELDS = (
     "id",
@@ -20,6 +32,7 @@ PUBLIC_PRODUCT_FIELDS = (
     "category_id",
     "price",
     "tax_rate",
+    "tax_class",
     "stock",
     "is_active",
     "image_url",
@@ -111,11 +124,40 @@ def products_rows_by_id(products: QuerySet[Product], *, ids: Iterable[int]) -> d
     return {row["id"]: row for row in product_rows(products.filter(pk__in=list(ids)))}
 
 
-def products_by_ids(*, ids: Iterable[int]) -> list[dict]:
-    """The internal batch lookup: inactive products included, unknown ids absent; one query."""
-    return list(
+def products_by_ids(*, ids: Iterable[int], country: str | None = None) -> list[dict]:
+    """The internal batch lookup: inactive products included, unknown ids absent; one query.
+
+    With a destination `country` (and TAX_BY_DESTINATION on) each row's `tax_rate` is
+    that country's rate for the product's class: one more query.
+    """
+    rows = list(
         Product.objects.filter(pk__in=list(ids)).order_by("id").values(*INTERNAL_PRODUCT_FIELDS)
     )
+    return with_destination_tax_rates(rows, country=country)
+
+
+def destination_tax_rates(*, country: str | None, tax_classes: Iterable[str]) -> dict[str, object]:
+    """The rate per tax class of `country` (classes without a row are absent).
+
+    Empty unless TAX_BY_DESTINATION is on and a country is given: then the products'
+    own `tax_rate` applies, exactly as before destination rates existed.
+    """
+    classes = set(tax_classes)
+    if not (settings.TAX_BY_DESTINATION and country and classes):
+        return {}
+    return dict(
+        TaxRate.objects.filter(country=country, tax_class__in=classes).values_list(
+            "tax_class", "rate"
+        )
+    )
+
+
+def with_destination_tax_rates(rows: list[dict], *, country: str | None) -> list[dict]:
+    """Product rows (with tax_class and tax_rate) charged at the destination's rates."""
+    rates = destination_tax_rates(country=country, tax_classes=(row["tax_class"] for row in rows))
+    for row in rows:
+        row["tax_rate"] = rates.get(row["tax_class"], row["tax_rate"])
+    return rows
 
 
 def reservation_get(*, reference: str) -> Reservation:

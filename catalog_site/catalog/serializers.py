@@ -14,6 +14,7 @@ from catalog.models import (
     ReservationLine,
 )
 from catalog.services import RESERVATION_MAX_TTL_SECONDS
+from shopkit.address import validate_country_code
 from shopkit.fields import TaxRateField
 
 MAX_LINES = 100
@@ -115,6 +116,7 @@ def product_representation(row: dict) -> dict:
         "category": row["category_id"],
         "price": _PRICE.to_representation(row["price"]),
         "tax_rate": _TAX_RATE.to_representation(row["tax_rate"]),
+        "tax_class": row["tax_class"],
         "stock": row["stock"],
         "in_stock": row["stock"] > 0,
         "is_active": row["is_active"],
@@ -144,9 +146,11 @@ class InternalProductSerializer(serializers.Serializer):
     name = serializers.CharField()
     slug = serializers.CharField()
     price = serializers.DecimalField(max_digits=10, decimal_places=2)
-    tax_rate = TaxRateField()
+    tax_rate = TaxRateField(help_text="The destination's rate when a country was given.")
+    tax_class = serializers.CharField()
     stock = serializers.IntegerField()
     is_active = serializers.BooleanField()
+    weight = serializers.DecimalField(max_digits=8, decimal_places=3, allow_null=True)
 
 
 def internal_product_representation(row: dict) -> dict:
@@ -158,8 +162,10 @@ def internal_product_representation(row: dict) -> dict:
         "slug": row["slug"],
         "price": _PRICE.to_representation(row["price"]),
         "tax_rate": _TAX_RATE.to_representation(row["tax_rate"]),
+        "tax_class": row["tax_class"],
         "stock": row["stock"],
         "is_active": row["is_active"],
+        "weight": None if row["weight"] is None else _WEIGHT.to_representation(row["weight"]),
     }
 
 
@@ -177,10 +183,28 @@ class ReservationReferenceSerializer(serializers.Serializer):
     )
 
 
+class DestinationCountryField(serializers.CharField):
+    """An ISO 3166-1 alpha-2 destination country (shopkit.address's list)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("validators", [validate_country_code])
+        super().__init__(**kwargs)
+
+
+class DestinationSerializer(serializers.Serializer):
+    country = DestinationCountryField(required=False, allow_null=True, default=None)
+
+
 class ReservationInputSerializer(ReservationReferenceSerializer):
     lines = ReservationLineInputSerializer(many=True, allow_empty=False, max_length=MAX_LINES)
     ttl_seconds = serializers.IntegerField(
         min_value=1, max_value=RESERVATION_MAX_TTL_SECONDS, required=False
+    )
+    country = DestinationCountryField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The destination: with TAX_BY_DESTINATION its rates apply.",
     )
 
 
@@ -190,7 +214,7 @@ class ReservationLineSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ReservationLine
-        fields = ["product_id", "sku", "name", "unit_price", "tax_rate", "quantity"]
+        fields = ["product_id", "sku", "name", "unit_price", "tax_rate", "quantity", "weight"]
         read_only_fields = fields
 
 

@@ -32,6 +32,7 @@ from catalog.models import (
     Reservation,
     ReservationLine,
 )
+from catalog.selectors import with_destination_tax_rates
 from shopkit.errors import ApplicationError
 from shopkit.routers import ECOMMERCE_DB
 
@@ -353,7 +354,7 @@ def _existing_reservation_answer(
 
 @retried_on_lock_conflict
 def _reserve_once(
-    reference: str, quantities: dict[int, int], ttl_seconds: int
+    reference: str, quantities: dict[int, int], ttl_seconds: int, country: str | None
 ) -> tuple[Reservation, bool]:
     now = timezone.now()
     with transaction.atomic(using=ECOMMERCE_DB):
@@ -380,9 +381,18 @@ def _reserve_once(
         products = {
             row["id"]: row
             for row in Product.objects.filter(pk__in=quantities).values(
-                "id", "sku", "name", "price", "tax_rate", "stock", "is_active"
+                "id",
+                "sku",
+                "name",
+                "price",
+                "tax_rate",
+                "tax_class",
+                "stock",
+                "is_active",
+                "weight",
             )
         }
+        with_destination_tax_rates(list(products.values()), country=country)
         unknown_ids = [
             product_id
             for product_id in quantities
@@ -418,6 +428,7 @@ def _reserve_once(
                 quantity=quantity,
                 unit_price=products[product_id]["price"],
                 tax_rate=products[product_id]["tax_rate"],
+                weight=products[product_id]["weight"],
                 sku=products[product_id]["sku"],
                 name=products[product_id]["name"],
             )
@@ -427,7 +438,11 @@ def _reserve_once(
 
 
 def reservation_reserve(
-    *, reference: str, lines: Sequence[Mapping[str, int]], ttl_seconds: int | None = None
+    *,
+    reference: str,
+    lines: Sequence[Mapping[str, int]],
+    ttl_seconds: int | None = None,
+    country: str | None = None,
 ) -> tuple[Reservation, bool]:
     """Take stock for every line under `reference`, all or nothing; returns (reservation, created).
 
@@ -435,7 +450,8 @@ def reservation_reserve(
     (created=False) without taking stock twice; other lines are a 409
     `reference_conflict`; a released reference is a 409 `reservation_released`.
     Missing or inactive products are a 400 `unknown_product`; short lines a 409
-    `insufficient_stock` listing them.
+    `insufficient_stock` listing them. With a destination `country` (and
+    TAX_BY_DESTINATION on) each line is charged that country's rate for its tax class.
     """
     quantities = _merged_quantities(lines)
     if not quantities:
@@ -443,7 +459,7 @@ def reservation_reserve(
     if ttl_seconds is None:
         ttl_seconds = settings.RESERVATION_TTL_SECONDS
     ttl_seconds = min(ttl_seconds, RESERVATION_MAX_TTL_SECONDS)
-    return _reserve_once(reference, quantities, ttl_seconds)
+    return _reserve_once(reference, quantities, ttl_seconds, country)
 
 
 def _locked_reservation(reference: str) -> Reservation | None:

@@ -2,10 +2,15 @@
 
 Orders are read-only here: lines and totals come from the checkout and never change;
 status moves only through the actions, which call the same services as the API (so
-cancelling gives the stock back and the history names the staff member).
+cancelling gives the stock back and the history names the staff member; shipping asks
+for each order's carrier and tracking number on an intermediate page). Shipping zones
+and methods (with their weight tiers) are kept here too, saved through the same
+service as the staff API.
 """
 
+from django import forms
 from django.contrib import admin, messages
+from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
 from orders import services
@@ -15,8 +20,12 @@ from orders.models import (
     Order,
     OrderLine,
     OrderStatus,
+    ShippingMethod,
+    ShippingWeightTier,
+    ShippingZone,
     StatusChange,
 )
+from orders.services.shipping import shipping_method_save
 from shopkit.admin import ReadOnlyAdminMixin
 from shopkit.errors import ApplicationError
 
@@ -91,6 +100,24 @@ class CustomerFilter(admin.SimpleListFilter):
         return queryset.none() if user_id is None else queryset.filter(user_id=user_id)
 
 
+class ShipForm(forms.Form):
+    """The ship action's intermediate page: a carrier and tracking number per order."""
+
+    order_id = forms.IntegerField(widget=forms.HiddenInput)
+    carrier = forms.CharField(max_length=100)
+    tracking_number = forms.CharField(max_length=100)
+
+
+ShipFormSet = forms.formset_factory(ShipForm, extra=0)
+
+
+@admin.action(
+    description="Mark selected orders shipped (asks for tracking)", permissions=["change"]
+)
+def mark_shipped(modeladmin, request, queryset):
+    return modeladmin.ship(request, queryset)
+
+
 def _status_action(to_status: str, label: str):
     def apply(modeladmin, request, queryset):
         modeladmin.apply_status(request, queryset, to_status)
@@ -111,7 +138,7 @@ class OrderAdmin(admin.ModelAdmin):
     actions = [
         _status_action(OrderStatus.CONFIRMED, "Confirm selected orders"),
         _status_action(OrderStatus.PROCESSING, "Start processing selected orders"),
-        _status_action(OrderStatus.SHIPPED, "Mark selected orders shipped"),
+        mark_shipped,
         _status_action(OrderStatus.DELIVERED, "Mark selected orders delivered"),
         _status_action(OrderStatus.CANCELLED, "Cancel selected orders (stock goes back)"),
     ]
@@ -121,7 +148,33 @@ class OrderAdmin(admin.ModelAdmin):
             "Shipping address",
             {"fields": list(SHIPPING_ADDRESS_FIELDS)},
         ),
-        ("Amounts", {"fields": ["currency", "subtotal", "tax", "total", "notes"]}),
+        (
+            "Amounts",
+            {
+                "fields": [
+                    "currency",
+                    "subtotal",
+                    "tax",
+                    "shipping_total",
+                    "shipping_tax",
+                    "total",
+                    "notes",
+                ]
+            },
+        ),
+        (
+            "Shipping",
+            {
+                "fields": [
+                    "shipping_method_code",
+                    "shipping_method_name",
+                    "shipping_carrier",
+                    "shipping_tax_rate",
+                    "tracking_carrier",
+                    "tracking_number",
+                ]
+            },
+        ),
         (
             "Checkout",
             {
@@ -171,10 +224,42 @@ class OrderAdmin(admin.ModelAdmin):
             order.user_id,
         )
 
-    def apply_status(self, request, queryset, to_status):
+    def ship(self, request, queryset):
+        """Ask for each order's carrier and tracking number, then ship through the service."""
+        orders = list(queryset.order_by("pk"))
+        if "apply" in request.POST:
+            formset = ShipFormSet(request.POST, prefix="ship")
+            if formset.is_valid():
+                tracking = {form.cleaned_data["order_id"]: form.cleaned_data for form in formset}
+                self.apply_status(request, queryset, OrderStatus.SHIPPED, tracking=tracking)
+                return None
+        else:
+            formset = ShipFormSet(
+                prefix="ship",
+                initial=[
+                    {"order_id": order.pk, "carrier": order.shipping_carrier} for order in orders
+                ],
+            )
+        by_id = {order.pk: order for order in orders}
+        return TemplateResponse(
+            request,
+            "admin/orders/order/ship.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Ship orders",
+                "opts": self.model._meta,
+                "rows": [(by_id.get(_initial_order_id(form)), form) for form in formset.forms],
+                "formset": formset,
+                "selected": [order.pk for order in orders],
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
+
+    def apply_status(self, request, queryset, to_status, tracking=None):
         """One service call per order; each order succeeds or reports why not."""
         moved, refused = [], []
         for order in queryset.order_by("pk"):
+            given = (tracking or {}).get(order.pk, {})
             try:
                 services.order_change_status(
                     order=order,
@@ -182,6 +267,8 @@ class OrderAdmin(admin.ModelAdmin):
                     by_user_id=request.user.pk,
                     by_email=request.user.email,
                     note="Changed in the admin.",
+                    carrier=given.get("carrier"),
+                    tracking_number=given.get("tracking_number"),
                 )
                 moved.append(order.number)
             except ApplicationError as error:
@@ -194,6 +281,52 @@ class OrderAdmin(admin.ModelAdmin):
             )
         for reason in refused:
             self.message_user(request, reason, messages.ERROR)
+
+
+def _initial_order_id(form) -> int | None:
+    value = form["order_id"].value()
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@admin.register(ShippingZone)
+class ShippingZoneAdmin(admin.ModelAdmin):
+    list_display = ["name", "country_list"]
+    search_fields = ["name"]
+    fields = ["name", "countries"]
+
+    @admin.display(description="countries")
+    def country_list(self, zone):
+        return ", ".join(zone.countries)
+
+
+class ShippingWeightTierInline(admin.TabularInline):
+    model = ShippingWeightTier
+    extra = 1
+    fields = ["max_weight", "price"]
+
+
+@admin.register(ShippingMethod)
+class ShippingMethodAdmin(admin.ModelAdmin):
+    """Methods and their rates (orders.shipping says how they are priced)."""
+
+    list_display = ["code", "name", "carrier", "rate_kind", "flat_price", "free_above", "is_active"]
+    list_filter = ["is_active", "rate_kind", "zones"]
+    search_fields = ["code", "name", "carrier"]
+    filter_horizontal = ["zones"]
+    inlines = [ShippingWeightTierInline]
+    fieldsets = [
+        (None, {"fields": ["code", "name", "carrier", "is_active", "zones"]}),
+        ("Delivery time", {"fields": ["estimated_days_min", "estimated_days_max"]}),
+        ("Rate", {"fields": ["rate_kind", "flat_price", "free_above"]}),
+        ("Tax on shipping", {"fields": ["tax_mode", "tax_rate"]}),
+    ]
+
+    def save_model(self, request, obj, form, change):
+        # The same service as the staff API; zones and tiers follow in save_related.
+        shipping_method_save(method=obj)
 
 
 @admin.register(IdempotencyKey)

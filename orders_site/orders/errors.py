@@ -16,6 +16,9 @@ class OrderErrorCode(StrEnum):
     ADDRESS_NOT_FOUND = "address_not_found"
     ADDRESS_INVALID = "address_invalid"
     INVALID_TRANSITION = "invalid_transition"
+    SHIPPING_METHOD_REQUIRED = "shipping_method_required"
+    SHIPPING_METHOD_UNAVAILABLE = "shipping_method_unavailable"
+    TRACKING_REQUIRED = "tracking_required"
 
 
 # Checkout outcomes that are a decision about the request (not an accident on the way):
@@ -27,6 +30,8 @@ FINAL_CHECKOUT_ERRORS = frozenset(
         OrderErrorCode.PRODUCTS_UNAVAILABLE,
         OrderErrorCode.ADDRESS_NOT_FOUND,
         OrderErrorCode.ADDRESS_INVALID,
+        OrderErrorCode.SHIPPING_METHOD_REQUIRED,
+        OrderErrorCode.SHIPPING_METHOD_UNAVAILABLE,
     }
 )
 

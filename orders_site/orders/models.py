@@ -5,12 +5,13 @@ indexed integers, and a line keeps the name, sku and prices the catalog's
 reservation returned, so an order reads the same whatever happens to the product.
 """
 
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 
-from shopkit.address import ADDRESS_FIELDS, PostalAddress
+from shopkit.address import ADDRESS_FIELDS, COUNTRY_CODES, PostalAddress
 
 ORDER_NUMBER_PATTERN = r"^T-[0-9A-HJKMNP-TV-Z]{10}$"  # "T-" + 10 Crockford base32 characters
 
@@ -55,7 +56,19 @@ class Order(PostalAddress):
     currency = models.CharField(max_length=3)
     subtotal = models.DecimalField(**MONEY)
     tax = models.DecimalField(**MONEY)
+    # The shipping method as it was charged (orders.shipping): later rate changes
+    # never change an order. Empty when no method covered the destination.
+    shipping_method_code = models.CharField(max_length=32, blank=True)
+    shipping_method_name = models.CharField(max_length=100, blank=True)
+    shipping_carrier = models.CharField(max_length=100, blank=True)
+    shipping_tax_rate = models.DecimalField(max_digits=5, decimal_places=4, default=0)
+    shipping_total = models.DecimalField(**MONEY, default=0)
+    shipping_tax = models.DecimalField(**MONEY, default=0)
+    # subtotal + tax + shipping_total + shipping_tax
     total = models.DecimalField(**MONEY)
+    # Set when the order is shipped (both required for that move).
+    tracking_carrier = models.CharField(max_length=100, blank=True)
+    tracking_number = models.CharField(max_length=100, blank=True)
 
     # Checkout saga bookkeeping (see services.py): what the follow-up steps still owe.
     cart_version = models.PositiveBigIntegerField(
@@ -83,6 +96,10 @@ class Order(PostalAddress):
             models.CheckConstraint(
                 condition=Q(subtotal__gte=0) & Q(tax__gte=0) & Q(total__gte=0),
                 name="order_amounts_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(shipping_total__gte=0) & Q(shipping_tax__gte=0),
+                name="order_shipping_not_negative",
             ),
         ]
 
@@ -185,3 +202,125 @@ class IdempotencyKey(models.Model):
 
     def __str__(self):
         return f"{self.user_id}:{self.key}"
+
+
+# --- Shipping (orders.shipping) ----------------------------------------------------
+
+
+class ShippingZone(models.Model):
+    """A set of destination countries that shipping methods serve."""
+
+    name = models.CharField(max_length=100, unique=True)
+    countries = models.JSONField(default=list, help_text='ISO 3166-1 alpha-2 codes, e.g. ["ES"].')
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        super().clean()
+        countries = self.countries
+        if not isinstance(countries, list) or not all(
+            isinstance(code, str) and code in COUNTRY_CODES for code in countries
+        ):
+            raise ValidationError(
+                {"countries": 'A list of ISO 3166-1 alpha-2 codes, e.g. ["ES", "PT"].'}
+            )
+        self.countries = sorted(set(countries))
+
+
+class ShippingRateKind(models.TextChoices):
+    FLAT = "flat", "Flat price"
+    WEIGHT = "weight", "By total weight, in tiers"
+
+
+class ShippingTaxMode(models.TextChoices):
+    FIXED = "fixed", "A fixed rate"
+    HIGHEST_IN_CART = "highest_in_cart", "The highest rate in the cart"
+
+
+class ShippingMethod(models.Model):
+    """How an order travels, and what it costs (orders.shipping prices it)."""
+
+    code = models.SlugField(max_length=32, unique=True)
+    name = models.CharField(max_length=100)
+    carrier = models.CharField(max_length=100)
+    estimated_days_min = models.PositiveSmallIntegerField()
+    estimated_days_max = models.PositiveSmallIntegerField()
+    is_active = models.BooleanField(default=True)
+    zones = models.ManyToManyField(ShippingZone, related_name="methods")
+    rate_kind = models.CharField(
+        max_length=16, choices=ShippingRateKind.choices, default=ShippingRateKind.FLAT
+    )
+    flat_price = models.DecimalField(
+        **MONEY, default=0, validators=[MinValueValidator(0)], help_text="Net, for rate_kind flat."
+    )
+    free_above = models.DecimalField(
+        **MONEY,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="Free when the cart's net subtotal is at least this (empty: never).",
+    )
+    tax_mode = models.CharField(
+        max_length=16, choices=ShippingTaxMode.choices, default=ShippingTaxMode.FIXED
+    )
+    tax_rate = models.DecimalField(
+        max_digits=5,
+        decimal_places=4,
+        default=0,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+        help_text="For tax_mode fixed: VAT on shipping as a fraction, e.g. 0.21.",
+    )
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(estimated_days_min__lte=models.F("estimated_days_max")),
+                name="shipping_method_days_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(flat_price__gte=0) & Q(tax_rate__gte=0, tax_rate__lte=1),
+                name="shipping_method_amounts_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.code} ({self.name})"
+
+    def clean(self):
+        super().clean()
+        if (
+            self.estimated_days_min is not None
+            and self.estimated_days_max is not None
+            and self.estimated_days_min > self.estimated_days_max
+        ):
+            raise ValidationError({"estimated_days_max": "At least estimated_days_min."})
+
+
+class ShippingWeightTier(models.Model):
+    """For a weight-priced method: this price up to (and including) `max_weight` kg."""
+
+    method = models.ForeignKey(ShippingMethod, on_delete=models.CASCADE, related_name="tiers")
+    max_weight = models.DecimalField(
+        max_digits=8, decimal_places=3, validators=[MinValueValidator(0)], help_text="Kilograms."
+    )
+    price = models.DecimalField(**MONEY, validators=[MinValueValidator(0)])
+
+    class Meta:
+        ordering = ["method", "max_weight"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["method", "max_weight"], name="shipping_tier_one_per_weight"
+            ),
+            models.CheckConstraint(
+                condition=Q(max_weight__gte=0) & Q(price__gte=0),
+                name="shipping_tier_not_negative",
+            ),
+        ]
+
+    def __str__(self):
+        return f"≤ {self.max_weight} kg: {self.price}"

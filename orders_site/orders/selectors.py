@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db.models import Count, QuerySet, Sum
 from django.http import Http404
 
-from orders.models import Order, OrderStatus
+from orders.models import Order, OrderStatus, ShippingMethod
 
 VIEW_ALL_ORDERS = "orders.view_order"
 CHANGE_ORDERS = "orders.change_order"
@@ -70,3 +70,12 @@ def order_stats(*, user) -> dict:
         "count": sum(entry["count"] for entry in by_status),
         "by_status": by_status,
     }
+
+
+def shipping_methods_active() -> list[ShippingMethod]:
+    """Every active shipping method with its zones and tiers (three queries)."""
+    return list(
+        ShippingMethod.objects.filter(is_active=True)
+        .order_by("code")
+        .prefetch_related("zones", "tiers")
+    )

@@ -16,12 +16,20 @@ pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
 
 CATALOG_PERMISSIONS = {
     f"{action}_{model}"
-    for model in ("category", "product", "reservation", "reservationline")
+    for model in ("category", "product", "reservation", "reservationline", "taxrate")
     for action in ("add", "change", "delete", "view")
 }
 ORDER_PERMISSIONS = {
     f"{action}_{model}"
-    for model in ("order", "orderline", "statuschange", "idempotencykey")
+    for model in (
+        "order",
+        "orderline",
+        "statuschange",
+        "idempotencykey",
+        "shippingzone",
+        "shippingmethod",
+        "shippingweighttier",
+    )
     for action in ("add", "change", "delete", "view")
 }
 

@@ -197,3 +197,28 @@ def test_user_ids_beyond_any_cart_are_simply_without_a_cart(service_api_client):
         clear_url(huge), {"reference": "T-1", "version": 0, "lines": []}, format="json"
     )
     assert response.json() == {"cleared": False, "version": 0}
+
+
+GUEST_LOOKUP = "/internal/cart/guests/lookup/"
+
+
+def test_a_guests_cart_is_read_by_its_token_for_the_shipping_quote(service_api_client, api_client):
+    cart = GuestCartFactory(token="guest-token-ship", version=4)
+    CartLineFactory(cart=cart, product_id=5, quantity=2)
+    CartLineFactory(cart=cart, product_id=3, quantity=1)
+    CartLineFactory(cart=CartFactory(user_id=77), product_id=9, quantity=9)  # not a guest's
+
+    response = service_api_client.post(
+        GUEST_LOOKUP, {"cart_token": "guest-token-ship"}, format="json"
+    )
+    assert response.status_code == 200
+    assert response.json() == {
+        "user_id": None,
+        "version": 4,
+        "lines": [{"product_id": 5, "quantity": 2}, {"product_id": 3, "quantity": 1}],
+    }
+    unknown = service_api_client.post(GUEST_LOOKUP, {"cart_token": "nobody"}, format="json")
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "cart_not_found")
+    assert service_api_client.post(GUEST_LOOKUP, {}, format="json").status_code == 400
+    assert api_client.post(GUEST_LOOKUP, {"cart_token": "guest-token-ship"}).status_code == 403
+    assert Cart.objects.count() == 2  # a read creates nothing

@@ -67,8 +67,10 @@ class TestProductLookup:
             "slug": active.slug,
             "price": "3.50",
             "tax_rate": "0.10",
+            "tax_class": "standard",
             "stock": 4,
             "is_active": True,
+            "weight": None,
         }
 
     def test_one_query_whatever_the_number_of_ids(
@@ -122,6 +124,7 @@ class TestReserve:
                     "unit_price": "20.00",
                     "tax_rate": "0.21",
                     "quantity": 2,
+                    "weight": None,
                 },
                 {
                     "product_id": book.pk,
@@ -130,6 +133,7 @@ class TestReserve:
                     "unit_price": "9.90",
                     "tax_rate": "0.04",
                     "quantity": 2,
+                    "weight": None,
                 },
             ],
             key=lambda line: line["product_id"],

@@ -36,6 +36,7 @@ from tienda_orders_client.api.orders import (
     orders_list,
     orders_retrieve,
 )
+from tienda_orders_client.api.shipping import orders_shipping_methods
 from tienda_orders_client.models import (
     CheckoutInlineAddressRequest,
     CountryEnum,
@@ -44,7 +45,9 @@ from tienda_orders_client.models import (
     OrderStatusEnum,
     PaginatedOrderList,
     ShippingAddressRequest,
+    ShippingOption,
 )
+from tienda_orders_client.types import UNSET, Unset
 
 T = TypeVar("T")
 
@@ -77,6 +80,7 @@ class WalkResult:
     user_id: int
     order_id: int
     product_ids: tuple[int, int]
+    shipping_method: str | None
 
 
 def walk(base_url: str, *, staff_email: str, staff_password: str) -> WalkResult:
@@ -196,8 +200,25 @@ def walk(base_url: str, *, staff_email: str, staff_password: str) -> WalkResult:
     assert {item.product_id: item.quantity for item in priced.items} == {mug.id: 2, kettle.id: 1}
     assert Decimal(priced.subtotal) + Decimal(priced.tax) == Decimal(priced.total)
 
-    # Check out; the same Idempotency-Key again answers the same order, marked replayed.
+    # Shipping to Spain, priced for her cart, cheapest first (none when the shop ships
+    # nowhere there: then the checkout names no method and pays no shipping).
     buyer = orders.AuthenticatedClient(base_url=base_url, token=pair.access)
+    answer_options = orders_shipping_methods.sync_detailed(client=buyer, country="ES")
+    assert answer_options.status_code == 200, answer_options.content
+    options = answer_options.parsed
+    assert isinstance(options, list) and all(isinstance(o, ShippingOption) for o in options)
+    shipping = Decimal("0.00")
+    method_code: str | Unset = UNSET
+    if options:
+        cheapest = options[0]
+        assert isinstance(cheapest.total, str) and isinstance(cheapest.price, str)
+        assert all(
+            isinstance(o.total, str) and Decimal(o.total) >= Decimal(cheapest.total)
+            for o in options
+        )
+        shipping, method_code = Decimal(cheapest.total), cheapest.code
+
+    # Check out; the same Idempotency-Key again answers the same order, marked replayed.
     checkout = CheckoutInlineAddressRequest(
         shipping_address=ShippingAddressRequest(
             full_name="Ana García",
@@ -206,7 +227,8 @@ def walk(base_url: str, *, staff_email: str, staff_password: str) -> WalkResult:
             postal_code="28013",
             country=CountryEnum.ES,
             phone="+34600000000",
-        )
+        ),
+        shipping_method=method_code,
     )
     key = str(uuid.uuid4())
     order = expect(
@@ -214,7 +236,9 @@ def walk(base_url: str, *, staff_email: str, staff_password: str) -> WalkResult:
         201,
         OrderDetail,
     )
-    assert order.total == priced.total
+    # Cart total plus the quoted shipping, to the cent.
+    assert Decimal(order.total) == Decimal(priced.total) + shipping
+    assert Decimal(order.shipping_total) + Decimal(order.shipping_tax) == shipping
     replay = orders_checkout.sync_detailed(client=buyer, body=checkout, idempotency_key=key)
     assert expect(replay, 201, OrderDetail).id == order.id
     assert replay.headers["Idempotent-Replayed"] == "true"
@@ -248,4 +272,9 @@ def walk(base_url: str, *, staff_email: str, staff_password: str) -> WalkResult:
         "cancelled",
         "cancelled",
     )
-    return WalkResult(user_id=user.id, order_id=order.id, product_ids=(kettle.id, mug.id))
+    return WalkResult(
+        user_id=user.id,
+        order_id=order.id,
+        product_ids=(kettle.id, mug.id),
+        shipping_method=method_code if isinstance(method_code, str) else None,
+    )

@@ -18,7 +18,7 @@ import pytest
 import requests
 
 from tests.support.processes import REPO_DIR, SERVICES
-from tests.system.shopping import STAFF_PASSWORD
+from tests.system.shopping import STAFF_PASSWORD, shop_shipping
 
 WALK_MODULE = Path(__file__).with_name("storefront_walk.py")
 GENERATOR_CONFIG = "post_hooks: []\n"  # no formatter run over generated code
@@ -91,9 +91,10 @@ def test_the_generated_clients_walk_the_storefront(generated_clients, gateway, s
     sys.path.insert(0, str(shop.log_dir / "clients"))
     try:
         storefront_walk = importlib.import_module("tests.system.storefront_walk")
-        result = storefront_walk.walk(
-            gateway.url, staff_email="catalog@tienda.local", staff_password=STAFF_PASSWORD
-        )
+        with shop_shipping(staff["orders"]):  # so the walk quotes and picks a method
+            result = storefront_walk.walk(
+                gateway.url, staff_email="catalog@tienda.local", staff_password=STAFF_PASSWORD
+            )
     finally:
         sys.path.remove(str(shop.log_dir / "clients"))
 
@@ -101,9 +102,10 @@ def test_the_generated_clients_walk_the_storefront(generated_clients, gateway, s
     assert shop.query("auth", "SELECT id FROM auth_user WHERE id = %s", result.user_id)
     assert shop.query(
         "ecommerce",
-        "SELECT status, user_id FROM orders_order WHERE id = %s",
+        "SELECT status, user_id, shipping_method_code FROM orders_order WHERE id = %s",
         result.order_id,
-    ) == [("cancelled", result.user_id)]
+    ) == [("cancelled", result.user_id, "standard")]
+    assert result.shipping_method == "standard"  # the cheapest for 1.2 kg of kettle and mugs
     assert shop.query(
         "ecommerce", "SELECT COUNT(*) FROM orders_order WHERE user_id = %s", result.user_id
     ) == [(1,)]

@@ -3,7 +3,8 @@
 - `idempotency`: the Idempotency-Key store (claims, leases, take-overs, stored responses);
 - `checkout`: the checkout saga and the steps its recovery shares (the recovery table);
 - `recovery`: `checkouts_reconcile`, run by `manage.py reconcile_checkouts`;
-- `status`: the status machine and cancellation.
+- `status`: the status machine (shipping needs carrier and tracking number) and cancellation;
+- `shipping`: shipping quotes, the method a checkout charges, staff's writes, demo data.
 
 The public functions are importable from here (`from orders import services`).
 """

@@ -63,12 +63,38 @@ def _status_set(
     )
 
 
+def _tracking_checked(carrier: str | None, tracking_number: str | None) -> tuple[str, str]:
+    carrier, tracking_number = (carrier or "").strip(), (tracking_number or "").strip()
+    missing = {
+        name: ["Required to ship an order."]
+        for name, value in (("carrier", carrier), ("tracking_number", tracking_number))
+        if not value
+    }
+    if missing:
+        raise ApplicationError(
+            "Shipping an order needs its carrier and tracking number.",
+            code=OrderErrorCode.TRACKING_REQUIRED,
+            status=400,
+            errors=missing,
+        )
+    return carrier, tracking_number
+
+
 def order_change_status(
-    *, order: Order, to_status: str, by_user_id: int | None, by_email: str = "", note: str = ""
+    *,
+    order: Order,
+    to_status: str,
+    by_user_id: int | None,
+    by_email: str = "",
+    note: str = "",
+    carrier: str | None = None,
+    tracking_number: str | None = None,
 ) -> Order:
     """Staff move an order along the status machine (docs/architecture.md); 409 for any other move.
 
-    Cancelling goes through `order_cancel`, so the stock always goes back.
+    Cancelling goes through `order_cancel`, so the stock always goes back. Shipping needs
+    the `carrier` and `tracking_number` (400 `tracking_required`): stored on the order,
+    shown to the customer, and named in the history entry.
     """
     if to_status == OrderStatus.CANCELLED:
         return order_cancel(
@@ -78,6 +104,12 @@ def order_change_status(
         locked = Order.objects.select_for_update().get(pk=order.pk)
         if to_status not in ALLOWED_TRANSITIONS.get(locked.status, ()):
             raise _invalid_transition(locked, to_status)
+        if to_status == OrderStatus.SHIPPED:
+            carrier, tracking_number = _tracking_checked(carrier, tracking_number)
+            shipped = f"Shipped with {carrier}, tracking number {tracking_number}."
+            note = f"{note} {shipped}" if note else shipped
+            locked.tracking_carrier, locked.tracking_number = carrier, tracking_number
+            locked.save(update_fields=["tracking_carrier", "tracking_number", "updated_at"])
         _status_set(
             order=locked, to_status=to_status, by_user_id=by_user_id, by_email=by_email, note=note
         )
