@@ -480,8 +480,13 @@ def payment_webhook_receive(*, provider_name: str, body: bytes, headers) -> Webh
     refunds: list[Refund] = []
     try:
         with transaction.atomic(using=ECOMMERCE_DB):
-            # The event's row first: a second delivery of it waits here for the first to
-            # commit, then finds it and changes nothing.
+            # The order's row lock first, as in every payment write: deliveries of one event
+            # (and of any event of the order) queue here, and each finds what the one
+            # before it stored. (Concurrent inserts of one unique key would deadlock.)
+            if payment is not None:
+                list(Order.objects.select_for_update().filter(pk=payment.order_id).values("pk"))
+            if PaymentEvent.objects.filter(provider=provider_name, event_id=event.id).exists():
+                return WebhookOutcome(event_id=event.id, duplicate=True)
             PaymentEvent.objects.create(
                 provider=provider_name,
                 event_id=event.id,
