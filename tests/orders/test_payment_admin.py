@@ -3,15 +3,27 @@
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import User
 
 from orders.models import OrderPaymentStatus, OrderStatus, Payment, PaymentStatus, Refund
 from tests.orders.api import CUSTOMER_ID
 from tests.orders.factories import OrderFactory
 from tests.orders.payments import pay
-from tests.orders.test_admin import CHANGELIST, act, admin_client, admin_user  # noqa: F401
+from tests.orders.test_admin import CHANGELIST, act
 from tests.support.databases import BOTH_DATABASES
 
 pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
+
+
+@pytest.fixture
+def admin_user():
+    return User.objects.create_superuser("boss", "boss@example.com", "pw-not-used")
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    client.force_login(admin_user)
+    return client
 
 
 @pytest.fixture
@@ -36,9 +48,7 @@ def test_mark_manual_payment_received_confirms_the_order(admin_client, manual_or
     assert manual_order.history.count() == 2
 
 
-def test_refund_action_asks_the_amount_and_never_refunds_more_than_paid(
-    admin_client, manual_order
-):
+def test_refund_action_asks_the_amount_and_never_refunds_more_than_paid(admin_client, manual_order):
     act(admin_client, "mark_manual_payment_received", manual_order)
     form = act(admin_client, "refund_payments", manual_order).content.decode()
     assert "refund_amount" in form and manual_order.number in form
