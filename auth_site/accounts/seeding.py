@@ -39,6 +39,9 @@ SERVICE_MODELS = {
         "orderline": "order line",
         "statuschange": "status change",
         "idempotencykey": "idempotency key",
+        "payment": "payment",
+        "refund": "refund",
+        "paymentevent": "payment event",
     },
 }
 DEFAULT_ACTIONS = ("add", "change", "delete", "view")

@@ -13,7 +13,7 @@ LOGGING = logging_config(SERVICE_NAME, LOG_LEVEL)
 SPECTACULAR_SETTINGS = {
     **SPECTACULAR_SETTINGS,
     "TITLE": "Tienda orders API",
-    "DESCRIPTION": "Orders: orders, lines, status history, idempotency keys.",
+    "DESCRIPTION": "Orders: orders, lines, status history, idempotency keys, payments.",
     # Tags and operation ids from the path after /api/v1/ ("orders_list", tag "orders").
     "SCHEMA_PATH_PREFIX": r"/api/v1/",
     # One name for the status choice set, wherever it appears (status, from/to_status).

@@ -21,7 +21,15 @@ CATALOG_PERMISSIONS = {
 }
 ORDER_PERMISSIONS = {
     f"{action}_{model}"
-    for model in ("order", "orderline", "statuschange", "idempotencykey")
+    for model in (
+        "order",
+        "orderline",
+        "statuschange",
+        "idempotencykey",
+        "payment",
+        "refund",
+        "paymentevent",
+    )
     for action in ("add", "change", "delete", "view")
 }
 
