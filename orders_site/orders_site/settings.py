@@ -17,7 +17,12 @@ SPECTACULAR_SETTINGS = {
     # Tags and operation ids from the path after /api/v1/ ("orders_list", tag "orders").
     "SCHEMA_PATH_PREFIX": r"/api/v1/",
     # One name for the status choice set, wherever it appears (status, from/to_status).
-    "ENUM_NAME_OVERRIDES": {"OrderStatusEnum": "orders.models.OrderStatus"},
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "orders.models.OrderStatus",
+        "OrderPaymentStatusEnum": "orders.models.OrderPaymentStatus",
+        "PaymentStatusEnum": "orders.models.PaymentStatus",
+        "RefundStatusEnum": "orders.models.RefundStatus",
+    },
 }
 # The extra members of this service's problem documents, for the OpenAPI schema.
 PROBLEM_EXTENSION_MEMBERS = "orders.errors.PROBLEM_EXTENSION_MEMBERS"
