@@ -43,6 +43,10 @@ def _order_for(request, order_id: str):
     return selectors.order_get(user=request.user, order_id=int(order_id))
 
 
+def _shown_to(request, order) -> dict:
+    return {"show_client_secret": order.user_id == _caller_id(request)}
+
+
 class PaymentListCreateView(APIView):
     permission_classes = [IsAuthenticated]
 
@@ -54,7 +58,10 @@ class PaymentListCreateView(APIView):
     )
     def get(self, request, order_id):
         order = _order_for(request, order_id)
-        return Response(PaymentSerializer(selectors.payment_list(order=order), many=True).data)
+        payments = selectors.payment_list(order=order)
+        return Response(
+            PaymentSerializer(payments, many=True, context=_shown_to(request, order)).data
+        )
 
     @extend_schema(
         operation_id="orders_payments_create",
@@ -80,7 +87,7 @@ class PaymentListCreateView(APIView):
             order=order, provider_name=body.validated_data["provider"], idempotency_key=key
         )
         return Response(
-            PaymentSerializer(created.payment).data,
+            PaymentSerializer(created.payment, context=_shown_to(request, order)).data,
             status=201,
             headers={"Idempotent-Replayed": "true"} if created.replayed else None,
         )

@@ -34,6 +34,13 @@ class PaymentSerializer(serializers.ModelSerializer):
     )
     refunds = RefundSerializer(many=True, read_only=True)
 
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        # Only the customer paying needs the client secret (staff see the rest).
+        if not self.context.get("show_client_secret", False):
+            data["client_secret"] = ""
+        return data
+
     class Meta:
         model = Payment
         fields = [

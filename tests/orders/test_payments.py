@@ -472,3 +472,55 @@ def test_the_service_refuses_refunds_of_unpaid_payments(customer, order):
         payment_services.payment_refund(payment=payment, amount=Decimal("1.00"), by_user_id=1)
     assert refused.value.code == "payment_not_refundable"
     assert Refund.objects.count() == 0
+
+
+def test_without_its_keys_the_stripe_provider_is_absent(customer, order, settings, api_client):
+    settings.PAYMENT_PROVIDERS = {"manual": settings.PAYMENT_PROVIDERS["manual"]}
+    answer = pay(customer, order, "stripe")
+    assert answer.status_code == 400
+    assert answer.json()["code"] == "payment_provider_unavailable"
+    assert "manual" in answer.json()["detail"]
+    assert Payment.objects.count() == 0
+
+
+def test_only_the_paying_customer_sees_the_client_secret(customer, staff, order, stripe_standin):
+    body = stripe_payment(customer, order)
+    assert body["client_secret"].startswith(body["provider_reference"])
+    mine = customer.get(f"/api/v1/orders/{order.pk}/payments/").json()
+    assert mine[0]["client_secret"] == body["client_secret"]
+    seen_by_staff = staff.get(f"/api/v1/orders/{order.pk}/payments/").json()
+    assert seen_by_staff[0]["client_secret"] == ""
+    assert seen_by_staff[0]["provider_reference"] == body["provider_reference"]
+
+
+def test_stored_events_keep_no_client_secret(customer, order, stripe_standin, api_client, secret):
+    reference = stripe_payment(customer, order)["provider_reference"]
+    event = stripe_standin.event("payment_intent.succeeded", stripe_standin.succeed(reference))
+    assert "client_secret" in event["data"]["object"]
+    deliver(api_client, event, secret)
+    stored = PaymentEvent.objects.get()
+    assert stored.payment.provider_reference == reference
+    assert "client_secret" not in stored.payload["data"]["object"]
+
+
+def test_listing_payments_costs_the_same_whatever_their_number(
+    customer, order, django_assert_max_num_queries
+):
+    for _ in range(5):
+        pay(customer, order)
+    # The order (lines and history prefetched: +2), its payments, their refunds.
+    with django_assert_max_num_queries(5, using="ecommerce"):
+        answer = customer.get(f"/api/v1/orders/{order.pk}/payments/")
+    assert answer.status_code == 200 and len(answer.json()) == 5
+
+
+def test_a_webhook_costs_a_fixed_number_of_queries(
+    customer, order, stripe_standin, api_client, secret, django_assert_max_num_queries
+):
+    reference = stripe_payment(customer, order)["provider_reference"]
+    event = stripe_standin.event("payment_intent.succeeded", stripe_standin.succeed(reference))
+    with django_assert_max_num_queries(16, using="ecommerce"):
+        assert deliver(api_client, event, secret).status_code == 200
+    # A replay: the payment, the order lock, the event (+ the savepoint of the test transaction).
+    with django_assert_max_num_queries(5, using="ecommerce"):
+        assert deliver(api_client, event, secret).json()["duplicate"] is True

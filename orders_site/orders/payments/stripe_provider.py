@@ -172,6 +172,9 @@ class StripeProvider(PaymentProvider):
         payload = event.to_dict()
         try:
             obj = payload["data"]["object"]
+            # The event is stored (orders_paymentevent); the customer's secret is not ours to keep.
+            if isinstance(obj, dict):
+                obj.pop("client_secret", None)
             event_id, event_type = str(payload["id"]), str(payload["type"])
             if event_type.startswith("payment_intent."):
                 reference, amount = obj["id"], obj.get("amount_received")
