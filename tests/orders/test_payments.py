@@ -524,3 +524,35 @@ def test_a_webhook_costs_a_fixed_number_of_queries(
     # A replay: the payment, the order lock, the event (+ the savepoint of the test transaction).
     with django_assert_max_num_queries(5, using="ecommerce"):
         assert deliver(api_client, event, secret).json()["duplicate"] is True
+
+
+def test_a_refund_event_that_overtakes_the_success_event_ends_the_same(
+    customer, order, stripe_standin, api_client, secret
+):
+    reference = stripe_payment(customer, order)["provider_reference"]
+    succeeded = stripe_standin.event("payment_intent.succeeded", stripe_standin.succeed(reference))
+    stripe_standin.intents[reference]["amount_refunded"] = 420
+    refunded = stripe_standin.event("charge.refunded", stripe_standin.charge_refunded(reference))
+    assert deliver(api_client, refunded, secret).status_code == 200
+    assert deliver(api_client, succeeded, secret).status_code == 200
+    payment = Payment.objects.get()
+    assert (payment.status, payment.refunded_amount) == (PaymentStatus.SUCCEEDED, Decimal("4.20"))
+    assert state(order) == (OrderStatus.CONFIRMED, OrderPaymentStatus.PARTIALLY_REFUNDED)
+    assert order.history.filter(to_status=OrderStatus.CONFIRMED).count() == 1
+
+
+def test_a_paid_order_cancelled_without_its_refund_is_refunded_by_reconcile(
+    customer, staff, order, stripe_standin, api_client, secret
+):
+    """The process died between the cancellation's commit and the refund."""
+    reference = stripe_payment(customer, order)["provider_reference"]
+    event = stripe_standin.event("payment_intent.succeeded", stripe_standin.succeed(reference))
+    deliver(api_client, event, secret)
+    Order.objects.filter(pk=order.pk).update(
+        status=OrderStatus.CANCELLED, stock_released_at=timezone.now()
+    )
+    call_command("reconcile_checkouts", stdout=io.StringIO())
+    assert state(order) == (OrderStatus.CANCELLED, OrderPaymentStatus.REFUNDED)
+    assert stripe_standin.intents[reference]["amount_refunded"] == 2420
+    call_command("reconcile_checkouts", stdout=io.StringIO())  # nothing more
+    assert Refund.objects.count() == 1

@@ -415,7 +415,9 @@ def refund_execute(*, refund: Refund) -> Refund:
     """Ask the provider for a pending refund (same idempotency key every time).
 
     Unreachable: it stays pending and reconcile asks again. Refused: it fails, and its
-    amount is no longer counted on the payment.
+    amount is no longer counted on the payment. Accepted but still pending on the
+    provider's side: it keeps the provider's reference, and the provider's
+    `charge.refunded` webhook marks it succeeded.
     """
     payment = refund.payment
     provider = payment_provider(payment.provider)
@@ -574,7 +576,18 @@ def _order_paid(*, order: Order, payment: Payment, at, by_user_id: int | None, b
 def _refunded_at_provider(
     *, payment: Payment, refunded_total: Decimal, event: WebhookEvent
 ) -> list[Refund]:
-    """charge.refunded: the provider's cumulative refunded amount. Ours only grows to it."""
+    """charge.refunded: the provider's cumulative refunded amount. Ours only grows to it.
+
+    A refund implies the charge succeeded: when this event overtakes the payment's
+    `payment_intent.succeeded`, the payment succeeds here first (the later event then
+    changes nothing), so the order ends the same whatever the order of arrival.
+    """
+    refunds = []
+    succeeded_first = _succeeded_locked(
+        payment=payment, amount_received=None, by_user_id=None, by_email=""
+    )
+    if succeeded_first is not None:  # not applicable to its order: refunded in full by us
+        refunds.append(succeeded_first)
     order = Order.objects.select_for_update().get(pk=payment.order_id)
     locked = Payment.objects.select_for_update().get(pk=payment.pk)
     refunded_total = min(refunded_total, locked.amount)
@@ -582,7 +595,7 @@ def _refunded_at_provider(
     Refund.objects.filter(payment=locked, status=RefundStatus.PENDING).exclude(
         provider_reference=""
     ).update(status=RefundStatus.SUCCEEDED, updated_at=timezone.now())
-    if locked.status == PaymentStatus.SUCCEEDED and refunded_total > locked.refunded_amount:
+    if refunded_total > locked.refunded_amount:
         refund = _refund_record(
             payment=locked,
             amount=refunded_total - locked.refunded_amount,
@@ -593,7 +606,7 @@ def _refunded_at_provider(
             status=RefundStatus.SUCCEEDED, provider_reference=event.id
         )
         _order_refresh_payment_status(order, locked)
-    return []
+    return refunds
 
 
 # --- expiry (reconcile) --------------------------------------------------------------------
@@ -618,11 +631,16 @@ def payments_reconcile() -> PaymentsReconcileReport:
         payments__refunded_amount__lt=F("payments__amount"),
     ).distinct()
     for order in owing:
-        order_payments_refund_all(order=order, reason="Refunded: the order was cancelled.")
-    for refund in Refund.objects.filter(status=RefundStatus.PENDING).select_related("payment"):
+        for refund in order_payments_refund_all(
+            order=order, reason="Refunded in full: the order was cancelled."
+        ):
+            report.refunds_made += refund.status == RefundStatus.SUCCEEDED
+            report.refunds_owed += refund.status == RefundStatus.PENDING
+    pending = Refund.objects.filter(status=RefundStatus.PENDING, provider_reference="")
+    for refund in pending.select_related("payment"):
         if refund_execute(refund=refund).status == RefundStatus.SUCCEEDED:
             report.refunds_made += 1
-        elif refund.status == RefundStatus.PENDING:
+        else:
             report.refunds_owed += 1
     return report
 
