@@ -149,9 +149,8 @@ class OrderAdmin(admin.ModelAdmin):
         _status_action(OrderStatus.PROCESSING, "Start processing selected orders"),
         _status_action(OrderStatus.SHIPPED, "Mark selected orders shipped"),
         _status_action(OrderStatus.DELIVERED, "Mark selected orders delivered"),
-        _status_action(
-            OrderStatus.CANCELLED, "Cancel selected orders (stock goes back, payments refunded)"
-        ),
+        # Cancelling a paid order also refunds it (services/status.py).
+        _status_action(OrderStatus.CANCELLED, "Cancel selected orders (stock goes back)"),
         "mark_manual_payment_received",
         "refund_payments",
     ]
