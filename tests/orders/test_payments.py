@@ -556,3 +556,13 @@ def test_a_paid_order_cancelled_without_its_refund_is_refunded_by_reconcile(
     assert stripe_standin.intents[reference]["amount_refunded"] == 2420
     call_command("reconcile_checkouts", stdout=io.StringIO())  # nothing more
     assert Refund.objects.count() == 1
+
+
+def test_cancelling_an_unpaid_order_stops_its_open_payments(customer, staff, order, neighbours):
+    payment_id = pay(customer, order).json()["id"]
+    customer.post(f"/api/v1/orders/{order.pk}/cancel/", {}, format="json")
+    assert Payment.objects.get().status == PaymentStatus.CANCELLED
+    late = received(staff, order, payment_id)
+    assert late.status_code == 409 and late.json()["code"] == "order_not_payable"
+    assert state(order) == (OrderStatus.CANCELLED, OrderPaymentStatus.UNPAID)
+    assert Refund.objects.count() == 0
