@@ -566,3 +566,16 @@ def test_cancelling_an_unpaid_order_stops_its_open_payments(customer, staff, ord
     assert late.status_code == 409 and late.json()["code"] == "order_not_payable"
     assert state(order) == (OrderStatus.CANCELLED, OrderPaymentStatus.UNPAID)
     assert Refund.objects.count() == 0
+
+
+def test_a_retry_after_503_for_an_order_cancelled_meanwhile_starts_nothing(
+    customer, order, stripe_standin, neighbours
+):
+    stripe_standin.down = True
+    assert pay(customer, order, "stripe", key="card-2").status_code == 503
+    stripe_standin.down = False
+    customer.post(f"/api/v1/orders/{order.pk}/cancel/", {}, format="json")
+    retry = pay(customer, order, "stripe", key="card-2")
+    assert retry.status_code == 201 and retry.json()["status"] == "cancelled"
+    assert stripe_standin.intents == {}
+    assert Payment.objects.get().status == PaymentStatus.CANCELLED

@@ -129,7 +129,14 @@ def payment_create(*, order: Order, provider_name: str, idempotency_key: str) ->
         order=order, provider_name=provider_name, key=idempotency_key, fingerprint=fingerprint
     )
     if not payment.provider_reference and payment.status in OPEN_PAYMENT_STATUSES:
-        payment = _payment_start(payment=payment, provider=provider)
+        # A retry after a 503: start it at the provider only while the order still
+        # needs the money (it may have been cancelled or paid otherwise meanwhile).
+        current = Order.objects.get(pk=order.pk)
+        if replayed and _not_payable(current) is not None:
+            _payment_status_move(payment=payment, status=PaymentStatus.CANCELLED)
+            payment.refresh_from_db()
+        else:
+            payment = _payment_start(payment=payment, provider=provider)
     return PaymentCreated(payment=payment, replayed=replayed)
 
 
