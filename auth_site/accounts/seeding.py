@@ -43,6 +43,9 @@ SERVICE_MODELS = {
         "shippingzone": "shipping zone",
         "shippingmethod": "shipping method",
         "shippingweighttier": "shipping weight tier",
+        "payment": "payment",
+        "refund": "refund",
+        "paymentevent": "payment event",
     },
 }
 DEFAULT_ACTIONS = ("add", "change", "delete", "view")

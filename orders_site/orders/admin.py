@@ -8,8 +8,11 @@ and methods (with their weight tiers) are kept here too, saved through the same
 service as the staff API.
 """
 
+from decimal import Decimal, InvalidOperation
+
 from django import forms
 from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
@@ -20,11 +23,16 @@ from orders.models import (
     Order,
     OrderLine,
     OrderStatus,
+    Payment,
+    PaymentEvent,
+    PaymentStatus,
+    Refund,
     ShippingMethod,
     ShippingWeightTier,
     ShippingZone,
     StatusChange,
 )
+from orders.services import payments as payment_services
 from orders.services.shipping import shipping_method_save
 from shopkit.admin import ReadOnlyAdminMixin
 from shopkit.errors import ApplicationError
@@ -59,6 +67,24 @@ class StatusChangeInline(ReadOnlyInline):
     readonly_fields = fields
     verbose_name = "status change"
     verbose_name_plural = "history"
+
+
+class PaymentInline(ReadOnlyInline):
+    """The order's payments; provider data is read-only (the provider is the source)."""
+
+    model = Payment
+    fields = [
+        "provider",
+        "provider_reference",
+        "status",
+        "amount",
+        "currency",
+        "refunded_amount",
+        "pays_order",
+        "succeeded_at",
+        "created_at",
+    ]
+    readonly_fields = fields
 
 
 class CustomerFilter(admin.SimpleListFilter):
@@ -128,19 +154,30 @@ def _status_action(to_status: str, label: str):
 
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
-    list_display = ["number", "customer_email", "status", "total", "currency", "created_at"]
-    list_filter = [CustomerFilter, "status", "created_at"]
+    list_display = [
+        "number",
+        "customer_email",
+        "status",
+        "payment_status",
+        "total",
+        "currency",
+        "created_at",
+    ]
+    list_filter = [CustomerFilter, "status", "payment_status", "created_at"]
     date_hierarchy = "created_at"
     search_fields = ["number", "email", "lines__sku"]
     list_per_page = 50
     ordering = ["-created_at", "-id"]
-    inlines = [OrderLineInline, StatusChangeInline]
+    inlines = [OrderLineInline, PaymentInline, StatusChangeInline]
     actions = [
         _status_action(OrderStatus.CONFIRMED, "Confirm selected orders"),
         _status_action(OrderStatus.PROCESSING, "Start processing selected orders"),
         mark_shipped,
         _status_action(OrderStatus.DELIVERED, "Mark selected orders delivered"),
+        # Cancelling a paid order also refunds it (services/status.py).
         _status_action(OrderStatus.CANCELLED, "Cancel selected orders (stock goes back)"),
+        "mark_manual_payment_received",
+        "refund_payments",
     ]
     fieldsets = [
         (None, {"fields": ["number", "status", "customer", "created_at", "updated_at"]}),
@@ -175,6 +212,7 @@ class OrderAdmin(admin.ModelAdmin):
                 ]
             },
         ),
+        ("Payment", {"fields": ["payment_status", "paid_at"]}),
         (
             "Checkout",
             {
@@ -222,6 +260,75 @@ class OrderAdmin(admin.ModelAdmin):
             CUSTOMER_ADMIN_URL.format(order.user_id),
             order.email or "no email",
             order.user_id,
+        )
+
+    @admin.action(description="Mark manual payment received", permissions=["change"])
+    def mark_manual_payment_received(self, request, queryset):
+        """The waiting manual payment of each order succeeds (the same service as the API)."""
+        for order in queryset.order_by("pk"):
+            payment = (
+                order.payments.filter(provider="manual", status=PaymentStatus.REQUIRES_ACTION)
+                .order_by("-created_at")
+                .first()
+            )
+            if payment is None:
+                self.message_user(
+                    request, f"{order.number}: no manual payment waiting.", messages.ERROR
+                )
+                continue
+            try:
+                payment_services.payment_mark_received(
+                    payment=payment, by_user_id=request.user.pk, by_email=request.user.email
+                )
+                self.message_user(
+                    request, f"{order.number}: payment received, order paid.", messages.SUCCESS
+                )
+            except ApplicationError as error:
+                self.message_user(request, f"{order.number}: {error.detail}", messages.ERROR)
+
+    @admin.action(description="Refund (all or part of) the payment", permissions=["change"])
+    def refund_payments(self, request, queryset):
+        """Asks for the amount (at most what is left), then refunds through the provider."""
+        orders = list(queryset.order_by("pk"))
+        form = RefundForm(request.POST if "refund_amount" in request.POST else None)
+        payments = [
+            payment
+            for order in orders
+            for payment in order.payments.filter(status=PaymentStatus.SUCCEEDED)
+        ]
+        if form.is_bound and form.is_valid():
+            for payment in payments:
+                left = payment.amount - payment.refunded_amount
+                amount = form.cleaned_data["refund_amount"] or left
+                try:
+                    payment_services.payment_refund(
+                        payment=payment,
+                        amount=amount,
+                        by_user_id=request.user.pk,
+                        reason=form.cleaned_data["reason"] or "Refunded in the admin.",
+                    )
+                    self.message_user(
+                        request,
+                        f"{payment.order.number}: {amount} {payment.currency} refunded.",
+                        messages.SUCCESS,
+                    )
+                except ApplicationError as error:
+                    self.message_user(
+                        request, f"{payment.order.number}: {error.detail}", messages.ERROR
+                    )
+            return HttpResponseRedirect(request.get_full_path())
+        return TemplateResponse(
+            request,
+            "admin/orders/refund.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Refund payments",
+                "orders": orders,
+                "payments": payments,
+                "form": form,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                "opts": self.model._meta,
+            },
         )
 
     def ship(self, request, queryset):
@@ -327,6 +434,59 @@ class ShippingMethodAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         # The same service as the staff API; zones and tiers follow in save_related.
         shipping_method_save(method=obj)
+
+
+class RefundForm(forms.Form):
+    refund_amount = forms.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        required=False,
+        help_text="Per payment; empty refunds what is left of each.",
+    )
+    reason = forms.CharField(max_length=500, required=False)
+
+    def clean_refund_amount(self):
+        value = self.cleaned_data["refund_amount"]
+        try:
+            return None if value is None else Decimal(value)
+        except InvalidOperation:
+            raise forms.ValidationError("Enter an amount.") from None
+
+
+class RefundInline(ReadOnlyInline):
+    model = Refund
+    fields = ["amount", "status", "provider_reference", "reason", "by_user_id", "created_at"]
+    readonly_fields = fields
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Payments, read-only: the provider is the source of their data."""
+
+    list_display = [
+        "order",
+        "provider",
+        "provider_reference",
+        "status",
+        "amount",
+        "refunded_amount",
+        "created_at",
+    ]
+    list_filter = ["status", "provider", "created_at"]
+    search_fields = ["order__number", "provider_reference"]
+    list_select_related = ["order"]
+    inlines = [RefundInline]
+    exclude = ["client_secret", "request_fingerprint"]
+
+
+@admin.register(PaymentEvent)
+class PaymentEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Webhook events as received, for support (each applied once)."""
+
+    list_display = ["event_id", "provider", "type", "payment", "received_at"]
+    list_filter = ["provider", "type"]
+    search_fields = ["event_id"]
 
 
 @admin.register(IdempotencyKey)

@@ -81,6 +81,8 @@ def order_document(order: Order) -> dict:
         "shipping_total": _money(order.shipping_total),
         "shipping_tax": _money(order.shipping_tax),
         "total": _money(order.total),
+        "payment_status": order.payment_status,
+        "paid_at": _timestamp(order.paid_at) if order.paid_at else None,
         "lines": [_line_document(line) for line in order.lines.all()],
         "created_at": _timestamp(order.created_at),
         "updated_at": _timestamp(order.updated_at),

@@ -1,4 +1,5 @@
-"""Orders, their lines and status history, and the checkout's idempotency keys (ecommerce_db).
+"""Orders, their lines and status history, the checkout's idempotency keys, and the
+orders' payments, refunds and provider events (ecommerce_db).
 
 No foreign key leaves this app: `user_id` (auth) and `product_id` (catalog) are plain
 indexed integers, and a line keeps the name, sku and prices the catalog's
@@ -37,6 +38,13 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 SHIPPING_ADDRESS_FIELDS = ADDRESS_FIELDS
+
+
+class OrderPaymentStatus(models.TextChoices):
+    UNPAID = "unpaid", "Unpaid"
+    PAID = "paid", "Paid"
+    PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
+    REFUNDED = "refunded", "Refunded"
 
 
 class Order(PostalAddress):
@@ -79,6 +87,12 @@ class Order(PostalAddress):
     # Set when a cancelled order's units are back in the catalog (retried until then).
     stock_released_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
+    # Kept by orders/services/payments.py from the order's payments (never by a client).
+    payment_status = models.CharField(
+        max_length=20, choices=OrderPaymentStatus.choices, default=OrderPaymentStatus.UNPAID
+    )
+    paid_at = models.DateTimeField(null=True, blank=True)
+
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -88,6 +102,7 @@ class Order(PostalAddress):
             models.Index(fields=["user_id", "-created_at"], name="order_user_created_idx"),
             models.Index(fields=["status"], name="order_status_idx"),
             models.Index(fields=["-created_at"], name="order_created_idx"),
+            models.Index(fields=["payment_status", "status"], name="order_payment_status_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -100,6 +115,10 @@ class Order(PostalAddress):
             models.CheckConstraint(
                 condition=Q(shipping_total__gte=0) & Q(shipping_tax__gte=0),
                 name="order_shipping_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(payment_status__in=OrderPaymentStatus.values),
+                name="order_payment_status_valid",
             ),
         ]
 
@@ -324,3 +343,124 @@ class ShippingWeightTier(models.Model):
 
     def __str__(self):
         return f"≤ {self.max_weight} kg: {self.price}"
+
+
+# --- Payments (orders/payments/: the providers; orders/services/payments.py: the rules) ---
+
+
+class PaymentStatus(models.TextChoices):
+    REQUIRES_ACTION = "requires_action", "Requires action"  # the customer (or staff) acts next
+    PROCESSING = "processing", "Processing"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Payment(models.Model):
+    """One attempt to pay an order through one provider, for the order's whole total.
+
+    The amount and currency are the order's when the payment was created (the client
+    never sends them). `refunded_amount` counts every refund asked for (pending ones
+    too), so the sum of refunds can never pass what was paid.
+    """
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="payments")
+    provider = models.CharField(max_length=32)
+    # The provider's id for it (a Stripe PaymentIntent id); empty until the provider answered.
+    provider_reference = models.CharField(max_length=255, blank=True, db_index=True)
+    amount = models.DecimalField(**MONEY)
+    currency = models.CharField(max_length=3)
+    status = models.CharField(
+        max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.REQUIRES_ACTION
+    )
+    refunded_amount = models.DecimalField(**MONEY, default=0)
+    # What the customer needs to finish paying: Stripe.js's client secret, or the
+    # manual provider's instructions (bank transfer details).
+    client_secret = models.CharField(max_length=255, blank=True)
+    instructions = models.TextField(blank=True)
+    # The request that created it (the Idempotency-Key rules of the checkout).
+    idempotency_key = models.CharField(max_length=255)
+    request_fingerprint = models.CharField(max_length=64)
+    succeeded_at = models.DateTimeField(null=True, blank=True)
+    # True for the one payment that paid its order. Another one that succeeds too (a
+    # second attempt, or after a cancellation) is refunded in full instead.
+    pays_order = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "idempotency_key"], name="payment_idempotency_key_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=PaymentStatus.values), name="payment_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0)
+                & Q(refunded_amount__gte=0)
+                & Q(refunded_amount__lte=models.F("amount")),
+                name="payment_refunds_within_amount",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"], name="payment_status_idx")]
+
+    def __str__(self):
+        return f"{self.provider} {self.provider_reference or self.pk} ({self.status})"
+
+
+class RefundStatus(models.TextChoices):
+    PENDING = "pending", "Pending"  # asked of the provider; retried by reconcile until it answers
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"  # the provider refused it; its amount is no longer counted
+
+
+class Refund(models.Model):
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    amount = models.DecimalField(**MONEY)
+    status = models.CharField(
+        max_length=16, choices=RefundStatus.choices, default=RefundStatus.PENDING
+    )
+    provider_reference = models.CharField(max_length=255, blank=True)
+    reason = models.CharField(max_length=500, blank=True)
+    by_user_id = models.PositiveBigIntegerField(null=True, blank=True)  # null: the system
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(status__in=RefundStatus.values), name="refund_status_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.amount} of {self.payment_id} ({self.status})"
+
+
+class PaymentEvent(models.Model):
+    """A provider's webhook event, stored once per (provider, event id): a replayed or
+    duplicated delivery finds its row and changes nothing."""
+
+    provider = models.CharField(max_length=32)
+    event_id = models.CharField(max_length=255)
+    type = models.CharField(max_length=64)
+    payment = models.ForeignKey(
+        Payment, on_delete=models.PROTECT, related_name="events", null=True, blank=True
+    )
+    payload = models.JSONField(encoder=DjangoJSONEncoder)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["received_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "event_id"], name="payment_event_unique_per_provider"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.provider} {self.event_id} {self.type}"

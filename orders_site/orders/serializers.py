@@ -125,6 +125,8 @@ class OrderSerializer(serializers.ModelSerializer):
             "shipping_total",
             "shipping_tax",
             "total",
+            "payment_status",
+            "paid_at",
             "lines",
             "created_at",
             "updated_at",
@@ -178,3 +180,12 @@ class OrderStatsSerializer(serializers.Serializer):
     currency = serializers.CharField()
     count = serializers.IntegerField()
     by_status = StatusStatsSerializer(many=True)
+    paid_revenue = serializers.DecimalField(
+        max_digits=14, decimal_places=2, help_text="The sum of succeeded payments."
+    )
+    refunded = serializers.DecimalField(
+        max_digits=14, decimal_places=2, help_text="The sum of their refunds (not failed ones)."
+    )
+    net_revenue = serializers.DecimalField(
+        max_digits=14, decimal_places=2, help_text="paid_revenue - refunded."
+    )

@@ -29,6 +29,9 @@ ORDER_PERMISSIONS = {
         "shippingzone",
         "shippingmethod",
         "shippingweighttier",
+        "payment",
+        "refund",
+        "paymentevent",
     )
     for action in ("add", "change", "delete", "view")
 }

@@ -34,6 +34,9 @@ from tienda_orders_client.api.orders import (
     orders_cancel,
     orders_checkout,
     orders_list,
+    orders_payments_create,
+    orders_payments_list,
+    orders_payments_received,
     orders_retrieve,
 )
 from tienda_orders_client.api.shipping import orders_shipping_methods
@@ -42,8 +45,12 @@ from tienda_orders_client.models import (
     CountryEnum,
     OrderCancelRequest,
     OrderDetail,
+    OrderPaymentStatusEnum,
     OrderStatusEnum,
     PaginatedOrderList,
+    Payment,
+    PaymentCreateRequest,
+    PaymentStatusEnum,
     ShippingAddressRequest,
     ShippingOption,
 )
@@ -83,7 +90,14 @@ class WalkResult:
     shipping_method: str | None
 
 
-def walk(base_url: str, *, staff_email: str, staff_password: str) -> WalkResult:
+def walk(
+    base_url: str,
+    *,
+    staff_email: str,
+    staff_password: str,
+    order_staff_email: str,
+    order_staff_password: str,
+) -> WalkResult:
     run = uuid.uuid4().hex[:8]
 
     # Staff stock two products (catalog writes need the staff's catalog permissions).
@@ -251,11 +265,43 @@ def walk(base_url: str, *, staff_email: str, staff_password: str) -> WalkResult:
     )
     assert empty.code == "empty_cart"
 
-    # Her orders, one order with lines and history, cancelling it (and not twice).
+    # Pay with the manual provider (bank transfer): the order's total, with instructions.
+    pay_key = str(uuid.uuid4())
+    payment = expect(
+        orders_payments_create.sync_detailed(
+            order.id,
+            client=buyer,
+            body=PaymentCreateRequest(provider="manual"),
+            idempotency_key=pay_key,
+        ),
+        201,
+        Payment,
+    )
+    assert (payment.status, payment.amount) == (PaymentStatusEnum.REQUIRES_ACTION, order.total)
+    assert order.number in payment.instructions
+    # Staff of the "Order managers" mark the money received: the order is paid and confirmed.
+    order_staff_pair = expect(
+        token_create.sync_detailed(
+            client=auth.Client(base_url=base_url),
+            body=TokenObtainInputRequest(email=order_staff_email, password=order_staff_password),
+        ),
+        200,
+        TokenPair,
+    )
+    order_staff = orders.AuthenticatedClient(base_url=base_url, token=order_staff_pair.access)
+    paid = expect(
+        orders_payments_received.sync_detailed(order.id, payment.id, client=order_staff),
+        200,
+        Payment,
+    )
+    assert paid.status == PaymentStatusEnum.SUCCEEDED
+
+    # Her orders, one order with lines, history and payment, cancelling it (and not twice).
     mine = expect(orders_list.sync_detailed(client=buyer), 200, PaginatedOrderList)
     assert [listed.id for listed in mine.results] == [order.id]
     shown = expect(orders_retrieve.sync_detailed(order.id, client=buyer), 200, OrderDetail)
-    assert shown.status == OrderStatusEnum.PENDING
+    assert shown.status == OrderStatusEnum.CONFIRMED
+    assert shown.payment_status == OrderPaymentStatusEnum.PAID
     assert {line.product_id: line.quantity for line in shown.lines} == {mug.id: 2, kettle.id: 1}
     cancelled = expect(
         orders_cancel.sync_detailed(
@@ -266,6 +312,11 @@ def walk(base_url: str, *, staff_email: str, staff_password: str) -> WalkResult:
     )
     assert cancelled.status == OrderStatusEnum.CANCELLED
     assert cancelled.history[-1].to_status == OrderStatusEnum.CANCELLED
+    # A paid order cancelled is refunded in full through its provider.
+    assert cancelled.payment_status == OrderPaymentStatusEnum.REFUNDED
+    payments = orders_payments_list.sync_detailed(order.id, client=buyer)
+    assert payments.status_code == 200 and isinstance(payments.parsed, list)
+    assert [listed.refunded_amount for listed in payments.parsed] == [order.total]
     again = expect(orders_cancel.sync_detailed(order.id, client=buyer), 409, orders.models.Problem)
     assert (again.code, again.from_status, again.to_status) == (
         "invalid_transition",

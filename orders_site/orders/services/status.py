@@ -5,7 +5,13 @@ from django.utils import timezone
 
 from orders import clients
 from orders.errors import OrderErrorCode
-from orders.models import ALLOWED_TRANSITIONS, Order, OrderStatus, StatusChange
+from orders.models import (
+    ALLOWED_TRANSITIONS,
+    Order,
+    OrderPaymentStatus,
+    OrderStatus,
+    StatusChange,
+)
 from shopkit.errors import ApplicationError
 from shopkit.routers import ECOMMERCE_DB
 
@@ -123,14 +129,19 @@ def order_cancel(
     by_staff: bool,
     by_email: str = "",
     note: str = "",
+    only_if_unpaid: bool = False,
 ) -> Order:
-    """Cancel an order and give its stock back through the catalog.
+    """Cancel an order, give its stock back through the catalog and refund what was paid.
 
     The owner may cancel while pending or confirmed; staff also while processing.
     The cancellation is committed first and the stock released after it: no row lock
     is held across the call to the catalog, and nothing can move an order out of
     "cancelled", so releasing afterwards is safe. If the catalog cannot be reached,
     the order is still cancelled and `reconcile_checkouts` gives the stock back later.
+    The same goes for the refund of a paid order (services/payments.py): in full through
+    its provider after the commit, retried by reconcile while the provider is down; a
+    payment that succeeds after the cancellation is refunded too. `only_if_unpaid` (the
+    expiry of unpaid orders) refuses with 409 when a payment arrived meanwhile.
     """
     allowed = STAFF_CANCELLABLE if by_staff else CUSTOMER_CANCELLABLE
     with transaction.atomic(using=ECOMMERCE_DB):
@@ -151,6 +162,10 @@ def order_cancel(
                 OrderStatus.CANCELLED,
                 f"An order that is {locked.status} cannot be cancelled.",
             )
+        if only_if_unpaid and locked.payment_status != OrderPaymentStatus.UNPAID:
+            raise _invalid_transition(
+                locked, OrderStatus.CANCELLED, "The order was paid meanwhile; it stays."
+            )
         _status_set(
             order=locked,
             to_status=OrderStatus.CANCELLED,
@@ -159,6 +174,10 @@ def order_cancel(
             note=note,
         )
     order_release_stock(order=locked)
+    from orders.services.payments import order_payments_refund_all  # payments imports this module
+
+    order_payments_refund_all(order=locked, reason="Refunded in full: the order was cancelled.")
+    locked.refresh_from_db()
     return locked
 
 
