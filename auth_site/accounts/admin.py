@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from accounts.models import Address
+from accounts.selectors import profile_of
 from accounts.services import (
     address_delete,
     address_room_check,
@@ -26,7 +27,6 @@ from accounts.services import (
     user_email_check,
     user_staff_save,
 )
-from accounts.selectors import profile_of
 from shopkit.address import ADDRESS_FIELDS
 from shopkit.errors import ApplicationError
 
