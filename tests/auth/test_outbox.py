@@ -77,7 +77,7 @@ def test_enqueue_commits_or_rolls_back_with_the_callers_transaction():
 
 
 def test_enqueue_outside_a_transaction_is_a_programming_error(transactional_db):
-    with pytest.raises(RuntimeError, match="transaction.atomic"):
+    with pytest.raises(RuntimeError, match=r"transaction\.atomic"):
         enqueue(kind="test.kind", to="a@example.com", email=an_email())
     assert not OutboxMessage.objects.exists()
 
