@@ -39,7 +39,9 @@ def only_message(kind: str) -> OutboxMessage:
 
 
 def register(api_client, email="marta@example.com", **extra):
-    response = api_client.post(f"{API}/register/", {"email": email, "password": NEW_PASSWORD, **extra})
+    response = api_client.post(
+        f"{API}/register/", {"email": email, "password": NEW_PASSWORD, **extra}
+    )
     assert response.status_code == 201, response.content
     return User.objects.get(pk=response.json()["id"])
 
@@ -54,7 +56,10 @@ def test_registration_queues_a_verification_link_that_works_once(api_client, set
     assert message.recipients == ["marta@example.com"]
     assert (message.language, message.status) == ("en", "pending")
     assert message.subject == f"Welcome to {settings.SHOP_NAME}: please confirm your email"
-    assert "Hello Marta" in message.body_text and 'href="https://shop.example/verify' in message.body_html
+    assert (
+        "Hello Marta" in message.body_text
+        and 'href="https://shop.example/verify' in message.body_html
+    )
     link = link_in(message)
     assert (link["origin"], link["path"]) == ("https://shop.example", "/verify-email")
     assert Profile.objects.get(user=user).email_verified_at is None
@@ -239,7 +244,9 @@ def test_reset_link_sets_the_password_once_and_signs_out_everywhere(api_client, 
     assert Profile.objects.get(user=user).email_verified_at is not None  # the mailbox is theirs
 
     again = {**good, "new_password": "Another-Lantern-88"}
-    assert_problem(api_client.post(f"{API}/password/reset/confirm/", again), 400, "reset_link_invalid")
+    assert_problem(
+        api_client.post(f"{API}/password/reset/confirm/", again), 400, "reset_link_invalid"
+    )
     user.refresh_from_db()
     assert user.check_password(NEW_PASSWORD)
     signed = api_client.post(f"{API}/token/", {"email": user.email, "password": NEW_PASSWORD})
@@ -252,7 +259,9 @@ def test_a_reset_link_expires(api_client, settings):
     link = link_in(only_message("accounts.password_reset"))
     settings.PASSWORD_RESET_TIMEOUT = -1  # every link is older than that
     body = {"uid": link["uid"], "token": link["token"], "new_password": NEW_PASSWORD}
-    assert_problem(api_client.post(f"{API}/password/reset/confirm/", body), 400, "reset_link_invalid")
+    assert_problem(
+        api_client.post(f"{API}/password/reset/confirm/", body), 400, "reset_link_invalid"
+    )
     assert User.objects.get(pk=user.pk).check_password(PASSWORD)
 
 
@@ -260,7 +269,9 @@ def test_a_verification_link_cannot_reset_a_password(api_client):
     user = register(api_client)
     link = link_in(only_message("accounts.welcome"))
     body = {"uid": link["uid"], "token": link["token"], "new_password": "Another-Lantern-88"}
-    assert_problem(api_client.post(f"{API}/password/reset/confirm/", body), 400, "reset_link_invalid")
+    assert_problem(
+        api_client.post(f"{API}/password/reset/confirm/", body), 400, "reset_link_invalid"
+    )
     assert User.objects.get(pk=user.pk).check_password(NEW_PASSWORD)
 
 

@@ -271,7 +271,9 @@ def test_email_url_schemes():
         "EMAIL_FILE_PATH": "/var/x/mail",
     }
     assert email_settings("file:///srv/mail", Path("/x"))["EMAIL_FILE_PATH"] == "/srv/mail"
-    assert email_settings("console://", Path("/x"))["EMAIL_BACKEND"].endswith("console.EmailBackend")
+    assert email_settings("console://", Path("/x"))["EMAIL_BACKEND"].endswith(
+        "console.EmailBackend"
+    )
     tls = email_settings("smtp+tls://user%40shop:p%40ss@mail.example.com:587", Path("/x"))
     assert tls["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
     assert (tls["EMAIL_HOST"], tls["EMAIL_PORT"], tls["EMAIL_USE_TLS"]) == (
