@@ -5,6 +5,7 @@ or "550 5.1.1 no such user"); `stop()` closes the port (a server that is down) a
 `start()` opens the same port again.
 """
 
+import asyncio
 import email
 import email.policy
 import threading
@@ -34,7 +35,7 @@ class Received:
 
     @property
     def text(self) -> str:
-        return self.part("text/plain")
+        return self.part("text/plain").replace("\r\n", "\n")
 
     @property
     def html(self) -> str:
@@ -46,10 +47,13 @@ class SmtpSink:
         self.port = port or free_port()
         self.received: list[Received] = []
         self.refuse: str | None = None
+        self.delay = 0.0  # seconds each message takes to accept (a slow server)
         self._lock = threading.Lock()
         self._controller: Controller | None = None
 
     async def handle_DATA(self, server, session, envelope):
+        if self.delay:
+            await asyncio.sleep(self.delay)
         if self.refuse:
             return self.refuse
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
