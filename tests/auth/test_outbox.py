@@ -327,3 +327,27 @@ def test_the_admin_lists_by_status_and_resends(admin_client, smtp):
     failed.refresh_from_db()
     assert failed.status == OutboxStatus.PENDING
     assert outbox_deliver().sent == 1
+
+
+def test_order_managers_see_the_outbox_and_only_changers_resend(client, smtp):
+    from django.contrib.auth.models import Permission
+
+    from accounts.seeding import GROUP_PERMISSIONS, ORDER_MANAGERS
+    from tests.auth.factories import PASSWORD, StaffFactory
+
+    assert {"outbox.view_outboxmessage", "outbox.change_outboxmessage"} <= set(
+        GROUP_PERMISSIONS[ORDER_MANAGERS]
+    )
+    smtp.refuse = "550 5.1.1 no such mailbox"
+    [failed] = queue()
+    outbox_deliver()
+    viewer = StaffFactory()
+    viewer.user_permissions.add(Permission.objects.get(codename="view_outboxmessage"))
+    client.login(username=viewer.username, password=PASSWORD)
+    page = client.get("/auth/admin/outbox/outboxmessage/")
+    assert page.status_code == 200 and b"resend" not in page.content
+    client.post(
+        "/auth/admin/outbox/outboxmessage/", {"action": "resend", "_selected_action": [failed.pk]}
+    )
+    failed.refresh_from_db()
+    assert failed.status == OutboxStatus.FAILED  # a viewer cannot resend

@@ -26,7 +26,10 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.action(description="Send the selected failed or sent messages again")
+    @admin.action(
+        description="Send the selected failed or sent messages again",
+        permissions=["change"],  # viewers see the messages, changers resend them
+    )
     def resend(self, request, queryset):
         count = outbox_resend(message_ids=list(queryset.values_list("pk", flat=True)))
         skipped = queryset.count() - count

@@ -11,13 +11,14 @@ import logging
 import os
 import smtplib
 import socket
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import IntegrityError, connections, router, transaction
+from django.db import IntegrityError, OperationalError, connections, router, transaction
 from django.utils import timezone
 
 from shopkit.outbox.models import OutboxMessage, OutboxStatus
@@ -93,6 +94,29 @@ def enqueue_template(
 # --- the sender --------------------------------------------------------------------------
 
 
+# MySQL/MariaDB: deadlock found, lock wait timeout. Two senders' statements take row
+# locks in different index orders (the claim walks the status index, the per-row
+# moves the primary key), so InnoDB may pick one as a deadlock victim: its statement
+# is rolled back whole and is simply run again. Every statement here is conditional,
+# so running it again never moves a row twice.
+RETRIED_ERRORS = frozenset({1213, 1205})
+STATEMENT_ATTEMPTS = 5
+
+
+def _retried(statement):
+    """Run `statement()` (its own transaction), again if the database picked it as a
+    deadlock victim."""
+    for attempt in range(1, STATEMENT_ATTEMPTS + 1):
+        try:
+            return statement()
+        except OperationalError as exc:
+            if exc.args[:1] and exc.args[0] in RETRIED_ERRORS and attempt < STATEMENT_ATTEMPTS:
+                time.sleep(0.02 * attempt)
+                continue
+            raise
+    raise AssertionError("unreachable")
+
+
 def sender_identity() -> str:
     return f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
@@ -108,11 +132,15 @@ def outbox_claims_recover(*, now=None) -> tuple[int, int]:
     over); `sending` ones are failed for staff to look at (they may have gone out)."""
     now = now or timezone.now()
     rows = OutboxMessage.objects.using(outbox_database())
-    requeued = rows.filter(status=OutboxStatus.CLAIMED, claim_expires_at__lt=now).update(
-        status=OutboxStatus.PENDING, claimed_by="", claim_expires_at=None
+    requeued = _retried(
+        lambda: rows.filter(status=OutboxStatus.CLAIMED, claim_expires_at__lt=now).update(
+            status=OutboxStatus.PENDING, claimed_by="", claim_expires_at=None
+        )
     )
-    lost = rows.filter(status=OutboxStatus.SENDING, claim_expires_at__lt=now).update(
-        status=OutboxStatus.FAILED, last_error=LOST_IN_SENDING, claim_expires_at=None
+    lost = _retried(
+        lambda: rows.filter(status=OutboxStatus.SENDING, claim_expires_at__lt=now).update(
+            status=OutboxStatus.FAILED, last_error=LOST_IN_SENDING, claim_expires_at=None
+        )
     )
     return requeued, lost
 
@@ -125,20 +153,26 @@ def outbox_claim(*, sender: str, limit: int, now=None) -> list[OutboxMessage]:
     now = now or timezone.now()
     alias = outbox_database()
     rows = OutboxMessage.objects.using(alias)
-    with transaction.atomic(using=alias):
-        ids = list(
-            rows.select_for_update(skip_locked=True)
-            .filter(status=OutboxStatus.PENDING, next_attempt_at__lte=now)
-            .order_by("next_attempt_at", "id")
-            .values_list("id", flat=True)[:limit]
-        )
-        if not ids:
-            return []
-        rows.filter(id__in=ids, status=OutboxStatus.PENDING).update(
-            status=OutboxStatus.CLAIMED,
-            claimed_by=sender,
-            claim_expires_at=now + timedelta(seconds=settings.OUTBOX_CLAIM_SECONDS),
-        )
+
+    def claim() -> list[int]:
+        with transaction.atomic(using=alias):
+            ids = list(
+                rows.select_for_update(skip_locked=True)
+                .filter(status=OutboxStatus.PENDING, next_attempt_at__lte=now)
+                .order_by("next_attempt_at", "id")
+                .values_list("id", flat=True)[:limit]
+            )
+            if ids:
+                rows.filter(id__in=ids, status=OutboxStatus.PENDING).update(
+                    status=OutboxStatus.CLAIMED,
+                    claimed_by=sender,
+                    claim_expires_at=now + timedelta(seconds=settings.OUTBOX_CLAIM_SECONDS),
+                )
+            return ids
+
+    ids = _retried(claim)
+    if not ids:
+        return []
     return list(rows.filter(id__in=ids, claimed_by=sender, status=OutboxStatus.CLAIMED))
 
 
@@ -146,26 +180,36 @@ def _mark_sending(message: OutboxMessage, sender: str) -> bool:
     """The last point of no return: only the row's owner, once, moves it to `sending`."""
     now = timezone.now()
     return bool(
-        OutboxMessage.objects.using(outbox_database())
-        .filter(pk=message.pk, status=OutboxStatus.CLAIMED, claimed_by=sender)
-        .update(
-            status=OutboxStatus.SENDING,
-            attempts=message.attempts + 1,
-            claim_expires_at=now + timedelta(seconds=settings.OUTBOX_CLAIM_SECONDS),
+        _retried(
+            lambda: (
+                OutboxMessage.objects.using(outbox_database())
+                .filter(pk=message.pk, status=OutboxStatus.CLAIMED, claimed_by=sender)
+                .update(
+                    status=OutboxStatus.SENDING,
+                    attempts=message.attempts + 1,
+                    claim_expires_at=now + timedelta(seconds=settings.OUTBOX_CLAIM_SECONDS),
+                )
+            )
         )
     )
 
 
 def _mark_sent(message: OutboxMessage, sender: str) -> None:
-    OutboxMessage.objects.using(outbox_database()).filter(
-        pk=message.pk,
-        claimed_by=sender,
-        status__in=[OutboxStatus.SENDING, OutboxStatus.FAILED],  # failed: a lease that ran out
-    ).update(
-        status=OutboxStatus.SENT,
-        sent_at=timezone.now(),
-        last_error="",
-        claim_expires_at=None,
+    _retried(
+        lambda: (
+            OutboxMessage.objects.using(outbox_database())
+            .filter(
+                pk=message.pk,
+                claimed_by=sender,
+                status__in=[OutboxStatus.SENDING, OutboxStatus.FAILED],  # failed: a lease ran out
+            )
+            .update(
+                status=OutboxStatus.SENT,
+                sent_at=timezone.now(),
+                last_error="",
+                claim_expires_at=None,
+            )
+        )
     )
 
 
@@ -185,14 +229,18 @@ def _mark_failed_attempt(message: OutboxMessage, *, attempts: int, error: str, p
             "status": OutboxStatus.PENDING,
             "next_attempt_at": timezone.now() + retry_delay(attempts),
         }
-    OutboxMessage.objects.using(outbox_database()).filter(
-        pk=message.pk, claimed_by=message.claimed_by
-    ).update(
-        **changes,
-        attempts=attempts,
-        last_error=error[:2000],
-        claimed_by="",
-        claim_expires_at=None,
+    _retried(
+        lambda: (
+            OutboxMessage.objects.using(outbox_database())
+            .filter(pk=message.pk, claimed_by=message.claimed_by)
+            .update(
+                **changes,
+                attempts=attempts,
+                last_error=error[:2000],
+                claimed_by="",
+                claim_expires_at=None,
+            )
+        )
     )
 
 
