@@ -318,3 +318,24 @@ def test_reset_emails_arrive_through_the_sender(api_client):
     assert sent.subject.endswith("reset your password")
     assert "/password-reset?uid=" in sent.body
     assert "Choose a new password" in sent.alternatives[0].content
+
+
+def test_reset_does_the_same_queries_whether_or_not_the_account_exists(
+    api_client, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    user = UserFactory()
+
+    def statements(email) -> list[str]:
+        with CaptureQueriesContext(connection) as captured:
+            assert api_client.post(f"{API}/password/reset/", {"email": email}).status_code == 202
+        return [q["sql"].split()[0].upper() for q in captured.captured_queries]
+
+    known, unknown = statements(user.email), statements("nobody@example.com")
+    # The same reads and transaction; the known one adds only the outbox insert.
+    assert [s for s in known if s == "SELECT"] == [s for s in unknown if s == "SELECT"]
+    assert sorted(set(known) - set(unknown)) == ["INSERT"]
+    with django_assert_max_num_queries(8):
+        api_client.post(f"{API}/password/reset/", {"email": user.email})
