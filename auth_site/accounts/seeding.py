@@ -73,6 +73,9 @@ GROUP_PERMISSIONS = {
         # Looking up the customer behind an order (auth's own models).
         "auth.view_user",
         "accounts.view_address",
+        # The emails customers were sent (auth's outbox), and sending a failed one again.
+        "outbox.view_outboxmessage",
+        "outbox.change_outboxmessage",
     ],
 }
 

@@ -103,6 +103,8 @@ def test_groups_have_exactly_the_agreed_permissions(superuser_env):
         ("catalog", "view_category"),
         ("auth", "view_user"),
         ("accounts", "view_address"),
+        ("outbox", "view_outboxmessage"),
+        ("outbox", "change_outboxmessage"),
     }
     name = Permission.objects.get(content_type__app_label="orders", codename="add_statuschange")
     assert name.name == "Can add status change"  # Django's default wording

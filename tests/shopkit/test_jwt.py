@@ -94,6 +94,10 @@ ODD_CLAIMS = {
     "perms-dict": {"perms": {"catalog.change_product": True}},
     "email-number": {"email": 42},
     "jti-number": {"jti": 42},
+    "email-verified-string": {"email_verified": "true"},
+    "email-verified-int": {"email_verified": 1},
+    "language-number": {"language": 1},
+    "language-long": {"language": "x" * 100},
 }
 
 

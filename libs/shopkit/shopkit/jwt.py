@@ -8,6 +8,7 @@ TOKEN_USER_CLASS pointing here; cart and orders add auth's revocation list on to
 see shopkit.revocation). Claim types are checked strictly (docs/internal-api.md).
 """
 
+from django.conf import settings
 from rest_framework_simplejwt.authentication import (
     JWTAuthentication,
     JWTStatelessUserAuthentication,
@@ -44,6 +45,8 @@ OPTIONAL_CLAIMS = {
     "email": lambda value: isinstance(value, str),
     "is_staff": lambda value: isinstance(value, bool),
     "is_superuser": lambda value: isinstance(value, bool),
+    "email_verified": lambda value: isinstance(value, bool),
+    "language": lambda value: isinstance(value, str) and len(value) <= 8,
     "perms": _is_string_list,
 }
 
@@ -112,6 +115,16 @@ class ShopTokenUser(TokenUser):
     @property
     def is_staff(self) -> bool:
         return self.token.get("is_staff", False) is True
+
+    @property
+    def email_verified(self) -> bool:
+        """Whether the email was verified when the token was signed (REQUIRE_VERIFIED_EMAIL)."""
+        return self.token.get("email_verified", False) is True
+
+    @property
+    def language(self) -> str:
+        """The customer's language for emails (shopkit.outbox.rendering falls back if unknown)."""
+        return self.token.get("language", "") or settings.SHOP_LANGUAGE
 
     @property
     def is_active(self) -> bool:
