@@ -38,11 +38,11 @@ from catalog.serializers import (
     ProductSerializer,
     ReservationInputSerializer,
     ReservationReferenceSerializer,
-    ReservationSerializer,
     StockAdjustmentSerializer,
     category_representation,
     internal_product_representation,
     product_representation,
+    reservation_representation,
 )
 from catalog.services import (
     category_create,
@@ -346,24 +346,25 @@ class ReservationCreateApi(InternalApi):
         serializer = ReservationInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         reservation, created = reservation_reserve(**serializer.validated_data)
+        # Shaped directly (ReservationSerializer's JSON): every checkout reserves and commits.
         return Response(
-            ReservationSerializer(reservation).data,
+            reservation_representation(reservation),
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
 
 class ReservationDetailApi(InternalApi):
     def get(self, request, reference):
-        return Response(ReservationSerializer(reservation_get(reference=reference)).data)
+        return Response(reservation_representation(reservation_get(reference=reference)))
 
 
 class ReservationCommitApi(InternalApi):
     def post(self, request, reference):
-        return Response(ReservationSerializer(reservation_commit(reference=reference)).data)
+        return Response(reservation_representation(reservation_commit(reference=reference)))
 
 
 class ReservationReleaseApi(InternalApi):
     def post(self, request, reference):
         # An unknown reference is stored (as a tombstone), so it must be a valid one.
         ReservationReferenceSerializer(data={"reference": reference}).is_valid(raise_exception=True)
-        return Response(ReservationSerializer(reservation_release(reference=reference)).data)
+        return Response(reservation_representation(reservation_release(reference=reference)))

@@ -111,11 +111,17 @@ def products_rows_by_id(products: QuerySet[Product], *, ids: Iterable[int]) -> d
     return {row["id"]: row for row in product_rows(products.filter(pk__in=list(ids)))}
 
 
+# Every cart read and cart write asks for this: compiled once per number of ids.
+_PRODUCTS_BY_IDS = PreparedValuesQuery(
+    lambda ids: Product.objects.filter(pk__in=ids).order_by("id").values(*INTERNAL_PRODUCT_FIELDS),
+    arguments=("ids",),
+)
+
+
 def products_by_ids(*, ids: Iterable[int]) -> list[dict]:
     """The internal batch lookup: inactive products included, unknown ids absent; one query."""
-    return list(
-        Product.objects.filter(pk__in=list(ids)).order_by("id").values(*INTERNAL_PRODUCT_FIELDS)
-    )
+    wanted = sorted({product_id for product_id in ids if 0 < product_id <= MAX_PRODUCT_ID})
+    return _PRODUCTS_BY_IDS.rows(ids=wanted)
 
 
 def reservation_get(*, reference: str) -> Reservation:

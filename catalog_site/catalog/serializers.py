@@ -201,3 +201,24 @@ class ReservationSerializer(serializers.ModelSerializer):
         model = Reservation
         fields = ["reference", "state", "expires_at", "lines"]
         read_only_fields = fields
+
+
+def reservation_representation(reservation: Reservation) -> dict:
+    """A reservation as the internal API answers it (the shape of ReservationSerializer),
+    from its lines as they are loaded (prefetched, or remembered by the reserve)."""
+    return {
+        "reference": reservation.reference,
+        "state": reservation.state,
+        "expires_at": _timestamp_text(reservation.expires_at),
+        "lines": [
+            {
+                "product_id": line.product_id,
+                "sku": line.sku,
+                "name": line.name,
+                "unit_price": _PRICE.to_representation(line.unit_price),
+                "tax_rate": _TAX_RATE.to_representation(line.tax_rate),
+                "quantity": line.quantity,
+            }
+            for line in reservation.lines.all()
+        ],
+    }
