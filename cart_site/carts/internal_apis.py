@@ -4,7 +4,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from carts.selectors import CheckoutLine, cart_for_checkout
-from carts.serializers import CheckoutCartSerializer, ClearInputSerializer, ClearOutcomeSerializer
+from carts.serializers import (
+    ClearInputSerializer,
+    checkout_cart_representation,
+    clear_outcome_representation,
+)
 from carts.services import cart_clear_after_checkout
 from shopkit.permissions import IsServiceCaller
 
@@ -16,7 +20,8 @@ class InternalApi(APIView):
 
 class UserCartApi(InternalApi):
     def get(self, request, user_id):
-        return Response(CheckoutCartSerializer(cart_for_checkout(user_id=user_id)).data)
+        # Shaped directly (CheckoutCartSerializer's JSON): every checkout reads the cart.
+        return Response(checkout_cart_representation(cart_for_checkout(user_id=user_id)))
 
 
 class UserCartClearApi(InternalApi):
@@ -29,4 +34,4 @@ class UserCartClearApi(InternalApi):
             version=data.validated_data["version"],
             lines=[CheckoutLine(**line) for line in data.validated_data["lines"]],
         )
-        return Response(ClearOutcomeSerializer(outcome).data)
+        return Response(clear_outcome_representation(outcome))
