@@ -30,7 +30,7 @@ from catalog.selectors import (
     product_rows,
     products_by_ids,
     products_rows_by_id,
-    reservation_get,
+    reservation_detail_rows,
     user_sees_inactive_products,
 )
 from catalog.serializers import (
@@ -43,6 +43,7 @@ from catalog.serializers import (
     internal_product_representation,
     product_representation,
     reservation_representation,
+    reservation_rows_representation,
 )
 from catalog.services import (
     category_create,
@@ -355,12 +356,14 @@ class ReservationCreateApi(InternalApi):
 
 class ReservationDetailApi(InternalApi):
     def get(self, request, reference):
-        return Response(reservation_representation(reservation_get(reference=reference)))
+        rows = reservation_detail_rows(reference=reference)
+        return Response(reservation_rows_representation(rows))
 
 
 class ReservationCommitApi(InternalApi):
     def post(self, request, reference):
-        return Response(reservation_representation(reservation_commit(reference=reference)))
+        rows = reservation_commit(reference=reference)
+        return Response(reservation_rows_representation(rows))
 
 
 class ReservationReleaseApi(InternalApi):

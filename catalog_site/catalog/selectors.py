@@ -124,12 +124,41 @@ def products_by_ids(*, ids: Iterable[int]) -> list[dict]:
     return _PRODUCTS_BY_IDS.rows(ids=wanted)
 
 
-def reservation_get(*, reference: str) -> Reservation:
-    """A reservation with its lines (two queries); 404 problem when unknown."""
-    reservation = Reservation.objects.prefetch_related("lines").filter(reference=reference).first()
-    if reservation is None:
+# A reservation LEFT JOIN its lines, by product (a reservation without lines, a
+# tombstone, is one row of NULL lines): every checkout's commit reads it.
+_RESERVATION_WITH_LINES = PreparedValuesQuery(
+    lambda reference: (
+        Reservation.objects.filter(reference=reference)
+        .order_by("lines__product_id")
+        .values(
+            "reference",
+            "state",
+            "expires_at",
+            "lines__id",
+            "lines__product_id",
+            "lines__sku",
+            "lines__name",
+            "lines__unit_price",
+            "lines__tax_rate",
+            "lines__quantity",
+        )
+    ),
+    arguments=("reference",),
+)
+
+
+def reservation_rows(*, reference: str) -> list[dict]:
+    """A reservation joined to its lines, one row per line ([] when unknown); one query,
+    compiled once per process (serializers.reservation_rows_representation shapes it)."""
+    return _RESERVATION_WITH_LINES.rows(reference=reference)
+
+
+def reservation_detail_rows(*, reference: str) -> list[dict]:
+    """The same; a 404 problem when unknown."""
+    rows = reservation_rows(reference=reference)
+    if not rows:
         raise reservation_not_found(reference)
-    return reservation
+    return rows
 
 
 def reservations_held() -> dict:

@@ -222,3 +222,25 @@ def reservation_representation(reservation: Reservation) -> dict:
             for line in reservation.lines.all()
         ],
     }
+
+
+def reservation_rows_representation(rows: list[dict]) -> dict:
+    """The same answer from selectors.reservation_rows (the reservation joined to its lines)."""
+    first = rows[0]
+    return {
+        "reference": first["reference"],
+        "state": first["state"],
+        "expires_at": _timestamp_text(first["expires_at"]),
+        "lines": [
+            {
+                "product_id": row["lines__product_id"],
+                "sku": row["lines__sku"],
+                "name": row["lines__name"],
+                "unit_price": _PRICE.to_representation(row["lines__unit_price"]),
+                "tax_rate": _TAX_RATE.to_representation(row["lines__tax_rate"]),
+                "quantity": row["lines__quantity"],
+            }
+            for row in rows
+            if row["lines__id"] is not None
+        ],
+    }

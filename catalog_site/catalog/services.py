@@ -32,6 +32,7 @@ from catalog.models import (
     Reservation,
     ReservationLine,
 )
+from catalog.selectors import reservation_rows
 from shopkit.errors import ApplicationError
 from shopkit.routers import ECOMMERCE_DB
 
@@ -500,8 +501,9 @@ def _give_back_stock(reservation: Reservation, now: datetime) -> None:
 
 
 @retried_on_lock_conflict
-def reservation_commit(*, reference: str) -> Reservation:
-    """Mark a reservation committed (its order exists). Idempotent.
+def reservation_commit(*, reference: str) -> list[dict]:
+    """Mark a reservation committed (its order exists). Idempotent. Returns the
+    reservation joined to its lines (selectors.reservation_rows).
 
     404 for an unknown reference, 409 `reservation_released` when it was released
     or expired. A reservation past its expiry that the job has not released yet
@@ -513,12 +515,12 @@ def reservation_commit(*, reference: str) -> Reservation:
     Reservation.objects.filter(reference=reference, state=Reservation.State.RESERVED).update(
         state=Reservation.State.COMMITTED, committed_at=now, updated_at=now
     )
-    reservation = Reservation.objects.prefetch_related("lines").filter(reference=reference).first()
-    if reservation is None:
+    rows = reservation_rows(reference=reference)
+    if not rows:
         raise reservation_not_found(reference)
-    if reservation.state == Reservation.State.RELEASED:
+    if rows[0]["state"] == Reservation.State.RELEASED:
         raise _released_error(reference)
-    return reservation
+    return rows
 
 
 @retried_on_lock_conflict

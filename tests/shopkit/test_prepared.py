@@ -54,3 +54,13 @@ def test_a_list_argument_is_compiled_per_length(django_assert_num_queries):
     with django_assert_num_queries(0, using="ecommerce"):
         assert query.rows(ids=[]) == []
     assert sorted(query._compiled) == [(1,), (2,), (3,)]
+
+
+def test_a_text_argument():
+    kettle, lamp = ProductFactory(sku="KETTLE-1"), ProductFactory(sku="LAMP-1")
+    query = PreparedValuesQuery(
+        lambda sku: Product.objects.filter(sku=sku).values("id"), arguments=("sku",)
+    )
+    assert query.rows(sku="LAMP-1") == [{"id": lamp.pk}]
+    assert query.rows(sku="KETTLE-1") == [{"id": kettle.pk}]
+    assert query.rows(sku="' OR 1=1 --") == []

@@ -13,7 +13,8 @@ an integer column; not slices or optional filters). An argument given as a list
 of integers (an `__in` filter) is compiled once per length of that list: the
 internal batch lookups send at most 100 ids, so at most 100 variants. The list's
 integers must be distinct (Django drops repeated values from an `__in`), and an
-empty list gives no rows without a query (as `__in=[]` does).
+empty list gives no rows without a query (as `__in=[]` does). A text argument (an
+`=` on a text column, e.g. a reservation's reference) is compiled with a text marker.
 """
 
 import threading
@@ -26,12 +27,13 @@ from django.db.models import QuerySet
 # among the compiled parameters. In range for every integer column but the small
 # ones (Django drops a comparison with an out-of-range value, which is refused here).
 _MARKER_BASE = 2_147_483_000
+_TEXT_MARKER = "\x00shopkit-prepared-{}\x00"
 
 
 class PreparedValuesQuery:
     def __init__(self, build: Callable[..., QuerySet], *, arguments: tuple[str, ...]):
-        """`build(**{name: int or list of ints})` returns the `.values()` QuerySet for
-        those integer arguments."""
+        """`build(**{name: int, text or list of ints})` returns the `.values()` QuerySet
+        for those arguments."""
         self._build = build
         self._arguments = arguments
         # Compiled once per shape: () without list arguments, else the lists' lengths.
@@ -44,6 +46,9 @@ class PreparedValuesQuery:
             length = shape[name]
             if length is None:
                 markers[name] = next_marker
+                next_marker += 1
+            elif length is str:
+                markers[name] = _TEXT_MARKER.format(next_marker)
                 next_marker += 1
             else:
                 markers[name] = list(range(next_marker, next_marker + length))
@@ -71,7 +76,7 @@ class PreparedValuesQuery:
         ]
         return queryset.db, sql, tuple(params), positions, columns, converters
 
-    def rows(self, **arguments: int | list[int]) -> list[dict]:
+    def rows(self, **arguments: int | str | list[int]) -> list[dict]:
         """The rows for these arguments, as `.values()` dicts."""
         shape = {}
         for name in self._arguments:
@@ -80,6 +85,8 @@ class PreparedValuesQuery:
                 if not value:
                     return []  # `__in=[]` matches nothing
                 shape[name] = len(value)
+            elif isinstance(value, str):
+                shape[name] = str
             else:
                 shape[name] = None
         key = tuple(shape.values())
@@ -93,6 +100,9 @@ class PreparedValuesQuery:
         params = list(template)
         for name, found in positions.items():
             value = arguments[name]
+            if isinstance(value, str):
+                params[found[0]] = value
+                continue
             values = value if isinstance(value, list | tuple) else [value]
             for position, one in zip(found, values, strict=True):
                 params[position] = int(one)
