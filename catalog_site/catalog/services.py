@@ -34,6 +34,7 @@ from catalog.models import (
 )
 from catalog.selectors import reservation_rows
 from shopkit.errors import ApplicationError
+from shopkit.prepared import PreparedValuesQuery
 from shopkit.routers import ECOMMERCE_DB
 
 logger = logging.getLogger("catalog.services")
@@ -372,6 +373,19 @@ def _stock_take(quantities: Mapping[int, int]) -> int:
     ).update(stock=F("stock") - quantity)
 
 
+# Every reserve locks its products and reads them: compiled once per number of lines
+# (shopkit.prepared), at its first use inside a reserve's transaction.
+_PRODUCTS_FOR_UPDATE = PreparedValuesQuery(
+    lambda ids: (
+        Product.objects.select_for_update()
+        .filter(pk__in=ids)
+        .order_by("id")
+        .values("id", "sku", "name", "price", "tax_rate", "stock", "is_active")
+    ),
+    arguments=("ids",),
+)
+
+
 def _remember_lines(reservation: Reservation, lines: list[ReservationLine]) -> None:
     """`reservation.lines.all()` answers these without a query (as a prefetch would)."""
     cache = getattr(reservation, "_prefetched_objects_cache", None)
@@ -399,13 +413,7 @@ def _reserve_once(
             reference_taken = True
             # The products locked in ascending id (the lock order) and read at once:
             # what we read now is what we hold.
-            products = {
-                row["id"]: row
-                for row in Product.objects.select_for_update()
-                .filter(pk__in=list(quantities))
-                .order_by("id")
-                .values("id", "sku", "name", "price", "tax_rate", "stock", "is_active")
-            }
+            products = {row["id"]: row for row in _PRODUCTS_FOR_UPDATE.rows(ids=list(quantities))}
             unknown_ids = [
                 product_id
                 for product_id in quantities
