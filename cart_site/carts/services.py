@@ -76,6 +76,14 @@ _CART_LINES = PreparedValuesQuery(
     arguments=("cart_id",),
 )
 
+# Every checkout's clear asks whether its reference was applied already.
+_APPLIED_CLEAR = PreparedValuesQuery(
+    lambda cart_id, reference: AppliedClear.objects.filter(
+        cart_id=cart_id, reference=reference
+    ).values("cleared_all"),
+    arguments=("cart_id", "reference"),
+)
+
 
 def _loaded(model, row: dict):
     """A model instance from a row of all its columns, as the ORM would load it."""
@@ -412,9 +420,9 @@ def cart_clear_after_checkout(
         cart, _ = _locked_cart(CartOwner(user_id=user_id), create=False)
         if cart is None:
             return ClearOutcome(cleared=False, version=0)
-        applied = AppliedClear.objects.filter(cart=cart, reference=reference).first()
-        if applied is not None:
-            return ClearOutcome(cleared=applied.cleared_all, version=cart.version)
+        applied = _APPLIED_CLEAR.rows(cart_id=cart.pk, reference=reference)
+        if applied:
+            return ClearOutcome(cleared=applied[0]["cleared_all"], version=cart.version)
 
         cleared_all = cart.version == version
         if cleared_all:
