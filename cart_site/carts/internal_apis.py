@@ -6,10 +6,10 @@ from rest_framework.views import APIView
 from carts.errors import CartErrorCode
 from carts.selectors import CheckoutLine, cart_for_checkout, guest_cart_lines
 from carts.serializers import (
-    CheckoutCartSerializer,
     ClearInputSerializer,
-    ClearOutcomeSerializer,
     GuestCartLookupSerializer,
+    checkout_cart_representation,
+    clear_outcome_representation,
 )
 from carts.services import cart_clear_after_checkout
 from shopkit.errors import ApplicationError
@@ -23,7 +23,8 @@ class InternalApi(APIView):
 
 class UserCartApi(InternalApi):
     def get(self, request, user_id):
-        return Response(CheckoutCartSerializer(cart_for_checkout(user_id=user_id)).data)
+        # Shaped directly (CheckoutCartSerializer's JSON): every checkout reads the cart.
+        return Response(checkout_cart_representation(cart_for_checkout(user_id=user_id)))
 
 
 class UserCartClearApi(InternalApi):
@@ -36,7 +37,7 @@ class UserCartClearApi(InternalApi):
             version=data.validated_data["version"],
             lines=[CheckoutLine(**line) for line in data.validated_data["lines"]],
         )
-        return Response(ClearOutcomeSerializer(outcome).data)
+        return Response(clear_outcome_representation(outcome))
 
 
 class GuestCartLookupApi(InternalApi):
@@ -50,4 +51,4 @@ class GuestCartLookupApi(InternalApi):
             raise ApplicationError(
                 "No guest cart has this token.", code=CartErrorCode.CART_NOT_FOUND, status=404
             )
-        return Response(CheckoutCartSerializer(cart).data)
+        return Response(checkout_cart_representation(cart))

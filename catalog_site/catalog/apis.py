@@ -30,7 +30,7 @@ from catalog.selectors import (
     product_rows,
     products_by_ids,
     products_rows_by_id,
-    reservation_get,
+    reservation_detail_rows,
     user_sees_inactive_products,
 )
 from catalog.serializers import (
@@ -39,11 +39,12 @@ from catalog.serializers import (
     ProductSerializer,
     ReservationInputSerializer,
     ReservationReferenceSerializer,
-    ReservationSerializer,
     StockAdjustmentSerializer,
     category_representation,
     internal_product_representation,
     product_representation,
+    reservation_representation,
+    reservation_rows_representation,
 )
 from catalog.services import (
     category_create,
@@ -349,24 +350,27 @@ class ReservationCreateApi(InternalApi):
         serializer = ReservationInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         reservation, created = reservation_reserve(**serializer.validated_data)
+        # Shaped directly (ReservationSerializer's JSON): every checkout reserves and commits.
         return Response(
-            ReservationSerializer(reservation).data,
+            reservation_representation(reservation),
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
 
 class ReservationDetailApi(InternalApi):
     def get(self, request, reference):
-        return Response(ReservationSerializer(reservation_get(reference=reference)).data)
+        rows = reservation_detail_rows(reference=reference)
+        return Response(reservation_rows_representation(rows))
 
 
 class ReservationCommitApi(InternalApi):
     def post(self, request, reference):
-        return Response(ReservationSerializer(reservation_commit(reference=reference)).data)
+        rows = reservation_commit(reference=reference)
+        return Response(reservation_rows_representation(rows))
 
 
 class ReservationReleaseApi(InternalApi):
     def post(self, request, reference):
         # An unknown reference is stored (as a tombstone), so it must be a valid one.
         ReservationReferenceSerializer(data={"reference": reference}).is_valid(raise_exception=True)
-        return Response(ReservationSerializer(reservation_release(reference=reference)).data)
+        return Response(reservation_representation(reservation_release(reference=reference)))

@@ -124,16 +124,21 @@ def products_rows_by_id(products: QuerySet[Product], *, ids: Iterable[int]) -> d
     return {row["id"]: row for row in product_rows(products.filter(pk__in=list(ids)))}
 
 
+# Every cart read and cart write asks for this: compiled once per number of ids.
+_PRODUCTS_BY_IDS = PreparedValuesQuery(
+    lambda ids: Product.objects.filter(pk__in=ids).order_by("id").values(*INTERNAL_PRODUCT_FIELDS),
+    arguments=("ids",),
+)
+
+
 def products_by_ids(*, ids: Iterable[int], country: str | None = None) -> list[dict]:
     """The internal batch lookup: inactive products included, unknown ids absent; one query.
 
     With a destination `country` (and TAX_BY_DESTINATION on) each row's `tax_rate` is
     that country's rate for the product's class: one more query.
     """
-    rows = list(
-        Product.objects.filter(pk__in=list(ids)).order_by("id").values(*INTERNAL_PRODUCT_FIELDS)
-    )
-    return with_destination_tax_rates(rows, country=country)
+    wanted = sorted({product_id for product_id in ids if 0 < product_id <= MAX_PRODUCT_ID})
+    return with_destination_tax_rates(_PRODUCTS_BY_IDS.rows(ids=wanted), country=country)
 
 
 def destination_tax_rates(*, country: str | None, tax_classes: Iterable[str]) -> dict[str, object]:
@@ -160,12 +165,42 @@ def with_destination_tax_rates(rows: list[dict], *, country: str | None) -> list
     return rows
 
 
-def reservation_get(*, reference: str) -> Reservation:
-    """A reservation with its lines (two queries); 404 problem when unknown."""
-    reservation = Reservation.objects.prefetch_related("lines").filter(reference=reference).first()
-    if reservation is None:
+# A reservation LEFT JOIN its lines, by product (a reservation without lines, a
+# tombstone, is one row of NULL lines): every checkout's commit reads it.
+_RESERVATION_WITH_LINES = PreparedValuesQuery(
+    lambda reference: (
+        Reservation.objects.filter(reference=reference)
+        .order_by("lines__product_id")
+        .values(
+            "reference",
+            "state",
+            "expires_at",
+            "lines__id",
+            "lines__product_id",
+            "lines__sku",
+            "lines__name",
+            "lines__unit_price",
+            "lines__tax_rate",
+            "lines__quantity",
+            "lines__weight",
+        )
+    ),
+    arguments=("reference",),
+)
+
+
+def reservation_rows(*, reference: str) -> list[dict]:
+    """A reservation joined to its lines, one row per line ([] when unknown); one query,
+    compiled once per process (serializers.reservation_rows_representation shapes it)."""
+    return _RESERVATION_WITH_LINES.rows(reference=reference)
+
+
+def reservation_detail_rows(*, reference: str) -> list[dict]:
+    """The same; a 404 problem when unknown."""
+    rows = reservation_rows(reference=reference)
+    if not rows:
         raise reservation_not_found(reference)
-    return reservation
+    return rows
 
 
 def reservations_held() -> dict:

@@ -225,3 +225,50 @@ class ReservationSerializer(serializers.ModelSerializer):
         model = Reservation
         fields = ["reference", "state", "expires_at", "lines"]
         read_only_fields = fields
+
+
+def reservation_representation(reservation: Reservation) -> dict:
+    """A reservation as the internal API answers it (the shape of ReservationSerializer),
+    from its lines as they are loaded (prefetched, or remembered by the reserve)."""
+    return {
+        "reference": reservation.reference,
+        "state": reservation.state,
+        "expires_at": _timestamp_text(reservation.expires_at),
+        "lines": [
+            {
+                "product_id": line.product_id,
+                "sku": line.sku,
+                "name": line.name,
+                "unit_price": _PRICE.to_representation(line.unit_price),
+                "tax_rate": _TAX_RATE.to_representation(line.tax_rate),
+                "quantity": line.quantity,
+                "weight": None if line.weight is None else _WEIGHT.to_representation(line.weight),
+            }
+            for line in reservation.lines.all()
+        ],
+    }
+
+
+def reservation_rows_representation(rows: list[dict]) -> dict:
+    """The same answer from selectors.reservation_rows (the reservation joined to its lines)."""
+    first = rows[0]
+    return {
+        "reference": first["reference"],
+        "state": first["state"],
+        "expires_at": _timestamp_text(first["expires_at"]),
+        "lines": [
+            {
+                "product_id": row["lines__product_id"],
+                "sku": row["lines__sku"],
+                "name": row["lines__name"],
+                "unit_price": _PRICE.to_representation(row["lines__unit_price"]),
+                "tax_rate": _TAX_RATE.to_representation(row["lines__tax_rate"]),
+                "quantity": row["lines__quantity"],
+                "weight": None
+                if row["lines__weight"] is None
+                else _WEIGHT.to_representation(row["lines__weight"]),
+            }
+            for row in rows
+            if row["lines__id"] is not None
+        ],
+    }

@@ -34,7 +34,7 @@ def test_read_returns_lines_and_version_without_asking_the_catalog(
     cart = CartFactory(user_id=5, version=7)
     CartLineFactory(cart=cart, product_id=3, quantity=2)
     CartLineFactory(cart=cart, product_id=1, quantity=4)
-    with django_assert_max_num_queries(2, using="ecommerce"):
+    with django_assert_max_num_queries(1, using="ecommerce"):  # the cart joined to its lines
         response = service_api_client.get(read_url(5))
     assert response.status_code == 200
     assert response.json() == {
@@ -43,6 +43,15 @@ def test_read_returns_lines_and_version_without_asking_the_catalog(
         "lines": [{"product_id": 3, "quantity": 2}, {"product_id": 1, "quantity": 4}],
     }
     assert catalog.product_requests == 0
+
+
+def test_read_of_a_cart_without_lines_keeps_its_version(
+    service_api_client, django_assert_max_num_queries
+):
+    CartFactory(user_id=6, version=4)
+    with django_assert_max_num_queries(1, using="ecommerce"):
+        response = service_api_client.get(read_url(6))
+    assert response.json() == {"user_id": 6, "version": 4, "lines": []}
 
 
 def test_read_without_a_cart_is_version_0_and_no_lines(service_api_client):
