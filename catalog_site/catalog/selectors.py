@@ -7,7 +7,7 @@ from django.db.models.functions import Coalesce
 
 from catalog.errors import reservation_not_found
 from catalog.models import Category, Product, Reservation, ReservationLine
-from shopkit.prepared import PreparedValuesQuery
+from shopkit.prepared import PreparedPages, PreparedValuesQuery
 
 INTERNAL_PRODUCT_FIELDS = ("id", "sku", "name", "slug", "price", "tax_rate", "stock", "is_active")
 # The columns behind the public product JSON (serializers.product_representation).
@@ -45,6 +45,15 @@ def category_list() -> QuerySet[Category]:
 def category_rows(categories: QuerySet[Category]) -> QuerySet:
     """The public columns of `categories` as dicts (serializers.category_representation)."""
     return categories.values("id", "name", "slug", "parent_id")
+
+
+# The whole category table, the categories list's only query (compiled once).
+_CATEGORY_ROWS = PreparedValuesQuery(lambda: category_rows(category_list()), arguments=())
+
+
+def category_rows_all() -> list[dict]:
+    """category_rows(category_list()): every category, in the list's order, as dicts."""
+    return _CATEGORY_ROWS.rows()
 
 
 def category_subtree_ids(*, slug: str) -> list[int]:
@@ -95,6 +104,18 @@ _ANY_PRODUCT_ROW = PreparedValuesQuery(
     lambda product_id: product_rows(product_list(include_inactive=True).filter(pk=product_id)),
     arguments=("product_id",),
 )
+
+
+# The storefront's plain list (no filter, default order), browsed page by page.
+_ACTIVE_PRODUCT_ROWS = PreparedValuesQuery(lambda: product_rows(product_list()), arguments=())
+_ANY_PRODUCT_ROWS = PreparedValuesQuery(
+    lambda: product_rows(product_list(include_inactive=True)), arguments=()
+)
+
+
+def product_pages(*, include_inactive: bool = False) -> PreparedPages:
+    """product_rows(product_list(...)) for a paginator: a page is one prepared query."""
+    return (_ANY_PRODUCT_ROWS if include_inactive else _ACTIVE_PRODUCT_ROWS).pages()
 
 
 def product_row(*, product_id: int, include_inactive: bool = False) -> dict | None:
