@@ -98,9 +98,90 @@ def cached_count(queryset, *, key: str | None = None) -> int:
 
 
 def forget_cached_counts() -> None:
-    """Drop every kept count (tests)."""
+    """Drop every kept count and kept page (tests)."""
     with _lock:
         _counts.clear()
+        _pages.clear()
+
+
+# Pages of an expensive ordering (a FULLTEXT search sorted by relevance) over more
+# than EXACT_COUNT_LIMIT rows: which rows are on a page is kept per query and page
+# for PAGE_TTL_SECONDS, recomputed then by one request while the others use the
+# kept page, as for the counts. Callers read the rows themselves fresh (by id).
+PAGE_TTL_SECONDS = 5
+MAX_KEPT_PAGES = 2000
+_pages: dict[str, tuple[list, float]] = {}
+_paging: dict[str, threading.Event] = {}
+
+
+def kept_page(key: str, compute) -> list:
+    """`compute()`, kept under `key` for PAGE_TTL_SECONDS (one computation at a time)."""
+    with _lock:
+        kept = _pages.get(key)
+        if kept is not None and time.monotonic() - kept[1] < PAGE_TTL_SECONDS:
+            return kept[0]
+        paging = _paging.get(key)
+        if paging is None:
+            _paging[key] = threading.Event()
+    if paging is not None:
+        if kept is not None:
+            return kept[0]  # another thread is recomputing it: the kept page meanwhile
+        paging.wait(FIRST_COUNT_WAIT_SECONDS)
+        with _lock:
+            kept = _pages.get(key)
+        return kept[0] if kept is not None else compute()
+    try:
+        page = compute()
+        with _lock:
+            _pages[key] = (page, time.monotonic())
+            while len(_pages) > MAX_KEPT_PAGES:
+                del _pages[next(iter(_pages))]  # the oldest
+        return page
+    finally:
+        with _lock:
+            _paging.pop(key).set()
+
+
+class KeptPages:
+    """An expensively ordered QuerySet (a search by relevance) for a Paginator.
+
+    Up to EXACT_COUNT_LIMIT rows, one query reads them all (LIMIT limit + 1): the
+    count and every page are exact and cost that one query. A larger one is
+    counted by cached_count and its pages are kept (kept_page); once it is known
+    to be large, a request costs no query of it at all while its kept count and
+    page are fresh.
+    """
+
+    ordered = True
+
+    def __init__(self, queryset: QuerySet):
+        self.queryset = queryset
+        self._rows: list | None = None  # all of them, when there are few
+        self._count: int | None = None
+
+    def count(self) -> int:
+        if self._count is None:
+            try:
+                key = _count_key(self.queryset.order_by())
+            except EmptyResultSet:  # a filter that matches nothing
+                self._rows, self._count = [], 0
+                return 0
+            with _lock:
+                known_large = key in _counts
+            if not known_large:
+                rows = list(self.queryset[: EXACT_COUNT_LIMIT + 1])
+                if len(rows) <= EXACT_COUNT_LIMIT:
+                    self._rows, self._count = rows, len(rows)
+                    return self._count
+            self._count = cached_count(self.queryset)
+        return self._count
+
+    def __getitem__(self, item: slice) -> list:
+        self.count()
+        if self._rows is not None:
+            return self._rows[item]
+        page = self.queryset[item]
+        return kept_page(_count_key(page), lambda: list(page))
 
 
 class CachedCountPaginator(Paginator):
