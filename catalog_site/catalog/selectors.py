@@ -127,9 +127,37 @@ def product_row(*, product_id: int, include_inactive: bool = False) -> dict | No
     return rows[0] if rows else None
 
 
-def products_rows_by_id(products: QuerySet[Product], *, ids: Iterable[int]) -> dict[int, dict]:
-    """The public columns of those of `products` with these ids, by id (one query)."""
-    return {row["id"]: row for row in product_rows(products.filter(pk__in=list(ids)))}
+# A search page's rows by id: one prepared query per number of ids (at most the
+# largest page size, 100, per visibility), compiled the first time it is needed.
+_ROWS_BY_IDS: dict[tuple[bool, int], PreparedValuesQuery] = {}
+
+
+def _rows_by_ids_query(*, include_inactive: bool, count: int) -> PreparedValuesQuery:
+    key = (include_inactive, count)
+    query = _ROWS_BY_IDS.get(key)
+    if query is None:
+        query = _ROWS_BY_IDS.setdefault(
+            key,
+            PreparedValuesQuery(
+                lambda **ids: product_rows(
+                    product_list(include_inactive=include_inactive).filter(
+                        pk__in=list(ids.values())
+                    )
+                ),
+                arguments=tuple(f"id_{index}" for index in range(count)),
+            ),
+        )
+    return query
+
+
+def products_rows_by_id(*, ids: Iterable[int], include_inactive: bool = False) -> dict[int, dict]:
+    """The public columns of the products with these ids (inactive ones only if included), by id."""
+    ids = list(dict.fromkeys(ids))
+    if not ids:
+        return {}
+    query = _rows_by_ids_query(include_inactive=include_inactive, count=len(ids))
+    rows = query.rows(**{f"id_{index}": pk for index, pk in enumerate(ids)})
+    return {row["id"]: row for row in rows}
 
 
 def products_by_ids(*, ids: Iterable[int]) -> list[dict]:

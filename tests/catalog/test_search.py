@@ -152,3 +152,23 @@ class TestLargeMatchSets:
         assert pages == [["L-0", "L-1", "L-2"], ["L-3", "L-4", "L-5"], ["L-6"]]
         ordered = client.get(PRODUCTS, {"search": "lamp", "ordering": "-name"}).json()
         assert [p["sku"] for p in ordered["results"]][:2] == ["L-6", "L-5"]
+
+
+def test_a_repeated_search_costs_only_its_rows_and_shows_changes_of_rows_at_once(
+    django_assert_num_queries,
+):
+    from shopkit import pagination
+
+    kettle = ProductFactory(sku="K-1", name="Steel kettle", price="20.00")
+    ProductFactory(sku="K-2", name="Glass kettle", price="30.00")
+    client = APIClient()
+    assert sorted(skus(client.get(PRODUCTS, {"search": "kettle"}))) == ["K-1", "K-2"]
+    Product.objects.filter(pk=kettle.pk).update(price="25.00")
+    with django_assert_num_queries(1, using="ecommerce"):  # the kept ids' rows
+        body = client.get(PRODUCTS, {"search": "kettle"}).json()
+    assert {p["sku"]: p["price"] for p in body["results"]} == {"K-1": "25.00", "K-2": "30.00"}
+    # Which products match is kept for PAGE_TTL_SECONDS: a new kettle shows after it.
+    ProductFactory(sku="K-3", name="Copper kettle")
+    assert body["count"] == 2 == client.get(PRODUCTS, {"search": "kettle"}).json()["count"]
+    pagination.forget_cached_counts()  # as PAGE_TTL_SECONDS passing would
+    assert sorted(skus(client.get(PRODUCTS, {"search": "kettle"}))) == ["K-1", "K-2", "K-3"]

@@ -104,12 +104,12 @@ def forget_cached_counts() -> None:
         _pages.clear()
 
 
-# Pages of an expensive ordering (a FULLTEXT search sorted by relevance) over more
-# than EXACT_COUNT_LIMIT rows: which rows are on a page is kept per query and page
-# for PAGE_TTL_SECONDS, recomputed then by one request while the others use the
-# kept page, as for the counts. Callers read the rows themselves fresh (by id).
+# Pages of an expensive ordering (a FULLTEXT search sorted by relevance): which
+# rows match, in which order, is kept per query for PAGE_TTL_SECONDS (all of them
+# up to EXACT_COUNT_LIMIT, else per page), recomputed then by one request while the
+# others use the kept ids, as for the counts. Callers read the rows fresh (by id).
 PAGE_TTL_SECONDS = 5
-MAX_KEPT_PAGES = 2000
+MAX_KEPT_PAGES = 300  # at most 1,001 ids each: a few MB
 _pages: dict[str, tuple[list, float]] = {}
 _paging: dict[str, threading.Event] = {}
 
@@ -145,11 +145,11 @@ def kept_page(key: str, compute) -> list:
 class KeptPages:
     """An expensively ordered QuerySet (a search by relevance) for a Paginator.
 
-    Up to EXACT_COUNT_LIMIT rows, one query reads them all (LIMIT limit + 1): the
-    count and every page are exact and cost that one query. A larger one is
-    counted by cached_count and its pages are kept (kept_page); once it is known
-    to be large, a request costs no query of it at all while its kept count and
-    page are fresh.
+    Up to EXACT_COUNT_LIMIT rows, one query reads them all (LIMIT limit + 1) and
+    they are kept (kept_page): the count and every page come from them. A larger
+    one is counted by cached_count and its pages are kept one by one. Either way a
+    request whose ids are kept costs no query of them at all; which rows match
+    may lag by PAGE_TTL_SECONDS (the count of a large one by COUNT_TTL_SECONDS).
     """
 
     ordered = True
@@ -169,12 +169,16 @@ class KeptPages:
             with _lock:
                 known_large = key in _counts
             if not known_large:
-                rows = list(self.queryset[: EXACT_COUNT_LIMIT + 1])
-                if len(rows) <= EXACT_COUNT_LIMIT:
+                rows = kept_page(f"all:{_count_key(self.queryset)}", self._all_if_few)
+                if rows is not None:
                     self._rows, self._count = rows, len(rows)
                     return self._count
             self._count = cached_count(self.queryset)
         return self._count
+
+    def _all_if_few(self) -> list | None:
+        rows = list(self.queryset[: EXACT_COUNT_LIMIT + 1])
+        return rows if len(rows) <= EXACT_COUNT_LIMIT else None  # None: a large one
 
     def __getitem__(self, item: slice) -> list:
         self.count()
