@@ -9,7 +9,8 @@ arguments: the same statement and the same Python values (Django's converters,
 e.g. aware datetimes) as the QuerySet would give.
 
 Only for queries whose SQL does not depend on the arguments' values (an `=` on
-an integer column; not `__in` lists, slices or optional filters). A page of the
+an integer column, or an `__in` of a fixed number of arguments, one query per
+number; not slices or optional filters). A page of the
 rows (`page(limit=, offset=)`) appends `LIMIT %s OFFSET %s` to the kept SQL; and
 `pages()` hands a paginator the rows with a kept count (shopkit.pagination).
 """
