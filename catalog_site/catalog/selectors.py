@@ -8,7 +8,7 @@ from django.db.models.functions import Coalesce
 
 from catalog.errors import reservation_not_found
 from catalog.models import Category, Product, Reservation, ReservationLine, TaxRate
-from shopkit.prepared import PreparedValuesQuery
+from shopkit.prepared import PreparedPages, PreparedValuesQuery
 
 INTERNAL_PRODUCT_FIELDS = (
     "id",
@@ -58,6 +58,15 @@ def category_list() -> QuerySet[Category]:
 def category_rows(categories: QuerySet[Category]) -> QuerySet:
     """The public columns of `categories` as dicts (serializers.category_representation)."""
     return categories.values("id", "name", "slug", "parent_id")
+
+
+# The whole category table, the categories list's only query (compiled once).
+_CATEGORY_ROWS = PreparedValuesQuery(lambda: category_rows(category_list()), arguments=())
+
+
+def category_rows_all() -> list[dict]:
+    """category_rows(category_list()): every category, in the list's order, as dicts."""
+    return _CATEGORY_ROWS.rows()
 
 
 def category_subtree_ids(*, slug: str) -> list[int]:
@@ -110,6 +119,18 @@ _ANY_PRODUCT_ROW = PreparedValuesQuery(
 )
 
 
+# The storefront's plain list (no filter, default order), browsed page by page.
+_ACTIVE_PRODUCT_ROWS = PreparedValuesQuery(lambda: product_rows(product_list()), arguments=())
+_ANY_PRODUCT_ROWS = PreparedValuesQuery(
+    lambda: product_rows(product_list(include_inactive=True)), arguments=()
+)
+
+
+def product_pages(*, include_inactive: bool = False) -> PreparedPages:
+    """product_rows(product_list(...)) for a paginator: a page is one prepared query."""
+    return (_ANY_PRODUCT_ROWS if include_inactive else _ACTIVE_PRODUCT_ROWS).pages()
+
+
 def product_row(*, product_id: int, include_inactive: bool = False) -> dict | None:
     """The public columns of one product (None when unknown, or inactive and not included)."""
     if not 0 < product_id <= MAX_PRODUCT_ID:
@@ -119,9 +140,37 @@ def product_row(*, product_id: int, include_inactive: bool = False) -> dict | No
     return rows[0] if rows else None
 
 
-def products_rows_by_id(products: QuerySet[Product], *, ids: Iterable[int]) -> dict[int, dict]:
-    """The public columns of those of `products` with these ids, by id (one query)."""
-    return {row["id"]: row for row in product_rows(products.filter(pk__in=list(ids)))}
+# A search page's rows by id: one prepared query per number of ids (at most the
+# largest page size, 100, per visibility), compiled the first time it is needed.
+_ROWS_BY_IDS: dict[tuple[bool, int], PreparedValuesQuery] = {}
+
+
+def _rows_by_ids_query(*, include_inactive: bool, count: int) -> PreparedValuesQuery:
+    key = (include_inactive, count)
+    query = _ROWS_BY_IDS.get(key)
+    if query is None:
+        query = _ROWS_BY_IDS.setdefault(
+            key,
+            PreparedValuesQuery(
+                lambda **ids: product_rows(
+                    product_list(include_inactive=include_inactive).filter(
+                        pk__in=list(ids.values())
+                    )
+                ),
+                arguments=tuple(f"id_{index}" for index in range(count)),
+            ),
+        )
+    return query
+
+
+def products_rows_by_id(*, ids: Iterable[int], include_inactive: bool = False) -> dict[int, dict]:
+    """The public columns of the products with these ids (inactive ones only if included), by id."""
+    ids = list(dict.fromkeys(ids))
+    if not ids:
+        return {}
+    query = _rows_by_ids_query(include_inactive=include_inactive, count=len(ids))
+    rows = query.rows(**{f"id_{index}": pk for index, pk in enumerate(ids)})
+    return {row["id"]: row for row in rows}
 
 
 # Every cart read and cart write asks for this: compiled once per number of ids.

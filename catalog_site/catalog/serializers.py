@@ -16,6 +16,7 @@ from catalog.models import (
 from catalog.services import RESERVATION_MAX_TTL_SECONDS
 from shopkit.address import validate_country_code
 from shopkit.fields import TaxRateField
+from shopkit.rendering import KeptJson
 
 MAX_LINES = 100
 
@@ -42,6 +43,9 @@ class CategorySerializer(serializers.ModelSerializer):
 def category_representation(row: dict) -> dict:
     """One category as the public API shows it (the shape of CategorySerializer)."""
     return {"id": row["id"], "name": row["name"], "slug": row["slug"], "parent": row["parent_id"]}
+
+
+category_json = KeptJson(category_representation, kept=1000)
 
 
 class ProductSerializer(serializers.ModelSerializer):
@@ -125,6 +129,11 @@ def product_representation(row: dict) -> dict:
         "created_at": _timestamp_text(row["created_at"]),
         "updated_at": _timestamp_text(row["updated_at"]),
     }
+
+
+# Each product's JSON text, kept per process by the row it was made from: a list or
+# product page joins kept texts instead of shaping and encoding every product again.
+product_json = KeptJson(product_representation, kept=2000)
 
 
 class StockAdjustmentSerializer(serializers.Serializer):

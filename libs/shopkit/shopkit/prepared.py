@@ -15,6 +15,9 @@ internal batch lookups send at most 100 ids, so at most 100 variants. The list's
 integers must be distinct (Django drops repeated values from an `__in`), and an
 empty list gives no rows without a query (as `__in=[]` does). A text argument (an
 `=` on a text column, e.g. a reservation's reference) is compiled with a text marker.
+A page of the rows (`page(limit=, offset=)`) appends `LIMIT %s OFFSET %s` to the
+kept SQL; and `pages()` hands a paginator the rows with a kept count
+(shopkit.pagination).
 """
 
 import threading
@@ -78,17 +81,42 @@ class PreparedValuesQuery:
 
     def rows(self, **arguments: int | str | list[int]) -> list[dict]:
         """The rows for these arguments, as `.values()` dicts."""
+        return self._run("", (), arguments)
+
+    def page(self, *, limit: int, offset: int, **arguments: int | str) -> list[dict]:
+        """`limit` rows from `offset` on, in the query's order (one statement)."""
+        return self._run(" LIMIT %s OFFSET %s", (int(limit), int(offset)), arguments)
+
+    def pages(self, **arguments: int | str) -> "PreparedPages":
+        """The rows as a sequence for a paginator: counted by cached_count, sliced by page()."""
+        return PreparedPages(self, arguments)
+
+    def queryset(self, **arguments: int | str | list[int]) -> QuerySet:
+        """The QuerySet this query was prepared from (for its count)."""
+        return self._build(**arguments)
+
+    def key(self, **arguments: int | str) -> str:
+        """Identifies the query with these arguments within this process (a kept count's key)."""
+        alias, sql, template = self._get(self._shape(arguments))[:3]
+        return f"prepared:{alias}:{sql}:{template!r}:{sorted(arguments.items())!r}"
+
+    def _shape(self, arguments: dict) -> dict | None:
+        """Each argument's kind: None (an integer), str, or a list's length; None when a
+        list is empty (no rows, no query)."""
         shape = {}
         for name in self._arguments:
             value = arguments[name]
             if isinstance(value, list | tuple):
                 if not value:
-                    return []  # `__in=[]` matches nothing
+                    return None  # `__in=[]` matches nothing
                 shape[name] = len(value)
             elif isinstance(value, str):
                 shape[name] = str
             else:
                 shape[name] = None
+        return shape
+
+    def _get(self, shape: dict) -> tuple:
         key = tuple(shape.values())
         compiled = self._compiled.get(key)
         if compiled is None:
@@ -96,7 +124,13 @@ class PreparedValuesQuery:
                 compiled = self._compiled.get(key)
                 if compiled is None:
                     compiled = self._compiled[key] = self._compile(shape)
-        alias, sql, template, positions, columns, converters = compiled
+        return compiled
+
+    def _run(self, suffix: str, suffix_params: tuple, arguments: dict) -> list[dict]:
+        shape = self._shape(arguments)
+        if shape is None:
+            return []
+        alias, sql, template, positions, columns, converters = self._get(shape)
         params = list(template)
         for name, found in positions.items():
             value = arguments[name]
@@ -106,9 +140,10 @@ class PreparedValuesQuery:
             values = value if isinstance(value, list | tuple) else [value]
             for position, one in zip(found, values, strict=True):
                 params[position] = int(one)
+        params.extend(suffix_params)
         connection = connections[alias]
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(sql + suffix, params)
             rows = cursor.fetchall()
         result = []
         for row in rows:
@@ -126,3 +161,33 @@ class PreparedValuesQuery:
         """Compile again on the next call (tests that change settings or databases)."""
         with self._lock:
             self._compiled = {}
+
+
+class PreparedPages:
+    """A prepared query's rows as the sequence a Django Paginator cuts pages from.
+
+    `count()` is shopkit.pagination's kept count of the same query; a slice is one
+    statement with LIMIT/OFFSET (no QuerySet built or compiled per page).
+    """
+
+    ordered = True  # the prepared query has its ORDER BY
+
+    def __init__(self, query: PreparedValuesQuery, arguments: dict):
+        self._query = query
+        self._arguments = arguments
+
+    def count(self) -> int:
+        from shopkit.pagination import cached_count  # pagination imports DRF
+
+        return cached_count(
+            lambda: self._query.queryset(**self._arguments),
+            key=self._query.key(**self._arguments),
+        )
+
+    def __getitem__(self, item: slice) -> list[dict]:
+        if not isinstance(item, slice) or item.step is not None:
+            raise TypeError("PreparedPages only supports slices without a step")
+        start = item.start or 0
+        if item.stop is None or start < 0 or item.stop < start:
+            raise ValueError("PreparedPages needs a slice from start to stop")
+        return self._query.page(limit=item.stop - start, offset=start, **self._arguments)
