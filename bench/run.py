@@ -327,12 +327,33 @@ def run_wrk(stack: Stack, path: Path_, *, seconds: float, threads: int, connecti
     return json.loads(out.read_text())
 
 
+def wait_until_idle(sessions: dict[str, int], *, timeout: float = 10.0) -> None:
+    """Wait until the servers have finished what wrk left running.
+
+    wrk stops at its deadline with requests still in flight and closes their
+    connections, but the servers finish them: a checkout left running by the
+    warm-up would meet the measured run's first checkout of the same customer
+    (409 checkout_in_progress, or a 400 empty cart when it took the next add's
+    unit too). So the next run starts once the servers have used (almost) no CPU
+    for two 0.1 s windows in a row.
+    """
+    deadline = time.monotonic() + timeout
+    quiet = 0
+    last = sum(process_tree_cpu(sessions).values())
+    while quiet < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+        now = sum(process_tree_cpu(sessions).values())
+        quiet = quiet + 1 if now - last < 0.005 else 0
+        last = now
+
+
 def measure(stack: Stack, path: Path_, args) -> dict:
+    sessions = stack.sessions()
     if args.warmup:
         run_wrk(
             stack, path, seconds=args.warmup, threads=args.threads, connections=args.connections
         )
-    sessions = stack.sessions()
+    wait_until_idle(sessions)
     cpu_before = process_tree_cpu(sessions)
     db_before = stack.mariadb.snapshot() if stack.mariadb else None
     figures = run_wrk(
@@ -372,6 +393,9 @@ def measure(stack: Stack, path: Path_, args) -> dict:
         result["orders"] = figures["orders"]
         result["orders_per_s"] = round(figures["orders"] / seconds, 1)
         result["failures"] = figures["failures"]
+        if figures.get("failed"):
+            result["failed"] = figures["failed"].split()
+    wait_until_idle(sessions)  # what this run left in flight is not the next one's
     return result
 
 

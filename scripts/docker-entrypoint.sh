@@ -5,15 +5,17 @@
 #   migrate           wait for the databases, migrate both, exit (compose's one-shot
 #                     migrate services, the Kubernetes migrations Job)
 #   wait-migrations   wait until the migrations are applied (Kubernetes init container)
-#   manage ARGS...    python manage.py ARGS (seeding, jobs: release_expired_reservations ...)
+#   manage ARGS...    python manage.py ARGS (seeding, jobs: release_expired_reservations,
+#                     send_outbox ...)
 #   collectstatic     at image build time (no secrets exist then, none are needed)
 #   anything else     run as given
 set -eu
 cd "/app/${SERVICE}_site"
 
 # auth's settings refuse to load without a signing key. Steps that sign nothing
-# (collectstatic at build time, migrations) get a throwaway one, so the real key
-# reaches the serving auth container only.
+# (collectstatic at build time, migrations, management commands such as the
+# send_outbox job) get a throwaway one, so the real key reaches the serving auth
+# container only.
 throwaway_signing_key() {
   if [ "$SERVICE" = auth ] && [ -z "${JWT_PRIVATE_KEY:-}" ]; then
     JWT_PRIVATE_KEY="$(python -c 'from cryptography.hazmat.primitives import serialization as s; from cryptography.hazmat.primitives.asymmetric import rsa; print(rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(s.Encoding.PEM, s.PrivateFormat.PKCS8, s.NoEncryption()).decode())')"
@@ -40,6 +42,7 @@ case "${1:-serve}" in
     ;;
   manage)
     shift
+    throwaway_signing_key
     exec python manage.py "$@"
     ;;
   collectstatic)

@@ -5,8 +5,10 @@
 2. `manage.py migrate_all` for the four services (both databases);
 3. demo data once (var/.seeded): seed_users, seed_catalog, then seed_orders
    through the gateway once everything answers;
-4. four gunicorns (127.0.0.1:8000-8003), the reservation expiry job and nginx
-   (rendered into var/gateway/) with every log line prefixed by its process;
+4. four gunicorns (127.0.0.1:8000-8003), the jobs (reservation expiry, checkout
+   reconciliation, the mail sender: .eml files under var/mail/ unless EMAIL_URL is
+   set) and nginx (rendered into var/gateway/) with every log line prefixed by its
+   process;
 5. Ctrl-C (SIGINT) or SIGTERM stops every child, waits for them, exits 0.
 
 SQLite files under var/ unless AUTH_DATABASE_URL / ECOMMERCE_DATABASE_URL are
@@ -117,6 +119,19 @@ def seed_step(step, service, args, *, marker, env, output, stop) -> None:
         output.say(f"seeding step {args[0]} failed (code {code}); it will be retried next run")
 
 
+def mail_target(env: dict) -> str:
+    """Where the emails go, for the banner (never the URL's password)."""
+    url = env.get("EMAIL_URL", "")
+    if not url:
+        return f"written as .eml files under {VAR_DIR / 'mail'}/ (EMAIL_URL unset)"
+    scheme, _, rest = url.partition("://")
+    if scheme == "file":
+        return f"written as .eml files under {rest or VAR_DIR / 'mail'}/"
+    if scheme == "console":
+        return "printed by the mail job (EMAIL_URL=console://)"
+    return f"sent through {scheme}://{rest.rpartition('@')[2]}"
+
+
 def banner(env: dict, gateway_url: str) -> str:
     apis = "  ".join(f"/api/v1/{s}/" for s in SERVICES)
     superuser_email = env.get("DJANGO_SUPERUSER_EMAIL") or DEMO_SUPERUSER_EMAIL
@@ -131,6 +146,7 @@ Tienda is running on {gateway_url}
   staff         catalog@tienda.local, orders@tienda.local / {DEMO_STAFF_PASSWORD}
   customers     customer1@example.com ... customer{DEMO_CUSTOMERS}@example.com / {DEMO_CUSTOMER_PASSWORD}
   databases     {database_target(env)}
+  emails        {mail_target(env)}
 Ctrl-C stops everything.
 """
 

@@ -19,12 +19,13 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from accounts.models import Address
+from accounts.selectors import profile_of
 from accounts.services import (
     address_delete,
     address_room_check,
     address_save,
     user_email_check,
-    user_save,
+    user_staff_save,
 )
 from shopkit.address import ADDRESS_FIELDS
 from shopkit.errors import ApplicationError
@@ -124,9 +125,17 @@ class AccountUserAdmin(ServiceRefusalAsMessageMixin, UserAdmin):
     list_filter = ["is_staff", "is_active", "is_superuser", "groups"]
     search_fields = ["email", "username", "first_name", "last_name"]
     ordering = ["email"]
-    readonly_fields = ["username", "last_login", "date_joined", "orders_link", "addresses_link"]
+    readonly_fields = [
+        "username",
+        "email_verified",
+        "language",
+        "last_login",
+        "date_joined",
+        "orders_link",
+        "addresses_link",
+    ]
     fieldsets = [
-        (None, {"fields": ["email", "username", "password"]}),
+        (None, {"fields": ["email", "email_verified", "username", "password", "language"]}),
         ("Personal info", {"fields": ["first_name", "last_name"]}),
         ("Orders and addresses", {"fields": ["orders_link", "addresses_link"]}),
         (
@@ -140,7 +149,15 @@ class AccountUserAdmin(ServiceRefusalAsMessageMixin, UserAdmin):
         return self.inlines if obj else []  # addresses once the user exists (step two)
 
     def save_model(self, request, obj, form, change):
-        user_save(user=obj)
+        user_staff_save(user=obj, email_changed=change and "email" in form.changed_data)
+
+    @admin.display(description="language")
+    def language(self, user):
+        return profile_of(user).get_language_display()
+
+    @admin.display(description="email verified", boolean=True)
+    def email_verified(self, user):
+        return profile_of(user).email_verified
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not Address:

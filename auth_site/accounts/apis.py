@@ -12,13 +12,17 @@ from rest_framework.views import APIView
 from accounts.errors import AccountsErrorCode
 from accounts.selectors import access_revocations_recent, address_get, address_list
 from accounts.serializers import (
+    AcceptedSerializer,
     AddressSerializer,
     CountrySerializer,
+    EmailedLinkInputSerializer,
     InternalAddressSerializer,
     JwksSerializer,
     MeSerializer,
     MeUpdateInputSerializer,
     PasswordChangeInputSerializer,
+    PasswordResetConfirmInputSerializer,
+    PasswordResetInputSerializer,
     RefreshInputSerializer,
     RegisterInputSerializer,
     TokenObtainInputSerializer,
@@ -29,6 +33,9 @@ from accounts.services import (
     address_create,
     address_delete,
     address_update,
+    email_verify,
+    password_reset_confirm,
+    password_reset_request,
     token_logout,
     token_pair_obtain,
     token_pair_refresh,
@@ -36,7 +43,12 @@ from accounts.services import (
     user_register,
     user_update,
 )
-from accounts.throttling import EmailChangeThrottle, RegisterThrottle, SignInFailures
+from accounts.throttling import (
+    EmailChangeThrottle,
+    PasswordResetThrottle,
+    RegisterThrottle,
+    SignInFailures,
+)
 from accounts.tokens import jwks
 from shopkit.address import country_names
 from shopkit.errors import ApplicationError
@@ -170,6 +182,67 @@ class PasswordChangeApi(APIView):
             if exc.code == AccountsErrorCode.WRONG_PASSWORD:
                 failures.record_failure()
             raise
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+PASSWORD_RESET_ACCEPTED = (
+    "If an account uses this email, a link to reset its password is on its way. "
+    "It works once and expires."
+)
+
+
+class PasswordResetApi(PublicApi):
+    throttle_classes = [*APIView.throttle_classes, PasswordResetThrottle]
+
+    @extend_schema(
+        tags=["account"],
+        summary="Forgot the password: email a single-use reset link",
+        description="Always 202 with the same body, whether or not an account uses the "
+        "email (nothing tells who has an account). The link goes to STOREFRONT_URL"
+        "/password-reset?uid=...&token=... and expires after PASSWORD_RESET_TIMEOUT. "
+        "Requests are limited per email and per client address.",
+        request=PasswordResetInputSerializer,
+        responses={202: AcceptedSerializer, **problem_responses(400, 429)},
+    )
+    def post(self, request):
+        serializer = PasswordResetInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        password_reset_request(email=serializer.validated_data["email"])
+        return Response({"detail": PASSWORD_RESET_ACCEPTED}, status=status.HTTP_202_ACCEPTED)
+
+
+class PasswordResetConfirmApi(PublicApi):
+    @extend_schema(
+        tags=["account"],
+        summary="Set a new password with the emailed link's uid and token",
+        description="The password validators run; every refresh token of the user is "
+        "revoked (signed out everywhere). The link works once: 400 reset_link_invalid "
+        "for a used, expired or altered one.",
+        request=PasswordResetConfirmInputSerializer,
+        responses={204: None, **problem_responses(400)},
+    )
+    def post(self, request):
+        serializer = PasswordResetConfirmInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        password_reset_confirm(**serializer.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class EmailVerifyApi(PublicApi):
+    @extend_schema(
+        tags=["account"],
+        summary="Verify the email with the emailed link's uid and token",
+        description="Sent on sign-up and on every email change. Works once: 400 "
+        "verification_link_invalid for a used, expired or altered link, or one sent to an "
+        "email the account no longer has. Access tokens carry `email_verified` from "
+        "their next refresh.",
+        request=EmailedLinkInputSerializer,
+        responses={204: None, **problem_responses(400)},
+    )
+    def post(self, request):
+        serializer = EmailedLinkInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        email_verify(**serializer.validated_data)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

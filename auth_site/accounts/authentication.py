@@ -12,8 +12,8 @@ from shopkit.revocation import TokenRevoked
 
 
 class AccountJWTAuthentication(ShopJWTAuthentication):
-    """auth's own authentication: the user read from auth_db, its access revocation in
-    the same query. Inactive or deleted users are refused (simplejwt's rule), and so is
+    """auth's own authentication: the user read from auth_db, its profile and access
+    revocation in the same query. Inactive or deleted users are refused (simplejwt's rule), and so is
     a token issued before the user's last password change or deactivation, as cart
     and orders refuse it (shopkit.revocation)."""
 
@@ -21,6 +21,7 @@ class AccountJWTAuthentication(ShopJWTAuthentication):
         not_before = AccessRevocation.objects.filter(user_id=OuterRef("pk")).values("not_before")
         user = (
             User.objects.annotate(tokens_not_before=Subquery(not_before[:1]))
+            .select_related("profile")  # me/ shows language and verification: no extra query
             .filter(pk=validated_token[api_settings.USER_ID_CLAIM])
             .first()
         )

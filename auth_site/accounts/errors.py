@@ -11,3 +11,5 @@ class AccountsErrorCode(StrEnum):
     WRONG_PASSWORD = "wrong_password"
     ADDRESS_NOT_FOUND = "address_not_found"
     ADDRESS_LIMIT_REACHED = "address_limit_reached"
+    RESET_LINK_INVALID = "reset_link_invalid"
+    VERIFICATION_LINK_INVALID = "verification_link_invalid"

@@ -41,3 +41,31 @@ class AccessRevocation(models.Model):
 
     def __str__(self) -> str:
         return f"user {self.user_id}: tokens before {self.not_before:%Y-%m-%d %H:%M:%S}"
+
+
+class Profile(models.Model):
+    """What accounts keeps about a user beyond Django's User: language and email verification.
+
+    Written by the services that change it (registration, `me/`, verification); a user
+    without a row (made before it existed, by the admin or by seeding) reads as the
+    defaults: SHOP_LANGUAGE, not verified (accounts.selectors.profile_of).
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="profile"
+    )
+    language = models.CharField(
+        max_length=8,
+        choices=settings.SHOP_LANGUAGES,
+        help_text="The language of the emails the customer gets.",
+    )
+    email_verified_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the current email was verified; empty: not yet."
+    )
+
+    def __str__(self) -> str:
+        return f"profile of user {self.user_id}"
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None

@@ -32,6 +32,7 @@ SERVICE_MODELS = {
         "product": "product",
         "reservation": "reservation",
         "reservationline": "reservation line",
+        "taxrate": "tax rate",
     },
     "carts": {"cart": "cart", "cartline": "cart line"},
     "orders": {
@@ -39,6 +40,12 @@ SERVICE_MODELS = {
         "orderline": "order line",
         "statuschange": "status change",
         "idempotencykey": "idempotency key",
+        "shippingzone": "shipping zone",
+        "shippingmethod": "shipping method",
+        "shippingweighttier": "shipping weight tier",
+        "payment": "payment",
+        "refund": "refund",
+        "paymentevent": "payment event",
     },
 }
 DEFAULT_ACTIONS = ("add", "change", "delete", "view")
@@ -66,6 +73,9 @@ GROUP_PERMISSIONS = {
         # Looking up the customer behind an order (auth's own models).
         "auth.view_user",
         "accounts.view_address",
+        # The emails customers were sent (auth's outbox), and sending a failed one again.
+        "outbox.view_outboxmessage",
+        "outbox.change_outboxmessage",
     ],
 }
 

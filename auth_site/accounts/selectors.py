@@ -2,12 +2,13 @@
 
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from rest_framework_simplejwt.settings import api_settings
 
 from accounts.errors import AccountsErrorCode
-from accounts.models import AccessRevocation, Address
+from accounts.models import AccessRevocation, Address, Profile
 from shopkit.errors import ApplicationError
 from shopkit.registry import SERVICES
 
@@ -28,6 +29,31 @@ def email_taken(*, email: str, exclude_user_id: int | None = None) -> bool:
     if exclude_user_id is not None:
         users = users.exclude(pk=exclude_user_id)
     return users.exists()
+
+
+def profile_of(user: User) -> Profile:
+    """The user's profile, or an unsaved one with the defaults (SHOP_LANGUAGE, unverified)."""
+    try:
+        return user.profile
+    except Profile.DoesNotExist:
+        return Profile(user=user, language=settings.SHOP_LANGUAGE)
+
+
+def user_for_uid(uid: str) -> User | None:
+    """The active user an emailed link's `uid` (base64 of the id) names, or None."""
+    from django.utils.http import urlsafe_base64_decode
+
+    try:
+        user_id = int(urlsafe_base64_decode(uid).decode())
+    except (ValueError, TypeError, UnicodeDecodeError, OverflowError):
+        return None
+    if not 0 < user_id < 2**63:
+        return None
+    return User.objects.filter(pk=user_id, is_active=True).first()
+
+
+def active_user_for_email(email: str) -> User | None:
+    return User.objects.filter(username=username_for_email(email), is_active=True).first()
 
 
 def user_token_permissions(*, user: User) -> list[str]:

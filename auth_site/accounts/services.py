@@ -9,6 +9,7 @@ import time
 from datetime import timedelta
 from typing import TypedDict
 
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import User, update_last_login
 from django.contrib.auth.password_validation import validate_password
@@ -20,11 +21,26 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts.errors import AccountsErrorCode
-from accounts.models import AccessRevocation, Address
-from accounts.selectors import address_count, email_taken, username_for_email
+from accounts.links import (
+    email_verification_link,
+    email_verification_tokens,
+    password_reset_link,
+    password_reset_tokens,
+)
+from accounts.models import AccessRevocation, Address, Profile
+from accounts.selectors import (
+    active_user_for_email,
+    address_count,
+    email_taken,
+    profile_of,
+    user_for_uid,
+    username_for_email,
+)
 from accounts.tokens import AccessToken, RefreshToken
 from shopkit.address import ADDRESS_FIELDS
 from shopkit.errors import ApplicationError
+from shopkit.outbox.rendering import language_or_default, render_email, supported_languages
+from shopkit.outbox.services import enqueue
 from shopkit.routers import AUTH_DB
 
 # Enough for any household; stops one account from filling the table.
@@ -82,14 +98,36 @@ def user_save(*, user: User, update_fields: list[str] | None = None) -> None:
         raise _email_taken_error()
 
 
-def user_register(*, email: str, password: str, first_name: str = "", last_name: str = "") -> User:
-    """Create a customer account. Never staff, superuser or inactive: a client cannot ask."""
+def _language_check(language: str | None) -> str:
+    if language is not None and language != language_or_default(language):
+        raise ValidationError({"language": [f"One of: {', '.join(supported_languages())}."]})
+    return language_or_default(language)
+
+
+def user_register(
+    *,
+    email: str,
+    password: str,
+    first_name: str = "",
+    last_name: str = "",
+    language: str | None = None,
+) -> User:
+    """Create a customer account and send the welcome email with its verification link.
+
+    Never staff, superuser or inactive: a client cannot ask. The account, its profile
+    and the email are one transaction (the email is only queued: shopkit.outbox).
+    """
     user = User(email=email.strip(), first_name=first_name, last_name=last_name, is_active=True)
     user.username = user_email_check(email=user.email)
     user.full_clean(exclude=["username", "password"])
     _check_password(password, user=user, field="password")
+    language = _language_check(language)
     user.set_password(password)
-    user_save(user=user)
+    with transaction.atomic(using=AUTH_DB):
+        user_save(user=user)
+        profile = Profile.objects.create(user=user, language=language)
+        user.profile = profile
+        _verification_email_enqueue(user=user, template="welcome")
     return user
 
 
@@ -99,9 +137,12 @@ def user_update(
     email: str | None = None,
     first_name: str | None = None,
     last_name: str | None = None,
+    language: str | None = None,
 ) -> User:
-    """Change a user's own profile; a new email also becomes the login (and stays unique)."""
-    if email is not None and email.strip() != user.email:
+    """Change a user's own profile; a new email also becomes the login (and stays unique),
+    is no longer verified, and gets a verification link."""
+    email_changed = email is not None and email.strip() != user.email
+    if email_changed:
         user.username = user_email_check(email=email, user_id=user.pk)
         user.email = email.strip()
     if first_name is not None:
@@ -109,8 +150,121 @@ def user_update(
     if last_name is not None:
         user.last_name = last_name
     user.full_clean(exclude=["username", "password"])
-    user_save(user=user, update_fields=["username", "email", "first_name", "last_name"])
+    profile = profile_of(user)
+    if language is not None:
+        profile.language = _language_check(language)
+    with transaction.atomic(using=AUTH_DB):
+        user_save(user=user, update_fields=["username", "email", "first_name", "last_name"])
+        if language is not None:
+            profile.save()
+        user.profile = profile
+        if email_changed:
+            user_email_verification_restart(user=user)
     return user
+
+
+def user_staff_save(*, user: User, email_changed: bool) -> None:
+    """The admin's save of a user: like the API, a changed email must be verified again."""
+    with transaction.atomic(using=AUTH_DB):
+        user_save(user=user)
+        if email_changed:
+            user_email_verification_restart(user=user)
+
+
+def user_email_verification_restart(*, user: User) -> None:
+    """The user's email changed: no longer verified, and a new link goes to the new one.
+
+    Call inside the transaction that saves the new email.
+    """
+    profile = profile_of(user)
+    profile.email_verified_at = None
+    profile.save()
+    user.profile = profile
+    _verification_email_enqueue(user=user, template="email_verification")
+
+
+# --- emails: verification and password reset -------------------------------------------
+
+
+def _verification_email_enqueue(*, user: User, template: str) -> None:
+    """Queue the email with a link verifying the user's current email (inside a transaction)."""
+    enqueue(
+        kind=f"accounts.{template}",
+        to=user.email,
+        email=render_email(
+            template,
+            {"user": user, "link": email_verification_link(user)},
+            language=profile_of(user).language,
+        ),
+    )
+
+
+def email_verify(*, uid: str, token: str) -> User:
+    """Mark the user's email verified, once, from the emailed link (400 otherwise)."""
+    user = user_for_uid(uid)
+    if user is None or not email_verification_tokens.check_token(user, token):
+        raise ApplicationError(
+            "This verification link is invalid, was already used, or has expired.",
+            code=AccountsErrorCode.VERIFICATION_LINK_INVALID,
+        )
+    with transaction.atomic(using=AUTH_DB):
+        profile = profile_of(user)
+        profile.email_verified_at = timezone.now()
+        profile.save()
+    return user
+
+
+def password_reset_request(*, email: str) -> None:
+    """Email a single-use reset link to the active account with this email, if any.
+
+    The caller answers the same whether or not one exists, so the work is the same
+    too: a token is made and the email rendered either way (for nobody, when no
+    account matches); only the queueing differs.
+    """
+    user = active_user_for_email(email)
+    recipient = user or User(pk=0, email=email.strip(), password="!")  # the same work, no one
+    with transaction.atomic(using=AUTH_DB):
+        rendered = render_email(
+            "password_reset",
+            {
+                "user": recipient,
+                "link": password_reset_link(recipient),
+                "minutes": settings.PASSWORD_RESET_TIMEOUT // 60,
+            },
+            language=profile_of(recipient).language,
+        )
+        if user is not None:
+            enqueue(kind="accounts.password_reset", to=user.email, email=rendered)
+
+
+def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
+    """Set a new password from the emailed link: once, before it expires.
+
+    Like every new password, it signs the user out everywhere (accounts.signals). The
+    link also proves the mailbox is the user's: the email counts as verified.
+    """
+    user = user_for_uid(uid)
+    if user is None or not password_reset_tokens.check_token(user, token):
+        raise ApplicationError(
+            "This password reset link is invalid, was already used, or has expired.",
+            code=AccountsErrorCode.RESET_LINK_INVALID,
+        )
+    _check_password(new_password, user=user, field="new_password")
+    with transaction.atomic(using=AUTH_DB):
+        # The row lock: two uses of one link at once set the password once.
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if locked.password != user.password or not password_reset_tokens.check_token(locked, token):
+            raise ApplicationError(
+                "This password reset link was already used.",
+                code=AccountsErrorCode.RESET_LINK_INVALID,
+            )
+        locked.set_password(new_password)
+        locked.save(update_fields=["password"])
+        profile = profile_of(locked)
+        if profile.email_verified_at is None:
+            profile.email_verified_at = timezone.now()
+            profile.save()
+    return locked
 
 
 def user_change_password(*, user: User, old_password: str, new_password: str) -> None:

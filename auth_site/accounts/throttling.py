@@ -12,7 +12,7 @@ from rest_framework import throttling
 
 from shopkit.throttling import RatesFromSettingsMixin, SignInFailures, client_address, digest
 
-__all__ = ["EmailChangeThrottle", "RegisterThrottle", "SignInFailures"]
+__all__ = ["EmailChangeThrottle", "PasswordResetThrottle", "RegisterThrottle", "SignInFailures"]
 
 
 class RegisterThrottle(RatesFromSettingsMixin, throttling.SimpleRateThrottle):
@@ -55,3 +55,32 @@ class EmailChangeThrottle(RatesFromSettingsMixin, throttling.SimpleRateThrottle)
         if len(self.history) >= self.num_requests:
             return self.throttle_failure()
         return self.throttle_success()
+
+
+class PasswordResetThrottle(RatesFromSettingsMixin, throttling.SimpleRateThrottle):
+    """Every reset request counts, per client address (password_reset_ip) and per email
+    asked for (password_reset_email): nobody floods a mailbox, nor probes many emails.
+    Counted whether or not an account uses the email, so the limit reveals nothing."""
+
+    scope = "password_reset_ip"
+
+    def allow_request(self, request, view):
+        checks = [("password_reset_ip", client_address(request))]
+        email = request.data.get("email") if isinstance(request.data, dict) else None
+        if isinstance(email, str) and email.strip():
+            checks.append(("password_reset_email", email.strip().lower()))
+        for scope, ident in checks:
+            self.scope = scope
+            self.rate = self.get_rate()
+            if self.rate is None:
+                continue
+            self.num_requests, self.duration = self.parse_rate(self.rate)
+            self.key = self.cache_format % {"scope": scope, "ident": digest(ident)}
+            self.history = self.cache.get(self.key, [])
+            self.now = self.timer()
+            while self.history and self.history[-1] <= self.now - self.duration:
+                self.history.pop()
+            if len(self.history) >= self.num_requests:
+                return self.throttle_failure()
+            self.throttle_success()
+        return True

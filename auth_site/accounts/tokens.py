@@ -16,7 +16,7 @@ from rest_framework_simplejwt.tokens import AccessToken as SimpleAccessToken
 from rest_framework_simplejwt.tokens import RefreshToken as SimpleRefreshToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
-from accounts.selectors import user_token_permissions
+from accounts.selectors import profile_of, user_token_permissions
 from shopkit.keys import key_id, public_jwk
 
 
@@ -95,6 +95,10 @@ class AccessToken(SimpleAccessToken):
         token["is_staff"] = user.is_staff
         token["is_superuser"] = user.is_superuser
         token["perms"] = user_token_permissions(user=user)
+        # For orders: REQUIRE_VERIFIED_EMAIL's check, and the language of its emails.
+        profile = profile_of(user)
+        token["email_verified"] = profile.email_verified
+        token["language"] = profile.language
         return token
 
 

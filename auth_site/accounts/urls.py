@@ -11,6 +11,13 @@ urlpatterns = [
     path("logout/", apis.LogoutApi.as_view(), name="logout"),
     path("me/", apis.MeApi.as_view(), name="me"),
     path("password/change/", apis.PasswordChangeApi.as_view(), name="password-change"),
+    path("password/reset/", apis.PasswordResetApi.as_view(), name="password-reset"),
+    path(
+        "password/reset/confirm/",
+        apis.PasswordResetConfirmApi.as_view(),
+        name="password-reset-confirm",
+    ),
+    path("email/verify/", apis.EmailVerifyApi.as_view(), name="email-verify"),
     path("addresses/", apis.AddressListApi.as_view(), name="address-list"),
     path("addresses/<int:address_id>/", apis.AddressDetailApi.as_view(), name="address-detail"),
     path("countries/", apis.CountryListApi.as_view(), name="country-list"),

@@ -10,6 +10,7 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "django_countries",
     *SHOPKIT_APPS,
+    "shopkit.outbox",  # password reset and verification emails, in auth_db
     "accounts",
 ]
 ROOT_URLCONF = "auth_site.urls"
@@ -59,5 +60,14 @@ REST_FRAMEWORK = {
         # (both answers tell whether an account exists). Failed sign-ins: shopkit.
         "register": env.str("THROTTLE_REGISTER_RATE", default="10/hour"),
         "email_change": env.str("THROTTLE_EMAIL_CHANGE_RATE", default="10/hour"),
+        # Password reset requests (every one counts), per email and per client address.
+        "password_reset_email": env.str("THROTTLE_PASSWORD_RESET_EMAIL_RATE", default="5/hour"),
+        "password_reset_ip": env.str("THROTTLE_PASSWORD_RESET_IP_RATE", default="20/hour"),
     },
 }
+
+# --- Emails of accounts (shopkit.outbox) ---------------------------------------------
+# A reset link works once, for this long (Django's PasswordResetTokenGenerator).
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
+# A verification link works once, for this long.
+EMAIL_VERIFICATION_TIMEOUT = env.int("EMAIL_VERIFICATION_TIMEOUT", default=3 * 24 * 3600)

@@ -15,6 +15,7 @@ from carts.owners import GUEST_TOKEN_HEADER, CartOwner
 from carts.pricing import PricedCart
 from carts.selectors import cart_detail
 from carts.serializers import (
+    CartReadQuerySerializer,
     CartSerializer,
     LineAddInputSerializer,
     LineQuantityInputSerializer,
@@ -66,12 +67,19 @@ class CartApi(APIView):
         operation_id="cart_read",
         summary="The caller's cart",
         description="Every line priced by the catalog in one call. No cart yet: an empty "
-        "cart. 503 when the catalog is unavailable.",
-        parameters=[GUEST_TOKEN_PARAMETER, GUEST_TOKEN_RESPONSE_HEADER],
-        responses={200: CartSerializer, **problem_responses(401, 503)},
+        "cart. With `country` (the destination), tax is that country's when the shop "
+        "charges tax by destination: the figures its checkout and shipping quote use. "
+        "503 when the catalog is unavailable.",
+        parameters=[CartReadQuerySerializer, GUEST_TOKEN_PARAMETER, GUEST_TOKEN_RESPONSE_HEADER],
+        responses={200: CartSerializer, **problem_responses(400, 401, 503)},
     )
     def get(self, request):
-        return _cart_response(cart_detail(owner=_caller(request)))
+        # A plain dict: `?country=` (empty) is refused, not read as "no country".
+        query = CartReadQuerySerializer(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
+        return _cart_response(
+            cart_detail(owner=_caller(request), country=query.validated_data.get("country"))
+        )
 
     @extend_schema(
         tags=["cart"],

@@ -27,19 +27,23 @@ class CatalogProduct:
     is_active: bool
 
 
-def catalog_products(product_ids: Iterable[int]) -> dict[int, CatalogProduct]:
+def catalog_products(
+    product_ids: Iterable[int], *, country: str | None = None
+) -> dict[int, CatalogProduct]:
     """The catalog's current data for these products, by id, in one batched call.
 
-    Unknown ids are simply absent; inactive products are included. Raises
-    ServiceUnavailable (503) when the catalog cannot answer.
+    Unknown ids are simply absent; inactive products are included. With a destination
+    `country` the tax rates are that country's (when the shop has TAX_BY_DESTINATION).
+    Raises ServiceUnavailable (503) when the catalog cannot answer.
     """
     ids = sorted(set(product_ids))
     products: dict[int, CatalogProduct] = {}
     for start in range(0, len(ids), MAX_IDS_PER_CALL):
         batch = ids[start : start + MAX_IDS_PER_CALL]
-        response = service_client("catalog").get(
-            PRODUCTS_PATH, params={"ids": ",".join(str(product_id) for product_id in batch)}
-        )
+        params = {"ids": ",".join(str(product_id) for product_id in batch)}
+        if country:
+            params["country"] = country
+        response = service_client("catalog").get(PRODUCTS_PATH, params=params)
         products.update(_products_from(response))
     return products
 

@@ -12,6 +12,7 @@ class CartErrorCode(StrEnum):
     LINE_NOT_FOUND = "line_not_found"
     CART_TOKEN_REQUIRED = "cart_token_required"
     CART_BUSY = "cart_busy"
+    CART_NOT_FOUND = "cart_not_found"
 
 
 # Extension members of the cart's problem documents, for the OpenAPI schema

@@ -3,9 +3,16 @@
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from carts.selectors import CheckoutLine, cart_for_checkout
-from carts.serializers import CheckoutCartSerializer, ClearInputSerializer, ClearOutcomeSerializer
+from carts.errors import CartErrorCode
+from carts.selectors import CheckoutLine, cart_for_checkout, guest_cart_lines
+from carts.serializers import (
+    ClearInputSerializer,
+    GuestCartLookupSerializer,
+    checkout_cart_representation,
+    clear_outcome_representation,
+)
 from carts.services import cart_clear_after_checkout
+from shopkit.errors import ApplicationError
 from shopkit.permissions import IsServiceCaller
 
 
@@ -16,7 +23,8 @@ class InternalApi(APIView):
 
 class UserCartApi(InternalApi):
     def get(self, request, user_id):
-        return Response(CheckoutCartSerializer(cart_for_checkout(user_id=user_id)).data)
+        # Shaped directly (CheckoutCartSerializer's JSON): every checkout reads the cart.
+        return Response(checkout_cart_representation(cart_for_checkout(user_id=user_id)))
 
 
 class UserCartClearApi(InternalApi):
@@ -29,4 +37,18 @@ class UserCartClearApi(InternalApi):
             version=data.validated_data["version"],
             lines=[CheckoutLine(**line) for line in data.validated_data["lines"]],
         )
-        return Response(ClearOutcomeSerializer(outcome).data)
+        return Response(clear_outcome_representation(outcome))
+
+
+class GuestCartLookupApi(InternalApi):
+    """A guest's cart lines by token (orders' shipping quote). POST: the token stays out of URLs."""
+
+    def post(self, request):
+        data = GuestCartLookupSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        cart = guest_cart_lines(cart_token=data.validated_data["cart_token"])
+        if cart is None:
+            raise ApplicationError(
+                "No guest cart has this token.", code=CartErrorCode.CART_NOT_FOUND, status=404
+            )
+        return Response(checkout_cart_representation(cart))

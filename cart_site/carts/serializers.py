@@ -4,6 +4,9 @@ from django.conf import settings
 from rest_framework import serializers
 
 from carts.pricing import PricedCart
+from carts.selectors import CheckoutCart
+from carts.services import ClearOutcome
+from shopkit.address import validate_country_code
 from shopkit.fields import TaxRateField
 
 # The largest id a product (BigAutoField in the catalog) can have.
@@ -151,9 +154,33 @@ class CheckoutLineSerializer(serializers.Serializer):
 
 
 class CheckoutCartSerializer(serializers.Serializer):
-    user_id = serializers.IntegerField(read_only=True)
+    user_id = serializers.IntegerField(read_only=True, allow_null=True)
     version = serializers.IntegerField(read_only=True)
     lines = CheckoutLineSerializer(many=True, read_only=True)
+
+
+class CartReadQuerySerializer(serializers.Serializer):
+    country = serializers.CharField(
+        required=False,
+        validators=[validate_country_code],
+        help_text="The destination (ISO 3166-1 alpha-2, e.g. DE): its tax rates apply "
+        "when the shop charges tax by destination.",
+    )
+
+
+class GuestCartLookupSerializer(serializers.Serializer):
+    cart_token = serializers.CharField(min_length=1, max_length=128)
+
+
+def checkout_cart_representation(cart: CheckoutCart) -> dict:
+    """The internal answer (the shape of CheckoutCartSerializer)."""
+    return {
+        "user_id": cart.user_id,
+        "version": cart.version,
+        "lines": [
+            {"product_id": line.product_id, "quantity": line.quantity} for line in cart.lines
+        ],
+    }
 
 
 class ClearInputSerializer(serializers.Serializer):
@@ -165,3 +192,8 @@ class ClearInputSerializer(serializers.Serializer):
 class ClearOutcomeSerializer(serializers.Serializer):
     cleared = serializers.BooleanField(read_only=True)
     version = serializers.IntegerField(read_only=True)
+
+
+def clear_outcome_representation(outcome: ClearOutcome) -> dict:
+    """The internal answer to a clear (the shape of ClearOutcomeSerializer)."""
+    return {"cleared": outcome.cleared, "version": outcome.version}

@@ -22,8 +22,9 @@ from carts.errors import CartErrorCode
 from carts.models import AppliedClear, Cart, CartLine
 from carts.owners import CartOwner, hash_guest_token, new_guest_token
 from carts.pricing import PricedCart, empty_cart, price_cart
-from carts.selectors import CheckoutLine, cart_queryset_for
+from carts.selectors import MAX_USER_ID, CheckoutLine, cart_queryset_for
 from shopkit.errors import ApplicationError
+from shopkit.prepared import PreparedValuesQuery
 
 # Purging guest carts deletes this many at a time (short transactions).
 PURGE_BATCH_SIZE = 500
@@ -56,13 +57,55 @@ def _retrying_concurrent_cart_creation(service: Callable) -> Callable:
     return run
 
 
+# Every cart write starts with these two reads (a customer's cart locked, then its
+# lines): compiled once per process (shopkit.prepared), loaded as model instances.
+_CUSTOMER_CART_FOR_UPDATE = PreparedValuesQuery(
+    lambda user_id: (
+        Cart.objects.select_for_update()
+        .filter(user_id=user_id)
+        .values(*(field.attname for field in Cart._meta.concrete_fields))
+    ),
+    arguments=("user_id",),
+)
+_CART_LINES = PreparedValuesQuery(
+    lambda cart_id: (
+        CartLine.objects.filter(cart_id=cart_id)
+        .order_by("id")
+        .values(*(field.attname for field in CartLine._meta.concrete_fields))
+    ),
+    arguments=("cart_id",),
+)
+
+# Every checkout's clear asks whether its reference was applied already.
+_APPLIED_CLEAR = PreparedValuesQuery(
+    lambda cart_id, reference: AppliedClear.objects.filter(
+        cart_id=cart_id, reference=reference
+    ).values("cleared_all"),
+    arguments=("cart_id", "reference"),
+)
+
+
+def _loaded(model, row: dict):
+    """A model instance from a row of all its columns, as the ORM would load it."""
+    return model.from_db("ecommerce", list(row), list(row.values()))
+
+
+def _cart_for_update(owner: CartOwner) -> Cart | None:
+    if owner.is_guest:
+        return cart_queryset_for(owner).select_for_update().first()
+    if not 0 < owner.user_id <= MAX_USER_ID:
+        return None
+    rows = _CUSTOMER_CART_FOR_UPDATE.rows(user_id=owner.user_id)
+    return _loaded(Cart, rows[0]) if rows else None
+
+
 def _locked_cart(owner: CartOwner, *, create: bool) -> tuple[Cart | None, str | None]:
     """The owner's cart locked until the transaction ends, and the guest token to answer.
 
     With `create`, a missing cart is created: a customer's by user id, a guest's
     with a new token (also when the token sent is unknown, e.g. purged).
     """
-    cart = cart_queryset_for(owner).select_for_update().first()
+    cart = _cart_for_update(owner)
     if cart is not None:
         return cart, owner.guest_token if cart.is_guest else None
     if not create:
@@ -84,7 +127,7 @@ def _locked_cart(owner: CartOwner, *, create: bool) -> tuple[Cart | None, str | 
 def _lines_by_product(cart: Cart | None) -> dict[int, CartLine]:
     if cart is None or cart.pk is None:
         return {}
-    return {line.product_id: line for line in CartLine.objects.filter(cart=cart)}
+    return {row["product_id"]: _loaded(CartLine, row) for row in _CART_LINES.rows(cart_id=cart.pk)}
 
 
 def _next_version(cart: Cart) -> int:
@@ -377,9 +420,9 @@ def cart_clear_after_checkout(
         cart, _ = _locked_cart(CartOwner(user_id=user_id), create=False)
         if cart is None:
             return ClearOutcome(cleared=False, version=0)
-        applied = AppliedClear.objects.filter(cart=cart, reference=reference).first()
-        if applied is not None:
-            return ClearOutcome(cleared=applied.cleared_all, version=cart.version)
+        applied = _APPLIED_CLEAR.rows(cart_id=cart.pk, reference=reference)
+        if applied:
+            return ClearOutcome(cleared=applied[0]["cleared_all"], version=cart.version)
 
         cleared_all = cart.version == version
         if cleared_all:

@@ -30,7 +30,14 @@ from catalog.csv_io import (
     products_import_csv,
 )
 from catalog.errors import CatalogErrorCode
-from catalog.models import PRODUCT_EDITABLE_FIELDS, Category, Product, Reservation, ReservationLine
+from catalog.models import (
+    PRODUCT_EDITABLE_FIELDS,
+    Category,
+    Product,
+    Reservation,
+    ReservationLine,
+    TaxRate,
+)
 from catalog.services import (
     CATEGORY_EDITABLE_FIELDS,
     category_create,
@@ -193,7 +200,7 @@ class ProductAdmin(ServiceRefusalsShownOnFormsMixin, admin.ModelAdmin):
     readonly_fields = ["in_stock", "created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["sku", "name", "slug", "category", "description"]}),
-        ("Price", {"fields": ["price", "tax_rate"]}),
+        ("Price", {"fields": ["price", "tax_rate", "tax_class"]}),
         ("Stock", {"fields": ["stock", "in_stock", "is_active"]}),
         ("Shipping and media", {"fields": ["weight", "image_url"]}),
         ("History", {"fields": ["created_at", "updated_at"]}),
@@ -352,3 +359,18 @@ class ReservationAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(TaxRate)
+class TaxRateAdmin(admin.ModelAdmin):
+    """VAT per destination country and tax class: data staff keep current.
+
+    Used at checkout when the shop charges tax by destination (TAX_BY_DESTINATION);
+    set `checked_on` whenever a rate is verified against the official table.
+    """
+
+    list_display = ["country", "tax_class", "rate", "checked_on"]
+    list_filter = ["tax_class", "checked_on"]
+    search_fields = ["country"]
+    ordering = ["country", "tax_class"]
+    fields = ["country", "tax_class", "rate", "checked_on"]

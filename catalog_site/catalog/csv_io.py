@@ -3,10 +3,11 @@
 The columns are the product's editable fields (catalog.models.PRODUCT_EDITABLE_FIELDS),
 in that order; export writes all of them:
 
-    sku, name, slug, description, category, price, tax_rate, stock, is_active,
+    sku, name, slug, description, category, price, tax_rate, tax_class, stock, is_active,
     image_url, weight
 
-`category` is a category slug, `is_active` is true/false, `weight` is in kg and may
+`category` is a category slug, `tax_class` one of standard, reduced, super_reduced,
+zero, `is_active` is true/false, `weight` is in kg and may
 be empty. An import matches products by `sku`: known skus are updated, others
 created. Only `sku` is a required column; a column left out of the file leaves that
 field as it is (so `sku,stock` updates stock alone). An empty cell of a new product

@@ -20,11 +20,21 @@ PRODUCT_EDITABLE_FIELDS = (
     "category",
     "price",
     "tax_rate",
+    "tax_class",
     "stock",
     "is_active",
     "image_url",
     "weight",
 )
+
+
+class TaxClass(models.TextChoices):
+    """Which of a country's VAT rates applies to a product (catalog.TaxRate)."""
+
+    STANDARD = "standard", "Standard"
+    REDUCED = "reduced", "Reduced"
+    SUPER_REDUCED = "super_reduced", "Super-reduced"
+    ZERO = "zero", "Zero"
 
 
 class Category(models.Model):
@@ -83,6 +93,9 @@ class Product(models.Model):
         validators=[MinValueValidator(0), MaxValueValidator(1)],
         help_text="VAT as a fraction, e.g. 0.21 (up to 4 decimals: 0.055).",
     )
+    # With TAX_BY_DESTINATION the destination country's rate for this class applies
+    # (TaxRate); `tax_rate` stays the rate at origin and the fallback.
+    tax_class = models.CharField(max_length=16, choices=TaxClass.choices, default=TaxClass.STANDARD)
     # A signed column with a CHECK, so a bad decrement fails as a constraint
     # violation instead of wrapping or clipping.
     stock = models.IntegerField(
@@ -134,6 +147,34 @@ class Product(models.Model):
         return self.stock > 0
 
 
+class TaxRate(models.Model):
+    """A country's VAT rate for one tax class: data staff keep current (`checked_on`)."""
+
+    country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2, e.g. DE.")
+    tax_class = models.CharField(max_length=16, choices=TaxClass.choices)
+    rate = models.DecimalField(
+        max_digits=5,
+        decimal_places=4,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+        help_text="VAT as a fraction, e.g. 0.19.",
+    )
+    checked_on = models.DateField(help_text="When someone last checked this rate is current.")
+
+    class Meta:
+        ordering = ["country", "tax_class"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["country", "tax_class"], name="catalog_taxrate_one_per_class"
+            ),
+            models.CheckConstraint(
+                condition=Q(rate__gte=0, rate__lte=1), name="catalog_taxrate_rate_0_1"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.country} {self.tax_class} {self.rate}"
+
+
 class Reservation(models.Model):
     """Units held for a caller-chosen reference (an order number) until committed or released."""
 
@@ -167,7 +208,11 @@ class ReservationLine(models.Model):
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="reservation_lines")
     quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
     unit_price = models.DecimalField(max_digits=10, decimal_places=2)
+    # The rate charged: the destination's when the reservation named a country
+    # and TAX_BY_DESTINATION is on, else the product's own.
     tax_rate = models.DecimalField(max_digits=5, decimal_places=4)
+    # Kilograms at reservation time (null: the product has no weight), for shipping.
+    weight = models.DecimalField(max_digits=8, decimal_places=3, null=True, blank=True)
     sku = models.CharField(max_length=64)
     name = models.CharField(max_length=200)
 

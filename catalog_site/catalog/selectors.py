@@ -2,14 +2,26 @@
 
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.db.models import QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from catalog.errors import reservation_not_found
-from catalog.models import Category, Product, Reservation, ReservationLine
-from shopkit.prepared import PreparedValuesQuery
+from catalog.models import Category, Product, Reservation, ReservationLine, TaxRate
+from shopkit.prepared import PreparedPages, PreparedValuesQuery
 
-INTERNAL_PRODUCT_FIELDS = ("id", "sku", "name", "slug", "price", "tax_rate", "stock", "is_active")
+INTERNAL_PRODUCT_FIELDS = (
+    "id",
+    "sku",
+    "name",
+    "slug",
+    "price",
+    "tax_rate",
+    "tax_class",
+    "stock",
+    "is_active",
+    "weight",
+)
 # The columns behind the public product JSON (serializers.product_representation).
 PUBLIC_PRODUCT_FIELDS = (
     "id",
@@ -20,6 +32,7 @@ PUBLIC_PRODUCT_FIELDS = (
     "category_id",
     "price",
     "tax_rate",
+    "tax_class",
     "stock",
     "is_active",
     "image_url",
@@ -45,6 +58,15 @@ def category_list() -> QuerySet[Category]:
 def category_rows(categories: QuerySet[Category]) -> QuerySet:
     """The public columns of `categories` as dicts (serializers.category_representation)."""
     return categories.values("id", "name", "slug", "parent_id")
+
+
+# The whole category table, the categories list's only query (compiled once).
+_CATEGORY_ROWS = PreparedValuesQuery(lambda: category_rows(category_list()), arguments=())
+
+
+def category_rows_all() -> list[dict]:
+    """category_rows(category_list()): every category, in the list's order, as dicts."""
+    return _CATEGORY_ROWS.rows()
 
 
 def category_subtree_ids(*, slug: str) -> list[int]:
@@ -97,6 +119,18 @@ _ANY_PRODUCT_ROW = PreparedValuesQuery(
 )
 
 
+# The storefront's plain list (no filter, default order), browsed page by page.
+_ACTIVE_PRODUCT_ROWS = PreparedValuesQuery(lambda: product_rows(product_list()), arguments=())
+_ANY_PRODUCT_ROWS = PreparedValuesQuery(
+    lambda: product_rows(product_list(include_inactive=True)), arguments=()
+)
+
+
+def product_pages(*, include_inactive: bool = False) -> PreparedPages:
+    """product_rows(product_list(...)) for a paginator: a page is one prepared query."""
+    return (_ANY_PRODUCT_ROWS if include_inactive else _ACTIVE_PRODUCT_ROWS).pages()
+
+
 def product_row(*, product_id: int, include_inactive: bool = False) -> dict | None:
     """The public columns of one product (None when unknown, or inactive and not included)."""
     if not 0 < product_id <= MAX_PRODUCT_ID:
@@ -106,24 +140,116 @@ def product_row(*, product_id: int, include_inactive: bool = False) -> dict | No
     return rows[0] if rows else None
 
 
-def products_rows_by_id(products: QuerySet[Product], *, ids: Iterable[int]) -> dict[int, dict]:
-    """The public columns of those of `products` with these ids, by id (one query)."""
-    return {row["id"]: row for row in product_rows(products.filter(pk__in=list(ids)))}
+# A search page's rows by id: one prepared query per number of ids (at most the
+# largest page size, 100, per visibility), compiled the first time it is needed.
+_ROWS_BY_IDS: dict[tuple[bool, int], PreparedValuesQuery] = {}
 
 
-def products_by_ids(*, ids: Iterable[int]) -> list[dict]:
-    """The internal batch lookup: inactive products included, unknown ids absent; one query."""
-    return list(
-        Product.objects.filter(pk__in=list(ids)).order_by("id").values(*INTERNAL_PRODUCT_FIELDS)
+def _rows_by_ids_query(*, include_inactive: bool, count: int) -> PreparedValuesQuery:
+    key = (include_inactive, count)
+    query = _ROWS_BY_IDS.get(key)
+    if query is None:
+        query = _ROWS_BY_IDS.setdefault(
+            key,
+            PreparedValuesQuery(
+                lambda **ids: product_rows(
+                    product_list(include_inactive=include_inactive).filter(
+                        pk__in=list(ids.values())
+                    )
+                ),
+                arguments=tuple(f"id_{index}" for index in range(count)),
+            ),
+        )
+    return query
+
+
+def products_rows_by_id(*, ids: Iterable[int], include_inactive: bool = False) -> dict[int, dict]:
+    """The public columns of the products with these ids (inactive ones only if included), by id."""
+    ids = list(dict.fromkeys(ids))
+    if not ids:
+        return {}
+    query = _rows_by_ids_query(include_inactive=include_inactive, count=len(ids))
+    rows = query.rows(**{f"id_{index}": pk for index, pk in enumerate(ids)})
+    return {row["id"]: row for row in rows}
+
+
+# Every cart read and cart write asks for this: compiled once per number of ids.
+_PRODUCTS_BY_IDS = PreparedValuesQuery(
+    lambda ids: Product.objects.filter(pk__in=ids).order_by("id").values(*INTERNAL_PRODUCT_FIELDS),
+    arguments=("ids",),
+)
+
+
+def products_by_ids(*, ids: Iterable[int], country: str | None = None) -> list[dict]:
+    """The internal batch lookup: inactive products included, unknown ids absent; one query.
+
+    With a destination `country` (and TAX_BY_DESTINATION on) each row's `tax_rate` is
+    that country's rate for the product's class: one more query.
+    """
+    wanted = sorted({product_id for product_id in ids if 0 < product_id <= MAX_PRODUCT_ID})
+    return with_destination_tax_rates(_PRODUCTS_BY_IDS.rows(ids=wanted), country=country)
+
+
+def destination_tax_rates(*, country: str | None, tax_classes: Iterable[str]) -> dict[str, object]:
+    """The rate per tax class of `country` (classes without a row are absent).
+
+    Empty unless TAX_BY_DESTINATION is on and a country is given: then the products'
+    own `tax_rate` applies, exactly as before destination rates existed.
+    """
+    classes = set(tax_classes)
+    if not (settings.TAX_BY_DESTINATION and country and classes):
+        return {}
+    return dict(
+        TaxRate.objects.filter(country=country, tax_class__in=classes).values_list(
+            "tax_class", "rate"
+        )
     )
 
 
-def reservation_get(*, reference: str) -> Reservation:
-    """A reservation with its lines (two queries); 404 problem when unknown."""
-    reservation = Reservation.objects.prefetch_related("lines").filter(reference=reference).first()
-    if reservation is None:
+def with_destination_tax_rates(rows: list[dict], *, country: str | None) -> list[dict]:
+    """Product rows (with tax_class and tax_rate) charged at the destination's rates."""
+    rates = destination_tax_rates(country=country, tax_classes=(row["tax_class"] for row in rows))
+    for row in rows:
+        row["tax_rate"] = rates.get(row["tax_class"], row["tax_rate"])
+    return rows
+
+
+# A reservation LEFT JOIN its lines, by product (a reservation without lines, a
+# tombstone, is one row of NULL lines): every checkout's commit reads it.
+_RESERVATION_WITH_LINES = PreparedValuesQuery(
+    lambda reference: (
+        Reservation.objects.filter(reference=reference)
+        .order_by("lines__product_id")
+        .values(
+            "reference",
+            "state",
+            "expires_at",
+            "lines__id",
+            "lines__product_id",
+            "lines__sku",
+            "lines__name",
+            "lines__unit_price",
+            "lines__tax_rate",
+            "lines__quantity",
+            "lines__weight",
+        )
+    ),
+    arguments=("reference",),
+)
+
+
+def reservation_rows(*, reference: str) -> list[dict]:
+    """A reservation joined to its lines, one row per line ([] when unknown); one query,
+    compiled once per process (serializers.reservation_rows_representation shapes it)."""
+    return _RESERVATION_WITH_LINES.rows(reference=reference)
+
+
+def reservation_detail_rows(*, reference: str) -> list[dict]:
+    """The same; a 404 problem when unknown."""
+    rows = reservation_rows(reference=reference)
+    if not rows:
         raise reservation_not_found(reference)
-    return reservation
+    return rows
 
 
 def reservations_held() -> dict:

@@ -14,7 +14,9 @@ from catalog.models import (
     ReservationLine,
 )
 from catalog.services import RESERVATION_MAX_TTL_SECONDS
+from shopkit.address import validate_country_code
 from shopkit.fields import TaxRateField
+from shopkit.rendering import KeptJson
 
 MAX_LINES = 100
 
@@ -41,6 +43,9 @@ class CategorySerializer(serializers.ModelSerializer):
 def category_representation(row: dict) -> dict:
     """One category as the public API shows it (the shape of CategorySerializer)."""
     return {"id": row["id"], "name": row["name"], "slug": row["slug"], "parent": row["parent_id"]}
+
+
+category_json = KeptJson(category_representation, kept=1000)
 
 
 class ProductSerializer(serializers.ModelSerializer):
@@ -115,6 +120,7 @@ def product_representation(row: dict) -> dict:
         "category": row["category_id"],
         "price": _PRICE.to_representation(row["price"]),
         "tax_rate": _TAX_RATE.to_representation(row["tax_rate"]),
+        "tax_class": row["tax_class"],
         "stock": row["stock"],
         "in_stock": row["stock"] > 0,
         "is_active": row["is_active"],
@@ -123,6 +129,11 @@ def product_representation(row: dict) -> dict:
         "created_at": _timestamp_text(row["created_at"]),
         "updated_at": _timestamp_text(row["updated_at"]),
     }
+
+
+# Each product's JSON text, kept per process by the row it was made from: a list or
+# product page joins kept texts instead of shaping and encoding every product again.
+product_json = KeptJson(product_representation, kept=2000)
 
 
 class StockAdjustmentSerializer(serializers.Serializer):
@@ -144,9 +155,11 @@ class InternalProductSerializer(serializers.Serializer):
     name = serializers.CharField()
     slug = serializers.CharField()
     price = serializers.DecimalField(max_digits=10, decimal_places=2)
-    tax_rate = TaxRateField()
+    tax_rate = TaxRateField(help_text="The destination's rate when a country was given.")
+    tax_class = serializers.CharField()
     stock = serializers.IntegerField()
     is_active = serializers.BooleanField()
+    weight = serializers.DecimalField(max_digits=8, decimal_places=3, allow_null=True)
 
 
 def internal_product_representation(row: dict) -> dict:
@@ -158,8 +171,10 @@ def internal_product_representation(row: dict) -> dict:
         "slug": row["slug"],
         "price": _PRICE.to_representation(row["price"]),
         "tax_rate": _TAX_RATE.to_representation(row["tax_rate"]),
+        "tax_class": row["tax_class"],
         "stock": row["stock"],
         "is_active": row["is_active"],
+        "weight": None if row["weight"] is None else _WEIGHT.to_representation(row["weight"]),
     }
 
 
@@ -177,10 +192,28 @@ class ReservationReferenceSerializer(serializers.Serializer):
     )
 
 
+class DestinationCountryField(serializers.CharField):
+    """An ISO 3166-1 alpha-2 destination country (shopkit.address's list)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("validators", [validate_country_code])
+        super().__init__(**kwargs)
+
+
+class DestinationSerializer(serializers.Serializer):
+    country = DestinationCountryField(required=False, allow_null=True, default=None)
+
+
 class ReservationInputSerializer(ReservationReferenceSerializer):
     lines = ReservationLineInputSerializer(many=True, allow_empty=False, max_length=MAX_LINES)
     ttl_seconds = serializers.IntegerField(
         min_value=1, max_value=RESERVATION_MAX_TTL_SECONDS, required=False
+    )
+    country = DestinationCountryField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The destination: with TAX_BY_DESTINATION its rates apply.",
     )
 
 
@@ -190,7 +223,7 @@ class ReservationLineSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ReservationLine
-        fields = ["product_id", "sku", "name", "unit_price", "tax_rate", "quantity"]
+        fields = ["product_id", "sku", "name", "unit_price", "tax_rate", "quantity", "weight"]
         read_only_fields = fields
 
 
@@ -201,3 +234,50 @@ class ReservationSerializer(serializers.ModelSerializer):
         model = Reservation
         fields = ["reference", "state", "expires_at", "lines"]
         read_only_fields = fields
+
+
+def reservation_representation(reservation: Reservation) -> dict:
+    """A reservation as the internal API answers it (the shape of ReservationSerializer),
+    from its lines as they are loaded (prefetched, or remembered by the reserve)."""
+    return {
+        "reference": reservation.reference,
+        "state": reservation.state,
+        "expires_at": _timestamp_text(reservation.expires_at),
+        "lines": [
+            {
+                "product_id": line.product_id,
+                "sku": line.sku,
+                "name": line.name,
+                "unit_price": _PRICE.to_representation(line.unit_price),
+                "tax_rate": _TAX_RATE.to_representation(line.tax_rate),
+                "quantity": line.quantity,
+                "weight": None if line.weight is None else _WEIGHT.to_representation(line.weight),
+            }
+            for line in reservation.lines.all()
+        ],
+    }
+
+
+def reservation_rows_representation(rows: list[dict]) -> dict:
+    """The same answer from selectors.reservation_rows (the reservation joined to its lines)."""
+    first = rows[0]
+    return {
+        "reference": first["reference"],
+        "state": first["state"],
+        "expires_at": _timestamp_text(first["expires_at"]),
+        "lines": [
+            {
+                "product_id": row["lines__product_id"],
+                "sku": row["lines__sku"],
+                "name": row["lines__name"],
+                "unit_price": _PRICE.to_representation(row["lines__unit_price"]),
+                "tax_rate": _TAX_RATE.to_representation(row["lines__tax_rate"]),
+                "quantity": row["lines__quantity"],
+                "weight": None
+                if row["lines__weight"] is None
+                else _WEIGHT.to_representation(row["lines__weight"]),
+            }
+            for row in rows
+            if row["lines__id"] is not None
+        ],
+    }

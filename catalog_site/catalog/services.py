@@ -19,7 +19,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
-from django.db.models import F, ProtectedError
+from django.db.models import Case, F, IntegerField, ProtectedError, Value, When
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -32,7 +32,9 @@ from catalog.models import (
     Reservation,
     ReservationLine,
 )
+from catalog.selectors import reservation_rows, with_destination_tax_rates
 from shopkit.errors import ApplicationError
+from shopkit.prepared import PreparedValuesQuery
 from shopkit.routers import ECOMMERCE_DB
 
 logger = logging.getLogger("catalog.services")
@@ -351,83 +353,133 @@ def _existing_reservation_answer(
     return existing, False
 
 
+def _per_product(quantities: Mapping[int, int]):
+    """Each product's quantity, as one SQL expression (a CASE on the id)."""
+    if len(quantities) == 1:
+        (quantity,) = quantities.values()
+        return Value(quantity)
+    return Case(
+        *(When(pk=product_id, then=Value(quantity)) for product_id, quantity in quantities.items()),
+        output_field=IntegerField(),
+    )
+
+
+def _stock_take(quantities: Mapping[int, int]) -> int:
+    """Take every line's units in one UPDATE, each guarded by `stock >= quantity`;
+    returns how many products it changed."""
+    quantity = _per_product(quantities)
+    return Product.objects.filter(
+        pk__in=list(quantities), is_active=True, stock__gte=quantity
+    ).update(stock=F("stock") - quantity)
+
+
+# Every reserve locks its products and reads them: compiled once per number of lines
+# (shopkit.prepared), at its first use inside a reserve's transaction.
+_PRODUCTS_FOR_UPDATE = PreparedValuesQuery(
+    lambda ids: (
+        Product.objects.select_for_update()
+        .filter(pk__in=ids)
+        .order_by("id")
+        .values(
+            "id", "sku", "name", "price", "tax_rate", "tax_class", "stock", "is_active", "weight"
+        )
+    ),
+    arguments=("ids",),
+)
+
+
+def _remember_lines(reservation: Reservation, lines: list[ReservationLine]) -> None:
+    """`reservation.lines.all()` answers these without a query (as a prefetch would)."""
+    cache = getattr(reservation, "_prefetched_objects_cache", None)
+    if cache is None:
+        cache = reservation._prefetched_objects_cache = {}
+    cache["lines"] = lines
+
+
 @retried_on_lock_conflict
 def _reserve_once(
-    reference: str, quantities: dict[int, int], ttl_seconds: int
+    reference: str, quantities: dict[int, int], ttl_seconds: int, country: str | None
 ) -> tuple[Reservation, bool]:
     now = timezone.now()
-    with transaction.atomic(using=ECOMMERCE_DB):
-        # The reference row first: a parallel duplicate blocks on the unique index
-        # until this transaction ends, then sees the outcome.
-        try:
-            with transaction.atomic(using=ECOMMERCE_DB):
-                reservation = Reservation.objects.create(
-                    reference=reference,
-                    state=Reservation.State.RESERVED,
-                    expires_at=now + timedelta(seconds=ttl_seconds),
+    reference_taken = False
+    try:
+        with transaction.atomic(using=ECOMMERCE_DB):
+            # The reference row first: a parallel duplicate blocks on the unique index
+            # until this transaction ends, then sees the outcome. A duplicate fails the
+            # first statement, so the whole (empty) transaction goes: no savepoint.
+            reservation = Reservation.objects.create(
+                reference=reference,
+                state=Reservation.State.RESERVED,
+                expires_at=now + timedelta(seconds=ttl_seconds),
+            )
+            reference_taken = True
+            # The products locked in ascending id (the lock order) and read at once:
+            # what we read now is what we hold.
+            products = {row["id"]: row for row in _PRODUCTS_FOR_UPDATE.rows(ids=list(quantities))}
+            with_destination_tax_rates(list(products.values()), country=country)
+            unknown_ids = [
+                product_id
+                for product_id in quantities
+                if product_id not in products or not products[product_id]["is_active"]
+            ]
+            if unknown_ids:
+                raise ApplicationError(
+                    "Some products do not exist or are not for sale.",
+                    code=CatalogErrorCode.UNKNOWN_PRODUCT,
+                    status=400,
+                    extra={"product_ids": unknown_ids},
                 )
-        except IntegrityError:
-            return _existing_reservation_answer(reference, quantities)
-
-        short_ids = [
-            product_id
-            for product_id, quantity in quantities.items()  # ascending id: the lock order
-            if not Product.objects.filter(
-                pk=product_id, is_active=True, stock__gte=quantity
-            ).update(stock=F("stock") - quantity)
-        ]
-        # The rows taken are locked by this transaction: what we read now is what we hold.
-        products = {
-            row["id"]: row
-            for row in Product.objects.filter(pk__in=quantities).values(
-                "id", "sku", "name", "price", "tax_rate", "stock", "is_active"
+            short_ids = [
+                product_id
+                for product_id, quantity in quantities.items()
+                if products[product_id]["stock"] < quantity
+            ]
+            if short_ids:
+                raise ApplicationError(
+                    "Not enough stock for some lines; nothing was reserved.",
+                    code=CatalogErrorCode.INSUFFICIENT_STOCK,
+                    status=409,
+                    extra={
+                        "short_lines": [
+                            {
+                                "product_id": product_id,
+                                "requested": quantities[product_id],
+                                "available": products[product_id]["stock"],
+                            }
+                            for product_id in short_ids
+                        ]
+                    },
+                )
+            # Under the locks the guards hold; they stay as the rule in SQL.
+            if _stock_take(quantities) != len(quantities):
+                raise AssertionError("stock moved under a row lock")
+            lines = ReservationLine.objects.bulk_create(
+                ReservationLine(
+                    reservation=reservation,
+                    product_id=product_id,
+                    quantity=quantity,
+                    unit_price=products[product_id]["price"],
+                    tax_rate=products[product_id]["tax_rate"],
+                    weight=products[product_id]["weight"],
+                    sku=products[product_id]["sku"],
+                    name=products[product_id]["name"],
+                )
+                for product_id, quantity in quantities.items()
             )
-        }
-        unknown_ids = [
-            product_id
-            for product_id in quantities
-            if product_id not in products or not products[product_id]["is_active"]
-        ]
-        if unknown_ids:
-            raise ApplicationError(
-                "Some products do not exist or are not for sale.",
-                code=CatalogErrorCode.UNKNOWN_PRODUCT,
-                status=400,
-                extra={"product_ids": unknown_ids},
-            )
-        if short_ids:
-            raise ApplicationError(
-                "Not enough stock for some lines; nothing was reserved.",
-                code=CatalogErrorCode.INSUFFICIENT_STOCK,
-                status=409,
-                extra={
-                    "short_lines": [
-                        {
-                            "product_id": product_id,
-                            "requested": quantities[product_id],
-                            "available": products[product_id]["stock"],
-                        }
-                        for product_id in short_ids
-                    ]
-                },
-            )
-        ReservationLine.objects.bulk_create(
-            ReservationLine(
-                reservation=reservation,
-                product_id=product_id,
-                quantity=quantity,
-                unit_price=products[product_id]["price"],
-                tax_rate=products[product_id]["tax_rate"],
-                sku=products[product_id]["sku"],
-                name=products[product_id]["name"],
-            )
-            for product_id, quantity in quantities.items()
-        )
+    except IntegrityError:
+        if reference_taken:
+            raise
+        return _existing_reservation_answer(reference, quantities)
+    _remember_lines(reservation, lines)
     return reservation, True
 
 
 def reservation_reserve(
-    *, reference: str, lines: Sequence[Mapping[str, int]], ttl_seconds: int | None = None
+    *,
+    reference: str,
+    lines: Sequence[Mapping[str, int]],
+    ttl_seconds: int | None = None,
+    country: str | None = None,
 ) -> tuple[Reservation, bool]:
     """Take stock for every line under `reference`, all or nothing; returns (reservation, created).
 
@@ -435,7 +487,8 @@ def reservation_reserve(
     (created=False) without taking stock twice; other lines are a 409
     `reference_conflict`; a released reference is a 409 `reservation_released`.
     Missing or inactive products are a 400 `unknown_product`; short lines a 409
-    `insufficient_stock` listing them.
+    `insufficient_stock` listing them. With a destination `country` (and
+    TAX_BY_DESTINATION on) each line is charged that country's rate for its tax class.
     """
     quantities = _merged_quantities(lines)
     if not quantities:
@@ -443,7 +496,7 @@ def reservation_reserve(
     if ttl_seconds is None:
         ttl_seconds = settings.RESERVATION_TTL_SECONDS
     ttl_seconds = min(ttl_seconds, RESERVATION_MAX_TTL_SECONDS)
-    return _reserve_once(reference, quantities, ttl_seconds)
+    return _reserve_once(reference, quantities, ttl_seconds, country)
 
 
 def _locked_reservation(reference: str) -> Reservation | None:
@@ -451,35 +504,40 @@ def _locked_reservation(reference: str) -> Reservation | None:
 
 
 def _give_back_stock(reservation: Reservation, now: datetime) -> None:
-    """Return a locked reservation's units to stock and mark it released."""
-    for product_id, quantity in reservation.lines.order_by("product_id").values_list(
-        "product_id", "quantity"
-    ):
-        Product.objects.filter(pk=product_id).update(stock=F("stock") + quantity)
+    """Return a locked reservation's units to stock (one UPDATE) and mark it released."""
+    quantities = dict(
+        reservation.lines.order_by("product_id").values_list("product_id", "quantity")
+    )
+    if quantities:
+        Product.objects.filter(pk__in=list(quantities)).update(
+            stock=F("stock") + _per_product(quantities)
+        )
     reservation.state = Reservation.State.RELEASED
     reservation.released_at = now
     reservation.save(update_fields=["state", "released_at", "updated_at"])
 
 
 @retried_on_lock_conflict
-def reservation_commit(*, reference: str) -> Reservation:
-    """Mark a reservation committed (its order exists). Idempotent.
+def reservation_commit(*, reference: str) -> list[dict]:
+    """Mark a reservation committed (its order exists). Idempotent. Returns the
+    reservation joined to its lines (selectors.reservation_rows).
 
     404 for an unknown reference, 409 `reservation_released` when it was released
     or expired. A reservation past its expiry that the job has not released yet
     still holds its stock, so it can still be committed.
     """
-    with transaction.atomic(using=ECOMMERCE_DB):
-        reservation = _locked_reservation(reference)
-        if reservation is None:
-            raise reservation_not_found(reference)
-        if reservation.state == Reservation.State.RELEASED:
-            raise _released_error(reference)
-        if reservation.state == Reservation.State.RESERVED:
-            reservation.state = Reservation.State.COMMITTED
-            reservation.committed_at = timezone.now()
-            reservation.save(update_fields=["state", "committed_at", "updated_at"])
-    return reservation
+    # One conditional UPDATE (it waits for a release holding the row, then sees its
+    # outcome); the read after it tells a retry, a release and an unknown reference apart.
+    now = timezone.now()
+    Reservation.objects.filter(reference=reference, state=Reservation.State.RESERVED).update(
+        state=Reservation.State.COMMITTED, committed_at=now, updated_at=now
+    )
+    rows = reservation_rows(reference=reference)
+    if not rows:
+        raise reservation_not_found(reference)
+    if rows[0]["state"] == Reservation.State.RELEASED:
+        raise _released_error(reference)
+    return rows
 
 
 @retried_on_lock_conflict

@@ -33,6 +33,9 @@ PROBLEM_EXTENSION_MEMBERS = "catalog.errors.PROBLEM_EXTENSION_MEMBERS"
 RESERVATION_TTL_SECONDS = env.int("RESERVATION_TTL_SECONDS", default=900)
 # The admin's "low stock" filter: products with fewer units than this.
 LOW_STOCK_THRESHOLD = env.int("LOW_STOCK_THRESHOLD", default=5)
+# Charge the destination country's VAT (catalog.TaxRate, per tax class) when the cart
+# or the checkout names a country; off: every product's own tax_rate, as before.
+TAX_BY_DESTINATION = env.bool("TAX_BY_DESTINATION", default=False)
 
 # --- Tokens ----------------------------------------------------------------------
 # Stateless verification plus auth's revocation list, polled every few seconds: a

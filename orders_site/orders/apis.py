@@ -130,6 +130,8 @@ class OrderViewSet(viewsets.GenericViewSet):
         "key and body return the stored response again (header Idempotent-Replayed: true); "
         "the same key with another body is 422; while another request holds the key, 409 "
         "checkout_in_progress (retry). 400 empty cart, 409 out_of_stock (short_lines), "
+        "400 shipping_method_required (a method serves the destination), 409 "
+        "shipping_method_unavailable (unknown, deactivated, or not for that country), "
         "503 when a service it needs is down (nothing held; the same key may be retried).",
         parameters=[IDEMPOTENCY_KEY_PARAMETER, IDEMPOTENT_REPLAYED, CHECKOUT_RETRY_AFTER],
         request=PolymorphicProxySerializer(
@@ -154,6 +156,7 @@ class OrderViewSet(viewsets.GenericViewSet):
                 shipping_address=checkout.validated_data.get("shipping_address"),
                 address_id=checkout.validated_data.get("address_id"),
                 notes=checkout.validated_data["notes"],
+                shipping_method=checkout.validated_data.get("shipping_method"),
             )
         except ApplicationError as exc:
             metrics.count_checkout(status=exc.status, body={"code": exc.code})
@@ -204,7 +207,9 @@ class OrderViewSet(viewsets.GenericViewSet):
         operation_id="orders_change_status",
         summary="Move an order along the status machine (staff)",
         description="pending → confirmed → processing → shipped → delivered; "
-        "pending|confirmed|processing → cancelled (stock goes back). Other moves: 409.",
+        "pending|confirmed|processing → cancelled (stock goes back). Other moves: 409. "
+        "Moving to shipped needs carrier and tracking_number (400 tracking_required); "
+        "the customer sees them on the order.",
         request=OrderStatusChangeSerializer,
         responses={200: OrderDetailSerializer, **problem_responses(400, 401, 403, 404, 409, 503)},
     )
@@ -224,6 +229,8 @@ class OrderViewSet(viewsets.GenericViewSet):
             by_user_id=_caller_id(request),
             by_email=request.user.email,
             note=body.validated_data["note"],
+            carrier=body.validated_data.get("carrier"),
+            tracking_number=body.validated_data.get("tracking_number"),
         )
         return Response(OrderDetailSerializer(order).data)
 

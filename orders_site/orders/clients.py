@@ -41,6 +41,16 @@ class ReservedLine:
     unit_price: Decimal
     tax_rate: Decimal
     quantity: int
+    weight: Decimal | None = None  # kilograms per unit; None: the product has no weight
+
+
+@dataclass(frozen=True)
+class CatalogProduct:
+    id: int
+    price: Decimal
+    tax_rate: Decimal
+    weight: Decimal | None
+    is_active: bool
 
 
 @dataclass(frozen=True)
@@ -88,7 +98,21 @@ def _problem_code(response) -> str | None:
 
 def cart_read(*, user_id: int) -> CartSnapshot:
     """The user's cart as the checkout sees it: its version and (product, quantity) lines."""
-    response = service_client("cart").get(f"/internal/cart/users/{user_id}/")
+    return _cart_snapshot(service_client("cart").get(f"/internal/cart/users/{user_id}/"))
+
+
+def cart_read_guest(*, cart_token: str) -> CartSnapshot | None:
+    """A guest's cart by its token (None when no guest cart has it)."""
+    # A POST so the token travels in the body, never in a logged URL; a read, so retried.
+    response = service_client("cart").post(
+        "/internal/cart/guests/lookup/", json={"cart_token": cart_token}, idempotent=True
+    )
+    if response.status_code == 404:
+        return None
+    return _cart_snapshot(response)
+
+
+def _cart_snapshot(response) -> CartSnapshot:
     if response.status_code != 200:
         raise _unexpected("cart", response, "read")
     body = _json("cart", response, "read")
@@ -136,6 +160,7 @@ def _reservation_from(response) -> Reservation:
                     unit_price=Decimal(str(line["unit_price"])),
                     tax_rate=Decimal(str(line["tax_rate"])),
                     quantity=int(line["quantity"]),
+                    weight=_weight(line.get("weight")),
                 )
                 for line in body["lines"]
             ),
@@ -144,15 +169,49 @@ def _reservation_from(response) -> Reservation:
         raise _unexpected("catalog", response, "reserve")
 
 
-def catalog_reserve(*, reference: str, lines: list[LineQuantity]) -> Reservation:
+def _weight(value) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def catalog_products(*, product_ids: list[int], country: str) -> dict[int, CatalogProduct]:
+    """Prices, tax rates for `country` and weights of these products (one call, <= 100 ids)."""
+    if not product_ids:
+        return {}
+    response = service_client("catalog").get(
+        "/internal/catalog/products/",
+        params={"ids": ",".join(str(product_id) for product_id in product_ids), "country": country},
+    )
+    if response.status_code != 200:
+        raise _unexpected("catalog", response, "products")
+    body = _json("catalog", response, "products")
+    try:
+        return {
+            int(item["id"]): CatalogProduct(
+                id=int(item["id"]),
+                price=Decimal(str(item["price"])),
+                tax_rate=Decimal(str(item["tax_rate"])),
+                weight=_weight(item.get("weight")),
+                is_active=item["is_active"] is True,
+            )
+            for item in body["results"]
+        }
+    except (KeyError, TypeError, ValueError, InvalidOperation):
+        raise _unexpected("catalog", response, "products")
+
+
+def catalog_reserve(
+    *, reference: str, lines: list[LineQuantity], country: str | None = None
+) -> Reservation:
     """Hold stock for every line or none; prices, names and tax rates come back with it.
 
+    With the destination `country` the catalog charges its rates (TAX_BY_DESTINATION).
     Safe to retry: the catalog answers a repeated reference with the same reservation.
     """
+    body = {"reference": reference, "lines": [line.as_json() for line in lines]}
+    if country:
+        body["country"] = country
     response = service_client("catalog").post(
-        "/internal/catalog/reservations/",
-        json={"reference": reference, "lines": [line.as_json() for line in lines]},
-        idempotent=True,
+        "/internal/catalog/reservations/", json=body, idempotent=True
     )
     if response.status_code in (200, 201):
         return _reservation_from(response)

@@ -50,6 +50,18 @@ def _history_document(change: StatusChange) -> dict:
     }
 
 
+def shipping_method_document(order: Order) -> dict | None:
+    """The method as it was charged; None for an order no method served."""
+    if not order.shipping_method_code:
+        return None
+    return {
+        "code": order.shipping_method_code,
+        "name": order.shipping_method_name,
+        "carrier": order.shipping_carrier,
+        "tax_rate": money.tax_rate_text(order.shipping_tax_rate),
+    }
+
+
 def order_document(order: Order) -> dict:
     """The order with its lines and status history, as `GET /api/v1/orders/{id}/` shows it."""
     return {
@@ -59,11 +71,18 @@ def order_document(order: Order) -> dict:
         "user_id": order.user_id,
         "email": order.email,
         "shipping_address": {name: str(getattr(order, name)) for name in SHIPPING_ADDRESS_FIELDS},
+        "shipping_method": shipping_method_document(order),
+        "tracking_carrier": order.tracking_carrier,
+        "tracking_number": order.tracking_number,
         "notes": order.notes,
         "currency": order.currency,
         "subtotal": _money(order.subtotal),
         "tax": _money(order.tax),
+        "shipping_total": _money(order.shipping_total),
+        "shipping_tax": _money(order.shipping_tax),
         "total": _money(order.total),
+        "payment_status": order.payment_status,
+        "paid_at": _timestamp(order.paid_at) if order.paid_at else None,
         "lines": [_line_document(line) for line in order.lines.all()],
         "created_at": _timestamp(order.created_at),
         "updated_at": _timestamp(order.updated_at),

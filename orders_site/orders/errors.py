@@ -16,6 +16,16 @@ class OrderErrorCode(StrEnum):
     ADDRESS_NOT_FOUND = "address_not_found"
     ADDRESS_INVALID = "address_invalid"
     INVALID_TRANSITION = "invalid_transition"
+    SHIPPING_METHOD_REQUIRED = "shipping_method_required"
+    SHIPPING_METHOD_UNAVAILABLE = "shipping_method_unavailable"
+    TRACKING_REQUIRED = "tracking_required"
+    # payments (orders/services/payments.py)
+    PAYMENT_PROVIDER_UNAVAILABLE = "payment_provider_unavailable"
+    ORDER_NOT_PAYABLE = "order_not_payable"
+    PAYMENT_NOT_RECEIVABLE = "payment_not_receivable"
+    PAYMENT_NOT_REFUNDABLE = "payment_not_refundable"
+    REFUND_EXCEEDS_PAID = "refund_exceeds_paid"
+    WEBHOOK_INVALID = "webhook_invalid"
 
 
 # Checkout outcomes that are a decision about the request (not an accident on the way):
@@ -27,6 +37,8 @@ FINAL_CHECKOUT_ERRORS = frozenset(
         OrderErrorCode.PRODUCTS_UNAVAILABLE,
         OrderErrorCode.ADDRESS_NOT_FOUND,
         OrderErrorCode.ADDRESS_INVALID,
+        OrderErrorCode.SHIPPING_METHOD_REQUIRED,
+        OrderErrorCode.SHIPPING_METHOD_UNAVAILABLE,
     }
 )
 
@@ -60,6 +72,14 @@ PROBLEM_EXTENSION_MEMBERS = {
     "to_status": {
         "type": "string",
         "description": "invalid_transition: the status asked for.",
+    },
+    "refundable": {
+        "type": "string",
+        "description": "refund_exceeds_paid: what can still be refunded (a decimal string).",
+    },
+    "payment_status": {
+        "type": "string",
+        "description": "order_not_payable: the order's payment status.",
     },
     "service": {
         "type": "string",

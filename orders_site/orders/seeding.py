@@ -2,8 +2,10 @@
 
 Everything goes through the public API over HTTP, by default through the gateway:
 each demo customer (auth's `seed_users --dev --customers N`: customer1@example.com …)
-signs in, fills their cart with random in-stock products and checks out with an
-Idempotency-Key. So demo orders obey stock, prices and totals exactly like real ones.
+signs in, fills their cart with random in-stock products, asks for the shipping
+methods to their address and checks out with one of them and an Idempotency-Key.
+(The shop's demo shipping zones and methods are made first, in the database:
+orders.services.shipping.shipping_seed.) So demo orders obey stock, prices and totals exactly like real ones.
 
 Deterministic for a seed: the same catalogue and seed give the same baskets, and the
 Idempotency-Keys are derived from the seed, so running it again replays the same
@@ -86,13 +88,21 @@ class StorefrontClient:
                 break
         return sorted(products, key=lambda product: product["id"])
 
-    def first_address_id(self, token: str) -> int | None:
+    def first_address(self, token: str) -> tuple[int, str] | None:
+        """The customer's first saved address: (id, country)."""
         response = self.call("GET", "/api/v1/auth/addresses/", token=token)
         if response.status_code != 200:
             return None
         body = response.json()
         addresses = body["results"] if isinstance(body, dict) else body
-        return addresses[0]["id"] if addresses else None
+        return (addresses[0]["id"], addresses[0]["country"]) if addresses else None
+
+    def shipping_methods(self, token: str, country: str) -> list[str]:
+        """The codes of the methods that can carry this customer's cart, cheapest first."""
+        response = self.call(
+            "GET", "/api/v1/orders/shipping-methods/", token=token, params={"country": country}
+        )
+        return [option["code"] for option in response.json()] if response.ok else []
 
 
 DEMO_ADDRESS = {
@@ -120,10 +130,10 @@ def orders_seed(
     if not products:
         raise SeedingError("The catalogue has no product in stock (run seed_catalog first).")
 
-    # customer number -> (token, saved address id, signed in at)
-    signed_in: dict[int, tuple[str, int | None, float]] = {}
+    # customer number -> (token, saved address (id, country), signed in at)
+    signed_in: dict[int, tuple[str, tuple[int, str] | None, float]] = {}
 
-    def customer_session(number: int) -> tuple[str, int | None] | None:
+    def customer_session(number: int) -> tuple[str, tuple[int, str] | None] | None:
         known = signed_in.get(number)
         if known is None or time.monotonic() - known[2] > TOKEN_REUSE_SECONDS:
             token = shop.sign_in(f"customer{number}@example.com", customer_password)
@@ -131,9 +141,9 @@ def orders_seed(
                 return None
             if known is None:
                 result.customers_signed_in += 1
-            signed_in[number] = (token, shop.first_address_id(token), time.monotonic())
-        token, address_id, _ = signed_in[number]
-        return token, address_id
+            signed_in[number] = (token, shop.first_address(token), time.monotonic())
+        token, address, _ = signed_in[number]
+        return token, address
 
     for index in range(orders):
         # One generator per order, seeded by (seed, index): the customer and the key of
@@ -149,13 +159,13 @@ def orders_seed(
         if session is None:
             result.failures.append(f"customer{number}@example.com could not sign in")
         else:
-            _place_order(shop, session, basket, f"seed-orders-{seed}-{index}", result)
+            _place_order(shop, session, basket, f"seed-orders-{seed}-{index}", result, rng)
         progress(index + 1, result)
     return result
 
 
-def _place_order(shop, session, basket, idempotency_key, result) -> None:
-    token, address_id = session
+def _place_order(shop, session, basket, idempotency_key, result, rng) -> None:
+    token, address = session
     shop.call("DELETE", "/api/v1/cart/", token=token)
     added = 0
     for product_id, quantity in basket:
@@ -169,7 +179,11 @@ def _place_order(shop, session, basket, idempotency_key, result) -> None:
     if not added:
         result.skipped_out_of_stock += 1
         return
-    body = {"address_id": address_id} if address_id else {"shipping_address": DEMO_ADDRESS}
+    body = {"address_id": address[0]} if address else {"shipping_address": DEMO_ADDRESS}
+    # A method the shop offers for this cart and destination (chosen by the seed).
+    methods = shop.shipping_methods(token, address[1] if address else DEMO_ADDRESS["country"])
+    if methods:
+        body["shipping_method"] = rng.choice(methods)
     response = shop.call(
         "POST",
         "/api/v1/orders/",

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db.models import Count, QuerySet, Sum
 from django.http import Http404
 
-from orders.models import Order, OrderStatus
+from orders.models import Order, OrderStatus, Payment, PaymentStatus, ShippingMethod
 
 VIEW_ALL_ORDERS = "orders.view_order"
 CHANGE_ORDERS = "orders.change_order"
@@ -49,11 +49,12 @@ def order_get(*, user, order_id: int) -> Order:
 
 
 def order_stats(*, user) -> dict:
-    """Count and total per status (every status listed): own orders, or all for staff."""
+    """Count and total per status (every status listed), and the money paid and refunded:
+    own orders, or all for staff."""
+    visible = _visible_orders(user=user)
     rows = {
         row["status"]: row
-        for row in _visible_orders(user=user)
-        .order_by()
+        for row in visible.order_by()
         .values("status")
         .annotate(count=Count("id"), total=Sum("total"))
     }
@@ -69,4 +70,39 @@ def order_stats(*, user) -> dict:
         "currency": settings.SHOP_CURRENCY,
         "count": sum(entry["count"] for entry in by_status),
         "by_status": by_status,
+        **payment_stats(orders=visible),
     }
+
+
+def shipping_methods_active() -> list[ShippingMethod]:
+    """Every active shipping method with its zones and tiers (three queries)."""
+    return list(
+        ShippingMethod.objects.filter(is_active=True)
+        .order_by("code")
+        .prefetch_related("zones", "tiers")
+    )
+
+
+# --- Payments ----------------------------------------------------------------------------
+
+
+def payment_list(*, order: Order) -> QuerySet[Payment]:
+    """An order's payments, oldest first, with their refunds (two queries)."""
+    return order.payments.order_by("created_at", "id").prefetch_related("refunds")
+
+
+def payment_get(*, order: Order, payment_id: int) -> Payment:
+    payment = order.payments.filter(pk=payment_id).select_related("order").first()
+    if payment is None:
+        raise Http404("No such payment.")
+    return payment
+
+
+def payment_stats(*, orders: QuerySet[Order]) -> dict:
+    """Money received (succeeded payments) and given back (refunds asked for, not failed)."""
+    sums = Payment.objects.filter(
+        order__in=orders.order_by().values("pk"), status=PaymentStatus.SUCCEEDED
+    ).aggregate(paid=Sum("amount"), refunded=Sum("refunded_amount"))
+    paid = sums["paid"] or Decimal("0.00")
+    refunded = sums["refunded"] or Decimal("0.00")
+    return {"paid_revenue": paid, "refunded": refunded, "net_revenue": paid - refunded}

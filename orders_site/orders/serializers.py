@@ -1,5 +1,6 @@
 """What goes in and out of the orders API. Explicit fields; everything an order shows is read-only."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from orders.models import Order, OrderLine, OrderStatus, StatusChange
@@ -22,6 +23,12 @@ class CheckoutSerializer(serializers.Serializer):
         help_text="One of the customer's saved addresses (auth); or give shipping_address.",
     )
     notes = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+    shipping_method = serializers.SlugField(
+        max_length=32,
+        required=False,
+        help_text="The code of a shipping method serving the destination "
+        "(GET shipping-methods/?country=); required when one does.",
+    )
 
     def validate(self, attrs):
         given = [name for name in ("shipping_address", "address_id") if name in attrs]
@@ -77,9 +84,27 @@ class StatusChangeSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class OrderShippingMethodSerializer(serializers.Serializer):
+    """The shipping method as the order was charged for it."""
+
+    code = serializers.CharField(source="shipping_method_code")
+    name = serializers.CharField(source="shipping_method_name")
+    carrier = serializers.CharField(source="shipping_carrier")
+    tax_rate = TaxRateField(source="shipping_tax_rate")
+
+
 class OrderSerializer(serializers.ModelSerializer):
     shipping_address = ShippingAddressSerializer(source="*", read_only=True)
+    shipping_method = serializers.SerializerMethodField(
+        help_text="The method as charged; null when no method served the destination."
+    )
     lines = OrderLineSerializer(many=True, read_only=True)
+
+    @extend_schema_field(OrderShippingMethodSerializer(allow_null=True))
+    def get_shipping_method(self, order):
+        if not order.shipping_method_code:
+            return None
+        return OrderShippingMethodSerializer(order).data
 
     class Meta:
         model = Order
@@ -90,11 +115,18 @@ class OrderSerializer(serializers.ModelSerializer):
             "user_id",
             "email",
             "shipping_address",
+            "shipping_method",
+            "tracking_carrier",
+            "tracking_number",
             "notes",
             "currency",
             "subtotal",
             "tax",
+            "shipping_total",
+            "shipping_tax",
             "total",
+            "payment_status",
+            "paid_at",
             "lines",
             "created_at",
             "updated_at",
@@ -120,6 +152,18 @@ class OrderListFilterSerializer(serializers.Serializer):
 class OrderStatusChangeSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=OrderStatus.choices)
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    carrier = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        help_text="Moving to shipped: required, with tracking_number.",
+    )
+    tracking_number = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        help_text="Moving to shipped: required, with carrier.",
+    )
 
 
 class OrderCancelSerializer(serializers.Serializer):
@@ -136,3 +180,12 @@ class OrderStatsSerializer(serializers.Serializer):
     currency = serializers.CharField()
     count = serializers.IntegerField()
     by_status = StatusStatsSerializer(many=True)
+    paid_revenue = serializers.DecimalField(
+        max_digits=14, decimal_places=2, help_text="The sum of succeeded payments."
+    )
+    refunded = serializers.DecimalField(
+        max_digits=14, decimal_places=2, help_text="The sum of their refunds (not failed ones)."
+    )
+    net_revenue = serializers.DecimalField(
+        max_digits=14, decimal_places=2, help_text="paid_revenue - refunded."
+    )

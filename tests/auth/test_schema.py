@@ -23,6 +23,9 @@ TOKENLESS = {
     "/api/v1/auth/logout/",
     "/api/v1/auth/.well-known/jwks.json",
     "/api/v1/auth/countries/",
+    "/api/v1/auth/password/reset/",
+    "/api/v1/auth/password/reset/confirm/",
+    "/api/v1/auth/email/verify/",
 }
 
 
@@ -55,7 +58,7 @@ def test_sign_in_and_sign_up_need_no_token_and_the_rest_a_token(document):
 
 
 def test_throttled_operations_declare_retry_after(document):
-    for path in ("/api/v1/auth/token/", "/api/v1/auth/register/"):
+    for path in ("/api/v1/auth/token/", "/api/v1/auth/register/", "/api/v1/auth/password/reset/"):
         assert "Retry-After" in document["paths"][path]["post"]["responses"]["429"]["headers"]
 
 

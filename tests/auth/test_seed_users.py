@@ -16,12 +16,23 @@ pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
 
 CATALOG_PERMISSIONS = {
     f"{action}_{model}"
-    for model in ("category", "product", "reservation", "reservationline")
+    for model in ("category", "product", "reservation", "reservationline", "taxrate")
     for action in ("add", "change", "delete", "view")
 }
 ORDER_PERMISSIONS = {
     f"{action}_{model}"
-    for model in ("order", "orderline", "statuschange", "idempotencykey")
+    for model in (
+        "order",
+        "orderline",
+        "statuschange",
+        "idempotencykey",
+        "shippingzone",
+        "shippingmethod",
+        "shippingweighttier",
+        "payment",
+        "refund",
+        "paymentevent",
+    )
     for action in ("add", "change", "delete", "view")
 }
 
@@ -92,6 +103,8 @@ def test_groups_have_exactly_the_agreed_permissions(superuser_env):
         ("catalog", "view_category"),
         ("auth", "view_user"),
         ("accounts", "view_address"),
+        ("outbox", "view_outboxmessage"),
+        ("outbox", "change_outboxmessage"),
     }
     name = Permission.objects.get(content_type__app_label="orders", codename="add_statuschange")
     assert name.name == "Can add status change"  # Django's default wording

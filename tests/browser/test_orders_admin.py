@@ -9,14 +9,22 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.data import ORDER_MANAGER, create_product, unique
-from tests.browser.pages import changelist_row, expect_signed_in, run_action, sign_in, submit
+from tests.browser.pages import (
+    changelist_row,
+    expect_signed_in,
+    messages,
+    run_action,
+    sign_in,
+    submit,
+)
 
 ORDERS = "/orders/admin/orders/order/"
 CUSTOMER = "customer2@example.com"
+SHIP = "Mark selected orders shipped (asks for tracking)"
 SHIPPING = [
     ("Confirm selected orders", "confirmed"),
     ("Start processing selected orders", "processing"),
-    ("Mark selected orders shipped", "shipped"),
+    (SHIP, "shipped"),
     ("Mark selected orders delivered", "delivered"),
 ]
 CANCEL = "Cancel selected orders (stock goes back)"
@@ -68,6 +76,13 @@ def test_find_read_ship_and_cancel_orders(page, two_orders, databases, screensho
     page.goto(f"{ORDERS}?q={CUSTOMER}")
     for action, status in SHIPPING:
         shown = run_action(page, row_text=shipped, action=action)
+        if action == SHIP:  # an intermediate page asks for the carrier and tracking number
+            expect(page.locator("#content")).to_contain_text("tracking number its customer")
+            page.fill("input[name=ship-0-carrier]", "Correos")
+            page.fill("input[name=ship-0-tracking_number]", "PK0701234567")
+            screenshot(page, "ship-asks-for-tracking")
+            submit(page, "input[type=submit][value=Ship]")
+            shown = messages(page)
         assert shown == [f"1 order(s) now {status}: {shipped}."], shown
         assert databases.order(shipped)["status"] == status
     expect(changelist_row(page, shipped)).to_contain_text("Delivered")

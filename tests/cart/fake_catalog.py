@@ -9,6 +9,7 @@ and the real catalog through the same assertions.
 
 import itertools
 
+from shopkit.address import COUNTRY_CODES as VALID_COUNTRIES
 from tests.support.fake_service import FakeService, problem
 
 PRODUCTS_PATH = "/internal/catalog/products/"
@@ -19,6 +20,9 @@ class FakeCatalog(FakeService):
 
     def __init__(self, service_token: str):
         self.products: dict[int, dict] = {}
+        # What the catalog answers for a destination (its TAX_BY_DESTINATION and rates):
+        # country -> product id -> tax rate.
+        self.destination_rates: dict[str, dict[int, str]] = {}
         self._ids = itertools.count(1)
         super().__init__(service_token)
 
@@ -27,9 +31,14 @@ class FakeCatalog(FakeService):
             ids = [int(value) for value in query.get("ids", "").split(",") if value]
         except ValueError:
             return problem(400, "invalid")
-        if len(ids) > 100:
+        if len(ids) > 100 or query.get("country", "ES") not in VALID_COUNTRIES:
             return problem(400, "invalid")
-        results = [dict(self.products[i]) for i in ids if i in self.products]
+        rates = self.destination_rates.get(query.get("country"), {})
+        results = [
+            {**self.products[i], "tax_rate": rates.get(i, self.products[i]["tax_rate"])}
+            for i in ids
+            if i in self.products
+        ]
         return 200, {"results": results}
 
     def add_product(
@@ -49,8 +58,10 @@ class FakeCatalog(FakeService):
             "slug": f"product-{product_id}",
             "price": price,
             "tax_rate": tax_rate,
+            "tax_class": "standard",
             "stock": stock,
             "is_active": is_active,
+            "weight": None,
         }
         with self.lock:
             self.products[product_id] = product

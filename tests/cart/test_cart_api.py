@@ -379,3 +379,31 @@ def test_a_catalog_breaking_its_contract_is_a_503_not_a_500(customer, catalog, s
     product = catalog.add_product()
     assert_problem(add(customer, product["id"], 1), 503, "service_unavailable")
     assert not Cart.objects.exists()
+
+
+# --- a destination country (tax by destination) ------------------------------------------
+
+
+def test_the_cart_for_a_destination_shows_the_catalogs_rates_for_it(customer, catalog):
+    lamp = catalog.add_product(price="39.98", tax_rate="0.21", stock=5)
+    book = catalog.add_product(price="3.33", tax_rate="0.04", stock=5)
+    catalog.destination_rates["DE"] = {lamp["id"]: "0.19", book["id"]: "0.07"}
+    cart = CartFactory(user_id=customer.user_id)
+    CartLineFactory(cart=cart, product_id=lamp["id"], quantity=1)
+    CartLineFactory(cart=cart, product_id=book["id"], quantity=3)
+
+    spain = customer.get(CART).json()
+    assert (spain["tax"], spain["total"]) == ("8.80", "58.77")  # 8.40 + 0.40
+    germany = customer.get(CART, {"country": "DE"}).json()
+    assert [item["tax_rate"] for item in germany["items"]] == ["0.19", "0.07"]
+    assert (germany["subtotal"], germany["tax"], germany["total"]) == ("49.97", "8.30", "58.27")
+    assert any("country=DE" in path for path in catalog.requests)
+    assert CartLine.objects.filter(cart=cart).count() == 2  # a read changes nothing
+
+
+@pytest.mark.parametrize("country", ["XX", "de", "ESP", ""])
+def test_a_country_that_is_not_one_is_400(customer, catalog, country):
+    product = catalog.add_product()
+    CartLineFactory(cart=CartFactory(user_id=customer.user_id), product_id=product["id"])
+    assert "country" in assert_problem(customer.get(CART, {"country": country}), 400)["errors"]
+    assert catalog.product_requests == 0

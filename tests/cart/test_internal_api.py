@@ -34,7 +34,7 @@ def test_read_returns_lines_and_version_without_asking_the_catalog(
     cart = CartFactory(user_id=5, version=7)
     CartLineFactory(cart=cart, product_id=3, quantity=2)
     CartLineFactory(cart=cart, product_id=1, quantity=4)
-    with django_assert_max_num_queries(2, using="ecommerce"):
+    with django_assert_max_num_queries(1, using="ecommerce"):  # the cart joined to its lines
         response = service_api_client.get(read_url(5))
     assert response.status_code == 200
     assert response.json() == {
@@ -43,6 +43,15 @@ def test_read_returns_lines_and_version_without_asking_the_catalog(
         "lines": [{"product_id": 3, "quantity": 2}, {"product_id": 1, "quantity": 4}],
     }
     assert catalog.product_requests == 0
+
+
+def test_read_of_a_cart_without_lines_keeps_its_version(
+    service_api_client, django_assert_max_num_queries
+):
+    CartFactory(user_id=6, version=4)
+    with django_assert_max_num_queries(1, using="ecommerce"):
+        response = service_api_client.get(read_url(6))
+    assert response.json() == {"user_id": 6, "version": 4, "lines": []}
 
 
 def test_read_without_a_cart_is_version_0_and_no_lines(service_api_client):
@@ -197,3 +206,28 @@ def test_user_ids_beyond_any_cart_are_simply_without_a_cart(service_api_client):
         clear_url(huge), {"reference": "T-1", "version": 0, "lines": []}, format="json"
     )
     assert response.json() == {"cleared": False, "version": 0}
+
+
+GUEST_LOOKUP = "/internal/cart/guests/lookup/"
+
+
+def test_a_guests_cart_is_read_by_its_token_for_the_shipping_quote(service_api_client, api_client):
+    cart = GuestCartFactory(token="guest-token-ship", version=4)
+    CartLineFactory(cart=cart, product_id=5, quantity=2)
+    CartLineFactory(cart=cart, product_id=3, quantity=1)
+    CartLineFactory(cart=CartFactory(user_id=77), product_id=9, quantity=9)  # not a guest's
+
+    response = service_api_client.post(
+        GUEST_LOOKUP, {"cart_token": "guest-token-ship"}, format="json"
+    )
+    assert response.status_code == 200
+    assert response.json() == {
+        "user_id": None,
+        "version": 4,
+        "lines": [{"product_id": 5, "quantity": 2}, {"product_id": 3, "quantity": 1}],
+    }
+    unknown = service_api_client.post(GUEST_LOOKUP, {"cart_token": "nobody"}, format="json")
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "cart_not_found")
+    assert service_api_client.post(GUEST_LOOKUP, {}, format="json").status_code == 400
+    assert api_client.post(GUEST_LOOKUP, {"cart_token": "guest-token-ship"}).status_code == 403
+    assert Cart.objects.count() == 2  # a read creates nothing

@@ -20,3 +20,13 @@ def staff_client(client_for):
 @pytest.fixture
 def customer_client(client_for):
     return client_for(42)
+
+
+@pytest.fixture(autouse=True)
+def no_kept_counts_or_pages():
+    """Counts and search ids kept by one test's requests are not another test's."""
+    from shopkit import pagination
+
+    pagination.forget_cached_counts()
+    yield
+    pagination.forget_cached_counts()

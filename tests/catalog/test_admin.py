@@ -136,6 +136,7 @@ class TestProductForm:
             "category": "",
             "price": "15.00",
             "tax_rate": "0.21",
+            "tax_class": "standard",
             "stock": "4",
             "initial-stock": "0",
             "is_active": "on",

@@ -66,6 +66,7 @@ def test_export_writes_every_column(catalogue):
         "category": "books",
         "price": "9.90",
         "tax_rate": "0.04",
+        "tax_class": "standard",
         "stock": "3",
         "is_active": "true",
         "image_url": "https://img.example/b1.jpg",

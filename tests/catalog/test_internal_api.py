@@ -67,8 +67,10 @@ class TestProductLookup:
             "slug": active.slug,
             "price": "3.50",
             "tax_rate": "0.10",
+            "tax_class": "standard",
             "stock": 4,
             "is_active": True,
+            "weight": None,
         }
 
     def test_one_query_whatever_the_number_of_ids(
@@ -122,6 +124,7 @@ class TestReserve:
                     "unit_price": "20.00",
                     "tax_rate": "0.21",
                     "quantity": 2,
+                    "weight": None,
                 },
                 {
                     "product_id": book.pk,
@@ -130,6 +133,7 @@ class TestReserve:
                     "unit_price": "9.90",
                     "tax_rate": "0.04",
                     "quantity": 2,
+                    "weight": None,
                 },
             ],
             key=lambda line: line["product_id"],
@@ -324,9 +328,93 @@ class TestCommitReleaseGet:
         assert stock_of(reserved) == 3
 
 
-def test_reservation_detail_costs_two_queries(service_api_client, django_assert_max_num_queries):
+class TestReservationStatementBudgets:
+    """Every checkout reserves and commits: a fixed number of statements, whatever the
+    number of lines (BEGIN and COMMIT count)."""
+
+    @pytest.mark.parametrize("line_count", [1, 5])
+    def test_a_reserve_is_six_statements(
+        self, service_api_client, line_count, django_assert_max_num_queries
+    ):
+        products = [ProductFactory(stock=4) for _ in range(line_count)]
+        lines = [{"product_id": product.pk, "quantity": 3} for product in products]
+        # BEGIN, the reference, the products locked, one UPDATE of their stock, the
+        # lines, COMMIT.
+        with django_assert_max_num_queries(6, using="ecommerce"):
+            assert reserve(service_api_client, lines=lines).status_code == 201
+        assert [stock_of(product) for product in products] == [1] * line_count
+        assert sorted(
+            Reservation.objects.get().lines.values_list("product_id", "quantity")
+        ) == sorted((product.pk, 3) for product in products)
+
+    def test_a_short_line_among_many_takes_nothing(self, service_api_client):
+        plenty = [ProductFactory(stock=10) for _ in range(3)]
+        scarce = ProductFactory(stock=2)
+        lines = [{"product_id": product.pk, "quantity": 3} for product in [*plenty, scarce]]
+        body = assert_problem(reserve(service_api_client, lines=lines), 409, "insufficient_stock")
+        assert body["short_lines"] == [{"product_id": scarce.pk, "requested": 3, "available": 2}]
+        assert [stock_of(product) for product in [*plenty, scarce]] == [10, 10, 10, 2]
+        assert not Reservation.objects.exists()
+
+    def test_a_commit_is_two_statements(self, service_api_client, django_assert_max_num_queries):
+        product = ProductFactory(stock=5)
+        reserve(service_api_client, "T-C1", lines=[{"product_id": product.pk, "quantity": 2}])
+        # The conditional UPDATE, then the reservation joined to its lines.
+        with django_assert_max_num_queries(2, using="ecommerce"):
+            response = service_api_client.post(f"{BASE}/reservations/T-C1/commit/")
+        assert response.json()["state"] == "committed"
+        reservation = Reservation.objects.get(reference="T-C1")
+        assert reservation.state == "committed" and reservation.committed_at is not None
+        assert stock_of(product) == 3
+
+    def test_a_release_gives_every_line_back_in_one_update(
+        self, service_api_client, django_assert_max_num_queries
+    ):
+        products = [ProductFactory(stock=5) for _ in range(4)]
+        lines = [
+            {"product_id": product.pk, "quantity": index + 1}
+            for index, product in enumerate(products)
+        ]
+        reserve(service_api_client, "T-L1", lines=lines)
+        assert [stock_of(product) for product in products] == [4, 3, 2, 1]
+        # BEGIN, the reservation locked, its lines, the stock, the state, COMMIT, the
+        # lines of the answer.
+        with django_assert_max_num_queries(7, using="ecommerce"):
+            response = service_api_client.post(f"{BASE}/reservations/T-L1/release/")
+        assert response.json()["state"] == "released"
+        assert [stock_of(product) for product in products] == [5] * 4
+
+
+def test_reservation_answers_are_the_serializers_shape(service_api_client):
+    """The hand-shaped answers are ReservationSerializer's JSON, text for text."""
+    from catalog.serializers import ReservationSerializer
+
+    products = [ProductFactory(price="9.90", tax_rate="0.055", stock=9) for _ in range(3)]
+    lines = [{"product_id": product.pk, "quantity": 2} for product in reversed(products)]
+
+    def serialized(reference):
+        reservation = Reservation.objects.prefetch_related("lines").get(reference=reference)
+        return json.loads(json.dumps(ReservationSerializer(reservation).data))
+
+    created = reserve(service_api_client, "T-S1", lines=lines)
+    assert created.status_code == 201
+    assert created.json() == serialized("T-S1")
+    retried = reserve(service_api_client, "T-S1", lines=lines)
+    assert (retried.status_code, retried.json()) == (200, serialized("T-S1"))
+    assert service_api_client.get(f"{BASE}/reservations/T-S1/").json() == serialized("T-S1")
+    for _ in range(2):  # the commit, then its retry
+        committed = service_api_client.post(f"{BASE}/reservations/T-S1/commit/")
+        assert committed.json()["state"] == "committed"
+        assert committed.json() == serialized("T-S1")
+    released = service_api_client.post(f"{BASE}/reservations/T-S1/release/")
+    assert released.json() == serialized("T-S1")
+    tombstone = service_api_client.post(f"{BASE}/reservations/T-S2/release/")
+    assert tombstone.json() == serialized("T-S2")
+
+
+def test_reservation_detail_costs_one_query(service_api_client, django_assert_max_num_queries):
     reservation = ReservationFactory()
-    with django_assert_max_num_queries(2, using="ecommerce"):
+    with django_assert_max_num_queries(1, using="ecommerce"):  # joined to its lines
         assert (
             service_api_client.get(f"{BASE}/reservations/{reservation.reference}/").status_code
             == 200

@@ -37,6 +37,19 @@ def test_the_carts_fake_product_list(settings):
         fake.stop()
 
 
+def test_the_orders_fake_product_list(settings):
+    fake = FakeNeighbours(settings.SERVICE_TOKEN)
+    ids = iter(range(1, 1000))
+
+    def add_product(*, is_active, **fields):
+        return fake.add_product(next(ids), is_active=is_active, **fields).id
+
+    try:
+        check_catalog_product_list(FakeApi(fake), add_product)
+    finally:
+        fake.close()
+
+
 @pytest.mark.django_db(databases=BOTH_DATABASES)
 def test_the_real_reservations(settings):
     check_catalog_reservations(InProcessApi(settings.SERVICE_TOKEN), add_real_product, real_stock)

@@ -102,6 +102,7 @@ def change_form(shown: Product, **changes) -> dict:
         "category": shown.category_id or "",
         "price": str(shown.price),
         "tax_rate": str(shown.tax_rate),
+        "tax_class": shown.tax_class,
         "stock": str(shown.stock),
         "initial-stock": str(shown.stock),  # the hidden copy of the stock shown
         "is_active": "on" if shown.is_active else "",

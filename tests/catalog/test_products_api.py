@@ -61,6 +61,7 @@ class TestBrowsing:
             "category",
             "price",
             "tax_rate",
+            "tax_class",
             "stock",
             "in_stock",
             "is_active",

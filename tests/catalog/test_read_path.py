@@ -1,18 +1,22 @@
 """The catalogue's fast reads: the same JSON as the serializers, counts that do not
 scan, conditional GETs (ETag / 304), and what each read costs in queries."""
 
+import json
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIClient
 
-from catalog.models import Product
+from catalog.models import Category, Product
 from catalog.selectors import category_rows, product_list, product_row, product_rows
 from catalog.serializers import (
     CategorySerializer,
     ProductSerializer,
+    category_json,
     category_representation,
+    product_json,
     product_representation,
 )
 from shopkit import pagination
@@ -111,6 +115,81 @@ class TestSameJsonAsTheSerializers:
                 response = api_client.get(f"{PRODUCTS}{product_id}/")
             assert response.status_code == 404
             assert response["Content-Type"] == "application/problem+json"
+
+
+class TestKeptJsonTexts:
+    """Answers joined from kept JSON texts are DRF's bytes, and never outlive a change."""
+
+    @pytest.fixture(autouse=True)
+    def nothing_kept(self):
+        product_json.forget()
+        category_json.forget()
+        yield
+        product_json.forget()
+        category_json.forget()
+
+    def test_list_and_detail_are_the_bytes_drf_would_render(self, api_client):
+        ProductFactory.create_batch(3, description="Ñandú — «quoted» \u2028 line")
+        products = Product.objects.order_by("name", "id")
+        body = {
+            "count": 3,
+            "next": "http://testserver/api/v1/catalog/products/?page=2&page_size=2",
+            "previous": None,
+            "results": ProductSerializer(products[:2], many=True).data,
+        }
+        for _ in range(2):  # texts made, then texts kept
+            response = api_client.get(PRODUCTS, {"page_size": 2})
+            assert response.content == JSONRenderer().render(body)
+            assert response["Content-Type"] == "application/json"
+            detail = api_client.get(f"{PRODUCTS}{products[0].pk}/")
+            assert detail.content == JSONRenderer().render(ProductSerializer(products[0]).data)
+            assert detail["Content-Type"] == "application/json"
+
+    def test_categories_are_the_bytes_drf_would_render(self, api_client):
+        CategoryFactory.create_batch(3)
+        categories = Category.objects.order_by("name", "id")
+        body = {
+            "count": 3,
+            "next": None,
+            "previous": "http://testserver/api/v1/catalog/categories/?page_size=2",
+            "results": CategorySerializer(categories[2:], many=True).data,
+        }
+        response = api_client.get("/api/v1/catalog/categories/", {"page_size": 2, "page": 2})
+        assert response.content == JSONRenderer().render(body)
+
+    def test_a_change_shows_at_once(self, api_client, staff_client):
+        product = ProductFactory(price=Decimal("10.00"), stock=5)
+        assert api_client.get(f"{PRODUCTS}{product.pk}/").json()["price"] == "10.00"
+        assert api_client.get(PRODUCTS).json()["results"][0]["stock"] == 5
+        assert (
+            staff_client.patch(
+                f"{PRODUCTS}{product.pk}/", {"price": "12.50"}, format="json"
+            ).status_code
+            == 200
+        )
+        # A stock move by a reservation does not touch updated_at: still a new row.
+        Product.objects.filter(pk=product.pk).update(stock=4)
+        assert api_client.get(f"{PRODUCTS}{product.pk}/").json()["price"] == "12.50"
+        first = api_client.get(PRODUCTS).json()["results"][0]
+        assert (first["price"], first["stock"], first["in_stock"]) == ("12.50", 4, True)
+
+    def test_an_indented_answer_is_still_drfs(self, api_client):
+        product = ProductFactory()
+        accept = "application/json; indent=4"
+        detail = api_client.get(f"{PRODUCTS}{product.pk}/", HTTP_ACCEPT=accept)
+        assert detail.content.decode() == json.dumps(
+            ProductSerializer(product).data, indent=4, ensure_ascii=False
+        )
+        listed = api_client.get(PRODUCTS, HTTP_ACCEPT=accept)
+        assert listed.content.startswith(b'{\n    "count": 1,') and listed.json()["count"] == 1
+        categories = api_client.get("/api/v1/catalog/categories/", HTTP_ACCEPT=accept)
+        assert categories.content.startswith(b'{\n    "count": 0,')
+
+    def test_kept_texts_are_bounded(self, api_client, monkeypatch):
+        monkeypatch.setattr(product_json, "kept", 3)
+        ProductFactory.create_batch(5)
+        assert len(api_client.get(PRODUCTS).json()["results"]) == 5
+        assert len(product_json._texts) == 3
 
 
 class TestCountsDoNotScan:

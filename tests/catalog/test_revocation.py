@@ -61,3 +61,24 @@ def test_a_token_signed_after_the_revocation_still_works(api_client, revocations
     assert response.status_code == 200, response.content
     product.refresh_from_db()
     assert str(product.price) == "12.00"
+
+
+def test_a_token_kept_as_verified_is_still_refused_once_revoked(api_client, revocations):
+    """The process keeps verified tokens (shopkit.jwt); revocation is checked every time."""
+    from shopkit.revocation import revocation_list
+
+    token = mint_access_token(
+        user_id=STAFF_ID, is_staff=True, perms=CATALOG_MANAGER_PERMS, iat=int(time.time()) - 60
+    )
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    product = ProductFactory(price="10.00", is_active=False)
+    assert api_client.get(f"/api/v1/catalog/products/{product.pk}/").status_code == 200
+    revocations.entries[STAFF_ID] = int(time.time()) - 10
+    revocation_list.reset()  # the next request fetches the list again
+    assert_problem(api_client.get(f"/api/v1/catalog/products/{product.pk}/"), 401, "token_revoked")
+    response = api_client.patch(
+        f"/api/v1/catalog/products/{product.pk}/", {"price": "1.00"}, format="json"
+    )
+    assert_problem(response, 401, "token_revoked")
+    product.refresh_from_db()
+    assert str(product.price) == "10.00"

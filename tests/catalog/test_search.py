@@ -9,6 +9,7 @@ from django.db import connections
 from rest_framework.test import APIClient
 
 from catalog.filters import fulltext_query
+from catalog.models import Product
 from tests.catalog.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "ecommerce"])
@@ -83,12 +84,91 @@ def test_fulltext_query_keeps_indexable_word_tokens_only(search, expected):
     assert fulltext_query(search.split()) == expected
 
 
-def test_a_search_page_costs_three_queries(django_assert_num_queries):
+def test_a_search_page_costs_two_queries(django_assert_num_queries):
     for number in range(30):
         ProductFactory(sku=f"S-{number}", name=f"Blue thing {number}", price="5.00")
     client = APIClient()
-    # The count, the page's ids in relevance order, their rows.
-    with django_assert_num_queries(3, using="ecommerce"):
+    # The ids of every match in relevance order (at most EXACT_COUNT_LIMIT + 1 of
+    # them: the count and the page come from this one FULLTEXT query), the page's rows.
+    with django_assert_num_queries(2, using="ecommerce"):
         body = client.get(PRODUCTS, {"search": "blue thing", "page_size": 10, "page": 2}).json()
     assert body["count"] == 30 and len(body["results"]) == 10
     assert all(product["name"].startswith("Blue thing") for product in body["results"])
+
+
+class TestLargeMatchSets:
+    """More matches than EXACT_COUNT_LIMIT: the count and which ids are on a page are kept."""
+
+    @pytest.fixture(autouse=True)
+    def small_limit(self, monkeypatch):
+        from shopkit import pagination
+
+        monkeypatch.setattr(pagination, "EXACT_COUNT_LIMIT", 5)
+        pagination.forget_cached_counts()
+        yield pagination
+        pagination.forget_cached_counts()
+
+    def test_a_large_search_then_costs_only_its_rows(self, small_limit, django_assert_num_queries):
+        products = [
+            ProductFactory(sku=f"L-{n}", name=f"Lamp {n:02}", price="5.00") for n in range(8)
+        ]
+        client = APIClient()
+        first = client.get(PRODUCTS, {"search": "lamp", "page_size": 3, "page": 2}).json()
+        assert first["count"] == 8
+        assert [p["sku"] for p in first["results"]] == ["L-3", "L-4", "L-5"]
+        # Known to be large now: the kept count and the kept page, and the rows read fresh.
+        Product.objects.filter(pk=products[4].pk).update(price="7.00", stock=0)
+        with django_assert_num_queries(1, using="ecommerce"):
+            again = client.get(PRODUCTS, {"search": "lamp", "page_size": 3, "page": 2}).json()
+        assert again["count"] == 8
+        assert [(p["sku"], p["price"], p["in_stock"]) for p in again["results"]] == [
+            ("L-3", "5.00", True),
+            ("L-4", "7.00", False),
+            ("L-5", "5.00", True),
+        ]
+        # A deactivated product leaves the customers' results at once ...
+        Product.objects.filter(pk=products[3].pk).update(is_active=False)
+        again = client.get(PRODUCTS, {"search": "lamp", "page_size": 3, "page": 2}).json()
+        assert [p["sku"] for p in again["results"]] == ["L-4", "L-5"]
+        # ... and which products match is read again once the kept page is dropped (or old).
+        small_limit.forget_cached_counts()
+        again = client.get(PRODUCTS, {"search": "lamp", "page_size": 3, "page": 2}).json()
+        assert again["count"] == 7
+        assert [p["sku"] for p in again["results"]] == ["L-4", "L-5", "L-6"]
+
+    def test_other_pages_and_searches_are_their_own(self, small_limit):
+        for n in range(7):
+            ProductFactory(sku=f"L-{n}", name=f"Lamp {n}", description="blue")
+        client = APIClient()
+        pages = [
+            [
+                p["sku"]
+                for p in client.get(
+                    PRODUCTS, {"search": "lamp", "page_size": 3, "page": page}
+                ).json()["results"]
+            ]
+            for page in (1, 2, 3)
+        ]
+        assert pages == [["L-0", "L-1", "L-2"], ["L-3", "L-4", "L-5"], ["L-6"]]
+        ordered = client.get(PRODUCTS, {"search": "lamp", "ordering": "-name"}).json()
+        assert [p["sku"] for p in ordered["results"]][:2] == ["L-6", "L-5"]
+
+
+def test_a_repeated_search_costs_only_its_rows_and_shows_changes_of_rows_at_once(
+    django_assert_num_queries,
+):
+    from shopkit import pagination
+
+    kettle = ProductFactory(sku="K-1", name="Steel kettle", price="20.00")
+    ProductFactory(sku="K-2", name="Glass kettle", price="30.00")
+    client = APIClient()
+    assert sorted(skus(client.get(PRODUCTS, {"search": "kettle"}))) == ["K-1", "K-2"]
+    Product.objects.filter(pk=kettle.pk).update(price="25.00")
+    with django_assert_num_queries(1, using="ecommerce"):  # the kept ids' rows
+        body = client.get(PRODUCTS, {"search": "kettle"}).json()
+    assert {p["sku"]: p["price"] for p in body["results"]} == {"K-1": "25.00", "K-2": "30.00"}
+    # Which products match is kept for PAGE_TTL_SECONDS: a new kettle shows after it.
+    ProductFactory(sku="K-3", name="Copper kettle")
+    assert body["count"] == 2 == client.get(PRODUCTS, {"search": "kettle"}).json()["count"]
+    pagination.forget_cached_counts()  # as PAGE_TTL_SECONDS passing would
+    assert sorted(skus(client.get(PRODUCTS, {"search": "kettle"}))) == ["K-1", "K-2", "K-3"]

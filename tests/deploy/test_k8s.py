@@ -342,7 +342,7 @@ def test_migrations_run_once_in_a_job_and_new_pods_wait_for_them(overlay):
 def test_cronjobs_never_overlap(overlay):
     _, objects = overlay
     cronjobs = named(objects, "CronJob")
-    assert set(cronjobs) == {"reservation-expiry", "checkout-reconciler"}
+    assert set(cronjobs) == {"reservation-expiry", "checkout-reconciler", "mail-sender"}
     for name, cronjob in cronjobs.items():
         assert cronjob["spec"]["concurrencyPolicy"] == "Forbid", name
         [container] = containers(cronjob)
@@ -352,6 +352,10 @@ def test_cronjobs_never_overlap(overlay):
         containers(cronjobs["reservation-expiry"])[0]["args"][1] == "release_expired_reservations"
     )
     assert containers(cronjobs["checkout-reconciler"])[0]["args"][1] == "reconcile_checkouts"
+    [sender] = containers(cronjobs["mail-sender"])
+    assert sender["args"][1] == "send_outbox"
+    assert sender["image"].split("/")[-1].split(":")[0] == "auth"
+    assert "JWT_PRIVATE_KEY" not in env_of(sender)  # it signs nothing
 
 
 # --- network policies ------------------------------------------------------------------

@@ -37,3 +37,17 @@ def other_customer(client_for):
 @pytest.fixture
 def staff(client_for):
     return client_for(STAFF_ID, email="staff@example.com", is_staff=True, perms=STAFF_PERMS)
+
+
+@pytest.fixture
+def stripe_standin(settings):
+    """The stand-in of Stripe's API (test code), and the stripe provider pointed at it."""
+    from tests.support.stripe_standin import StripeStandIn
+
+    standin = StripeStandIn(settings.STRIPE_SECRET_KEY)
+    settings.PAYMENT_PROVIDERS = {
+        **settings.PAYMENT_PROVIDERS,
+        "stripe": {**settings.PAYMENT_PROVIDERS["stripe"], "api_base": standin.url},
+    }
+    yield standin
+    standin.close()

@@ -10,6 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from shopkit.address import COUNTRY_CODES
 from tests.support.fake_service import FakeService
 from tests.support.fake_service import problem as _problem
 
@@ -23,7 +24,9 @@ ROUTES = [
         "release",
     ),
     ("GET", r"^/internal/catalog/reservations/(?P<reference>[^/]+)/$", "catalog", "get"),
+    ("GET", r"^/internal/catalog/products/$", "catalog", "product_list"),
     ("GET", r"^/internal/cart/users/(?P<user_id>\d+)/$", "cart", "read"),
+    ("POST", r"^/internal/cart/guests/lookup/$", "cart", "guest_read"),
     ("POST", r"^/internal/cart/users/(?P<user_id>\d+)/clear/$", "cart", "clear"),
     (
         "GET",
@@ -43,6 +46,8 @@ class Product:
     tax_rate: Decimal
     stock: int
     is_active: bool = True
+    tax_class: str = "standard"
+    weight: Decimal | None = None
 
 
 @dataclass
@@ -50,6 +55,7 @@ class FakeReservation:
     reference: str
     state: str  # reserved | committed | released
     lines: dict[int, int] = field(default_factory=dict)  # product_id -> quantity
+    rates: dict[int, Decimal] = field(default_factory=dict)  # product_id -> rate charged
 
 
 @dataclass
@@ -68,6 +74,10 @@ class FakeNeighbours(FakeService):
         self.reservations: dict[str, FakeReservation] = {}
         self.carts: dict[int, FakeCart] = {}
         self.addresses: dict[tuple[int, int], dict] = {}
+        self.guest_carts: dict[str, FakeCart] = {}
+        # The catalog's TAX_BY_DESTINATION and its TaxRate rows: (country, class) -> rate.
+        self.tax_by_destination = False
+        self.destination_rates: dict[tuple[str, str], Decimal] = {}
         super().__init__(service_token)
 
     # --- arranging state ---------------------------------------------------------------
@@ -80,7 +90,8 @@ class FakeNeighbours(FakeService):
             price=Decimal(price),
             tax_rate=Decimal(tax_rate),
             stock=stock,
-            **fields,
+            weight=None if fields.get("weight") is None else Decimal(fields.pop("weight")),
+            **{name: value for name, value in fields.items() if name != "weight"},
         )
         self.products[product_id] = product
         return product
@@ -115,6 +126,11 @@ class FakeNeighbours(FakeService):
         with self.lock:
             self._release(reference)
 
+    def rate_for(self, product, country) -> Decimal:
+        if self.tax_by_destination and country:
+            return self.destination_rates.get((country, product.tax_class), product.tax_rate)
+        return product.tax_rate
+
     # --- the contract ------------------------------------------------------------------
 
     def _release(self, reference):
@@ -138,8 +154,11 @@ class FakeNeighbours(FakeService):
                     "sku": self.products[product_id].sku,
                     "name": self.products[product_id].name,
                     "unit_price": str(self.products[product_id].price),
-                    "tax_rate": str(self.products[product_id].tax_rate),
+                    "tax_rate": str(
+                        reservation.rates.get(product_id, self.products[product_id].tax_rate)
+                    ),
                     "quantity": quantity,
+                    "weight": _text(self.products[product_id].weight),
                 }
                 for product_id, quantity in sorted(reservation.lines.items())
             ],
@@ -171,7 +190,9 @@ class FakeNeighbours(FakeService):
             return _problem(409, "insufficient_stock", short_lines=short)
         for pid, qty in wanted.items():
             self.products[pid].stock -= qty
-        reservation = FakeReservation(reference, "reserved", dict(wanted))
+        country = body.get("country")
+        rates = {pid: self.rate_for(self.products[pid], country) for pid in wanted}
+        reservation = FakeReservation(reference, "reserved", dict(wanted), rates)
         self.reservations[reference] = reservation
         return 201, self._reservation_body(reservation)
 
@@ -204,6 +225,44 @@ class FakeNeighbours(FakeService):
             ],
         }
 
+    def product_list(self, query, **_):
+        try:
+            ids = [int(part) for part in query.get("ids", "").split(",") if part]
+        except ValueError:
+            return _problem(400, "invalid")
+        country = query.get("country")
+        if len(ids) > 100 or (country is not None and country not in COUNTRY_CODES):
+            return _problem(400, "invalid")
+        return 200, {
+            "results": [
+                {
+                    "id": product.id,
+                    "sku": product.sku,
+                    "name": product.name,
+                    "slug": product.sku.lower(),
+                    "price": str(product.price),
+                    "tax_rate": str(self.rate_for(product, country)),
+                    "tax_class": product.tax_class,
+                    "stock": product.stock,
+                    "is_active": product.is_active,
+                    "weight": _text(product.weight),
+                }
+                for product in (self.products[pid] for pid in sorted(ids) if pid in self.products)
+            ]
+        }
+
+    def guest_read(self, body, **_):
+        cart = self.guest_carts.get(body["cart_token"])
+        if cart is None:
+            return _problem(404, "cart_not_found")
+        return 200, {
+            "user_id": None,
+            "version": cart.version,
+            "lines": [
+                {"product_id": pid, "quantity": qty} for pid, qty in sorted(cart.lines.items())
+            ],
+        }
+
     def clear(self, body, user_id):
         cart = self.carts.setdefault(int(user_id), FakeCart())
         if body["reference"] in cart.applied_references:
@@ -230,3 +289,7 @@ class FakeNeighbours(FakeService):
         if address is None:
             return _problem(404, "address_not_found")
         return 200, {"id": int(address_id), **address}
+
+
+def _text(value) -> str | None:
+    return None if value is None else str(value)

@@ -1,12 +1,13 @@
 """The staff back-office: read-only orders, actions through the same services as the API."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Permission, User
 from django.utils import timezone
 
-from orders.models import Order, OrderStatus
+from orders.models import Order, OrderStatus, ShippingMethod, ShippingZone
 from tests.orders.api import CUSTOMER_ID, OTHER_CUSTOMER_ID, checkout
 from tests.orders.factories import OrderFactory, OrderLineFactory
 from tests.support.databases import BOTH_DATABASES
@@ -94,6 +95,24 @@ def test_orders_cannot_be_added_or_deleted_in_the_admin(admin_client):
     assert Order.objects.filter(pk=order.pk).exists()
 
 
+def ship(client, tracking: dict):
+    """The ship action's second step: the intermediate form sent back, per order."""
+    data = {
+        "action": "mark_shipped",
+        "apply": "1",
+        "_selected_action": list(tracking),
+        "ship-TOTAL_FORMS": str(len(tracking)),
+        "ship-INITIAL_FORMS": str(len(tracking)),
+    }
+    for index, (order_id, (carrier, number)) in enumerate(tracking.items()):
+        data |= {
+            f"ship-{index}-order_id": order_id,
+            f"ship-{index}-carrier": carrier,
+            f"ship-{index}-tracking_number": number,
+        }
+    return client.post(CHANGELIST, data, follow=True)
+
+
 def test_actions_move_orders_and_record_the_staff_member(admin_client, admin_user):
     order = OrderFactory()
     for action, status in [
@@ -102,7 +121,10 @@ def test_actions_move_orders_and_record_the_staff_member(admin_client, admin_use
         ("mark_shipped", "shipped"),
         ("mark_delivered", "delivered"),
     ]:
-        act(admin_client, action, order)
+        if action == "mark_shipped":
+            ship(admin_client, {order.pk: ("GLS", "GLS-1")})
+        else:
+            act(admin_client, action, order)
         order.refresh_from_db()
         assert order.status == status
     assert set(order.history.exclude(from_status=None).values_list("by_user_id", flat=True)) == {
@@ -212,3 +234,78 @@ def test_the_order_list_costs_the_same_queries_however_many_orders(
         assert len(listed(admin_client.get(CHANGELIST))) == 12
     with django_assert_max_num_queries(CUSTOMER_CHANGELIST_QUERY_BUDGET, using="ecommerce"):
         assert len(listed(admin_client.get(CHANGELIST, {"user_id": CUSTOMER_ID}))) == 6
+
+
+def test_the_ship_action_asks_for_carrier_and_tracking_number(admin_client, admin_user):
+    first = OrderFactory(status="processing", shipping_carrier="Correos")
+    second = OrderFactory(status="processing")
+
+    page = act(admin_client, "mark_shipped", first, second).content.decode()
+    assert "Each order needs the carrier and the tracking number" in page
+    assert first.number in page and second.number in page
+    assert 'value="Correos"' in page  # the method's carrier, to confirm or change
+    for order in (first, second):
+        order.refresh_from_db()
+        assert order.status == OrderStatus.PROCESSING  # nothing happens before the form
+
+    # A missing tracking number: the form again, with the error, and nothing shipped.
+    page = ship(admin_client, {first.pk: ("Correos", "C-1"), second.pk: ("SEUR", "")})
+    assert "This field is required." in page.content.decode()
+    assert set(Order.objects.values_list("status", flat=True)) == {OrderStatus.PROCESSING}
+
+    page = ship(admin_client, {first.pk: ("Correos", "C-1"), second.pk: ("SEUR", "S-2")})
+    assert "2 order(s) now shipped" in page.content.decode()
+    for order, carrier, number in ((first, "Correos", "C-1"), (second, "SEUR", "S-2")):
+        order.refresh_from_db()
+        assert (order.status, order.tracking_carrier, order.tracking_number) == (
+            OrderStatus.SHIPPED,
+            carrier,
+            number,
+        )
+        change = order.history.last()
+        assert (change.to_status, change.by_user_id) == (OrderStatus.SHIPPED, admin_user.pk)
+        assert f"Shipped with {carrier}, tracking number {number}." in change.note
+
+
+def test_staff_manage_shipping_methods_in_the_admin(admin_client):
+    zone_page = admin_client.post(
+        "/orders/admin/orders/shippingzone/add/", {"name": "Iberia", "countries": '["PT", "ES"]'}
+    )
+    assert zone_page.status_code == 302
+    zone = ShippingZone.objects.get(name="Iberia")
+    assert zone.countries == ["ES", "PT"]
+    bad = admin_client.post(
+        "/orders/admin/orders/shippingzone/add/", {"name": "Nowhere", "countries": '["XX"]'}
+    )
+    assert bad.status_code == 200 and not ShippingZone.objects.filter(name="Nowhere").exists()
+
+    response = admin_client.post(
+        "/orders/admin/orders/shippingmethod/add/",
+        {
+            "code": "parcel",
+            "name": "Parcel",
+            "carrier": "GLS",
+            "is_active": "on",
+            "zones": [zone.pk],
+            "estimated_days_min": "2",
+            "estimated_days_max": "4",
+            "rate_kind": "weight",
+            "flat_price": "0",
+            "free_above": "",
+            "tax_mode": "highest_in_cart",
+            "tax_rate": "0",
+            "tiers-TOTAL_FORMS": "2",
+            "tiers-INITIAL_FORMS": "0",
+            "tiers-0-max_weight": "2",
+            "tiers-0-price": "4.50",
+            "tiers-1-max_weight": "10",
+            "tiers-1-price": "9.90",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    method = ShippingMethod.objects.get(code="parcel")
+    assert list(method.zones.all()) == [zone]
+    assert list(method.tiers.values_list("max_weight", "price")) == [
+        (Decimal("2.000"), Decimal("4.50")),
+        (Decimal("10.000"), Decimal("9.90")),
+    ]

@@ -48,3 +48,39 @@ def test_stored_order_phones_move_to_e164_and_invalid_ones_are_kept():
     # Back to the latest schema, so tests that run after this one see every table.
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+@pytest.mark.django_db(databases=BOTH_DATABASES, transaction=True)
+def test_orders_placed_before_payments_are_unpaid_afterwards():
+    before = [("orders", "0005_shipping_methods_and_tracking")]
+    after = [("orders", "0006_payments_and_order_payment_status")]
+    connection = connections["ecommerce"]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old_order = executor.loader.project_state(before).apps.get_model("orders", "Order")
+    placed = old_order.objects.using("ecommerce").create(
+        number="T-0000000099",
+        user_id=1,
+        full_name="Ada Lovelace",
+        line1="Calle Mayor 1",
+        city="Madrid",
+        postal_code="28013",
+        country="ES",
+        currency="EUR",
+        subtotal=Decimal("1.00"),
+        tax=Decimal("0.21"),
+        total=Decimal("1.21"),
+        cart_version=1,
+        status="confirmed",
+    )
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(after)
+
+    new_order = executor.loader.project_state(after).apps.get_model("orders", "Order")
+    stored = new_order.objects.using("ecommerce").get(pk=placed.pk)
+    assert (stored.status, stored.payment_status, stored.paid_at) == ("confirmed", "unpaid", None)
+    assert not stored.payments.exists()
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())

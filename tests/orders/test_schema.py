@@ -49,9 +49,47 @@ def test_every_operation_documents_its_errors(document):
     contract.assert_problem_schema_is_open(document)
 
 
-def test_every_operation_needs_a_token(document):
-    for _method, _path, operation in contract.operations(document):
-        assert contract.security_of(document, operation) == [{"jwtAuth": []}]
+SHIPPING_QUOTE = "/api/v1/orders/shipping-methods/"
+WEBHOOK = "/api/v1/orders/payments/webhooks/stripe/"
+
+
+def test_every_operation_needs_a_token_but_the_quote_and_the_payment_webhook(document):
+    for _method, path, operation in contract.operations(document):
+        if path == SHIPPING_QUOTE:  # anyone; a token (or a guest's X-Cart-Token) prices it
+            assert contract.security_of(document, operation) == [{}, {"jwtAuth": []}]
+        elif path == WEBHOOK:  # called by Stripe, trusted by its signature only
+            assert contract.security_of(document, operation) == []
+        else:
+            assert contract.security_of(document, operation) == [{"jwtAuth": []}]
+
+
+def test_the_shipping_quote_documents_its_answer(document):
+    quote = document["paths"][SHIPPING_QUOTE]["get"]
+    country = next(p for p in quote["parameters"] if p["name"] == "country")
+    assert country["required"] is True and country["in"] == "query"
+    assert any(p["name"] == "X-Cart-Token" for p in quote["parameters"])
+    option = document["components"]["schemas"]["ShippingOption"]["properties"]
+    assert {
+        "code",
+        "name",
+        "carrier",
+        "price",
+        "tax",
+        "total",
+        "estimated_days_min",
+        "estimated_days_max",
+    } <= set(option)
+    checkout = document["components"]["schemas"]["CheckoutInlineAddressRequest"]["properties"]
+    assert "shipping_method" in checkout
+    order = document["components"]["schemas"]["OrderDetail"]["properties"]
+    assert {"shipping_method", "shipping_total", "shipping_tax", "tracking_number"} <= set(order)
+
+
+def test_payment_creation_declares_its_idempotency_key(document):
+    create = document["paths"]["/api/v1/orders/{order_id}/payments/"]["post"]
+    assert any(p["name"] == "Idempotency-Key" and p["required"] for p in create["parameters"])
+    assert {"201", "400", "401", "403", "404", "409", "422", "503"} <= set(create["responses"])
+    assert "Idempotent-Replayed" in create["responses"]["201"]["headers"]
 
 
 def test_the_checkout_needs_a_body_and_declares_its_headers(document):
@@ -101,7 +139,12 @@ def test_every_answer_keeps_the_contract(role, stocked, connection_kept_across_r
         before_each=cart_with_something,
     )
 
-    assert len(answered) == 6
+    # orders, the shipping quote, staff's zones and methods, payments (4) and the webhook
+    assert len(answered) == 6 + 1 + 12 + 5
+    quote = answered.pop("GET /api/v1/orders/shipping-methods/")
+    assert quote <= {200, 400}  # anyone may ask; a bad country is refused
+    # Whoever calls, a webhook without Stripe's signature is refused.
+    assert answered.pop(f"POST {WEBHOOK}") == {400}
     if caller:
         # The generated checkouts got through the whole saga, not only through validation.
         assert 201 in answered["POST /api/v1/orders/"]

@@ -24,9 +24,17 @@ def placed_order(customer, neighbours):
     return Order.objects.get(pk=response.json()["id"])
 
 
-def move(client, order, status, note=""):
+TRACKING = {"carrier": "Correos", "tracking_number": "PQ4F6P0701234560128001X"}
+
+
+def move(client, order, status, note="", **body):
+    """A staff move; shipping sends the tracking (TRACKING) unless the test says otherwise."""
+    if status == "shipped" and not body:
+        body = TRACKING
     return client.post(
-        f"/api/v1/orders/{order.pk}/status/", {"status": status, "note": note}, format="json"
+        f"/api/v1/orders/{order.pk}/status/",
+        {"status": status, "note": note, **body},
+        format="json",
     )
 
 
@@ -50,9 +58,61 @@ def test_staff_move_an_order_through_the_whole_workflow(staff, neighbours):
         ("shipped", "delivered", STAFF_ID),
     ]
     history = response.json()["history"]
+    assert history[-2]["note"] == (
+        "now shipped Shipped with Correos, tracking number PQ4F6P0701234560128001X."
+    )
     assert history[-1]["note"] == "now delivered"
+    assert (response.json()["tracking_carrier"], response.json()["tracking_number"]) == (
+        "Correos",
+        "PQ4F6P0701234560128001X",
+    )
+    assert (order.tracking_carrier, order.tracking_number) == (
+        "Correos",
+        "PQ4F6P0701234560128001X",
+    )
     assert history[-1]["by"] == STAFF_ID
     assert neighbours.calls == []  # moves other than cancel need no neighbour
+
+
+@pytest.mark.parametrize(
+    "tracking, missing",
+    [
+        ({}, {"carrier", "tracking_number"}),
+        ({"carrier": "Correos"}, {"tracking_number"}),
+        ({"carrier": "  ", "tracking_number": "123"}, {"carrier"}),
+        ({"tracking_number": "123"}, {"carrier"}),
+    ],
+)
+def test_shipping_needs_carrier_and_tracking_number(staff, neighbours, tracking, missing):
+    order = OrderFactory(user_id=CUSTOMER_ID, status="processing")
+    response = staff.post(
+        f"/api/v1/orders/{order.pk}/status/", {"status": "shipped", **tracking}, format="json"
+    )
+    assert response.status_code == 400, response.json()
+    assert response.json()["code"] == "tracking_required"
+    assert set(response.json()["errors"]) == missing
+    order.refresh_from_db()
+    assert (order.status, order.tracking_carrier, order.tracking_number) == ("processing", "", "")
+    assert order.history.count() == 1
+
+
+def test_the_customer_reads_the_tracking_in_the_order_and_its_history(staff, customer, neighbours):
+    order = OrderFactory(user_id=CUSTOMER_ID, status="processing")
+    assert (
+        move(staff, order, "shipped", carrier="SEUR", tracking_number="ES-998877").status_code
+        == 200
+    )
+    shown = customer.get(f"/api/v1/orders/{order.pk}/").json()
+    assert (shown["status"], shown["tracking_carrier"], shown["tracking_number"]) == (
+        "shipped",
+        "SEUR",
+        "ES-998877",
+    )
+    assert shown["history"][-1]["note"] == "Shipped with SEUR, tracking number ES-998877."
+    # Neither is a field a customer or staff can set any other way.
+    assert move(staff, order, "delivered", carrier="X", tracking_number="Y").status_code == 200
+    order.refresh_from_db()
+    assert (order.tracking_carrier, order.tracking_number) == ("SEUR", "ES-998877")
 
 
 def test_a_customer_cannot_set_a_status(customer, neighbours):

@@ -116,14 +116,26 @@ def test_read_timeout_is_enforced():
         silent.close()
 
 
-def test_service_calls_ignore_proxy_variables(monkeypatch):
+def test_service_calls_ignore_proxy_variables(monkeypatch, neighbour):
     """Neighbours are called directly, whatever HTTP(S)_PROXY says (and no ~/.netrc)."""
-    from shopkit.client import ServiceClient
-
     monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
-    client = ServiceClient("catalog", "http://127.0.0.1:1")
-    assert client.session.trust_env is False
-    settings = client.session.merge_environment_settings(
-        "http://127.0.0.1:1/x", proxies={}, stream=None, verify=None, cert=None
-    )
-    assert settings["proxies"] == {}
+    monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    client = ServiceClient("catalog", neighbour.url, retries=0)
+    assert client.get("/internal/x/").status_code == 200  # the proxy would refuse it
+    assert neighbour.received[0]["path"] == "/internal/x/"
+
+
+def test_a_json_body_and_query_parameters(neighbour):
+    client = ServiceClient("catalog", neighbour.url)
+    response = client.post("/x/", json={"lines": [1, 2]}, params={"ids": "1,2"})
+    assert response.json() == {"status": 200}
+    assert response.headers["content-type"] == "application/json"
+    second = client.get("/y/", params={"ids": "3"})
+    assert second.status_code == 200
+    first, again = neighbour.received
+    assert (first["method"], first["path"]) == ("POST", "/x/?ids=1%2C2")
+    assert json.loads(first["body"]) == {"lines": [1, 2]}
+    assert first["headers"]["Content-Type"] == "application/json"
+    assert (again["method"], again["path"], again["body"]) == ("GET", "/y/?ids=3", b"")

@@ -1,5 +1,7 @@
 """Stateless verification: the service trusts exactly the tokens auth would issue."""
 
+import time
+
 import jwt
 import pytest
 
@@ -94,6 +96,10 @@ ODD_CLAIMS = {
     "perms-dict": {"perms": {"catalog.change_product": True}},
     "email-number": {"email": 42},
     "jti-number": {"jti": 42},
+    "email-verified-string": {"email_verified": "true"},
+    "email-verified-int": {"email_verified": 1},
+    "language-number": {"language": 1},
+    "language-long": {"language": "x" * 100},
 }
 
 
@@ -122,3 +128,66 @@ def resign(claims: dict) -> str:
         algorithm="RS256",
         headers={"kid": key_id(read_pem(str(public_path)))},
     )
+
+
+class TestVerifiedTokensAreKept:
+    """A token this process verified is answered from memory, never with weaker checks."""
+
+    @pytest.fixture(autouse=True)
+    def nothing_kept(self):
+        from shopkit import jwt as shop_jwt
+
+        shop_jwt.forget_verified_tokens()
+        yield shop_jwt
+        shop_jwt.forget_verified_tokens()
+
+    def test_a_second_request_does_not_verify_the_signature_again(
+        self, api_client, monkeypatch, nothing_kept
+    ):
+        from rest_framework_simplejwt.state import token_backend
+
+        token = mint_access_token(user_id=7)
+        assert whoami(api_client, token).json()["user_id"] == 7
+        calls = []
+        decode = token_backend.decode
+        monkeypatch.setattr(
+            token_backend, "decode", lambda *a, **k: calls.append(1) or decode(*a, **k)
+        )
+        assert whoami(api_client, token).json()["user_id"] == 7
+        assert calls == []
+        assert list(nothing_kept._verified_tokens) == [token.encode()]
+
+    def test_another_text_is_verified_in_full(self, api_client, nothing_kept):
+        token = mint_access_token(user_id=7)
+        assert whoami(api_client, token).status_code == 200
+        # One character more or less is another token: refused, not found among the kept.
+        assert_problem(whoami(api_client, with_flipped_signature_byte(token)), 401)
+        assert_problem(whoami(api_client, token[:-1]), 401)
+        assert list(nothing_kept._verified_tokens) == [token.encode()]
+
+    def test_a_kept_token_is_checked_in_full_again_once_it_expires(
+        self, api_client, monkeypatch, nothing_kept
+    ):
+        token = mint_access_token(user_id=7, lifetime=60)
+        assert whoami(api_client, token).status_code == 200
+        # An hour later (by the clock the kept tokens and PyJWT/simplejwt read).
+        later = time.time() + 3600
+        monkeypatch.setattr(nothing_kept.time, "time", lambda: later)
+        from datetime import UTC, datetime
+
+        import jwt.api_jwt
+
+        class Later(datetime):
+            @classmethod
+            def now(cls, tz=None):
+                return datetime.fromtimestamp(later, tz or UTC)
+
+        monkeypatch.setattr(jwt.api_jwt, "datetime", Later)
+        assert_problem(whoami(api_client, token), 401)
+
+    def test_the_kept_tokens_are_bounded(self, api_client, monkeypatch, nothing_kept):
+        monkeypatch.setattr(nothing_kept, "VERIFIED_TOKENS_KEPT", 2)
+        tokens = [mint_access_token(user_id=user_id) for user_id in (1, 2, 3)]
+        for token in tokens:
+            assert whoami(api_client, token).status_code == 200
+        assert list(nothing_kept._verified_tokens) == [t.encode() for t in tokens[1:]]

@@ -13,9 +13,28 @@ from typing import Protocol
 
 import requests
 
-PRODUCT_KEYS = {"id", "sku", "name", "slug", "price", "tax_rate", "stock", "is_active"}
+PRODUCT_KEYS = {
+    "id",
+    "sku",
+    "name",
+    "slug",
+    "price",
+    "tax_rate",
+    "tax_class",
+    "stock",
+    "is_active",
+    "weight",
+}
 RESERVATION_KEYS = {"reference", "state", "expires_at", "lines"}
-RESERVATION_LINE_KEYS = {"product_id", "sku", "name", "unit_price", "tax_rate", "quantity"}
+RESERVATION_LINE_KEYS = {
+    "product_id",
+    "sku",
+    "name",
+    "unit_price",
+    "tax_rate",
+    "quantity",
+    "weight",
+}
 UNKNOWN_ID = 987654
 
 
@@ -86,6 +105,11 @@ def check_catalog_product_list(api: InternalApi, add_product: AddProduct) -> Non
     picked = ("price", "tax_rate", "stock", "is_active")
     assert [rows[active][key] for key in picked] == ["19.99", "0.21", 4, True]
     assert [rows[inactive][key] for key in picked] == ["5.00", "0.055", 0, False]
+
+    # A destination country (tax by destination is off here: the products' own rates).
+    status, body = api.call("GET", f"{PRODUCTS}?ids={active}&country=DE")
+    assert (status, body["results"][0]["tax_rate"]) == (200, "0.21"), body
+    _refused(api.call("GET", f"{PRODUCTS}?ids={active}&country=XX"), 400, "invalid")
 
     too_many = ",".join(str(n) for n in range(1, 102))
     _refused(api.call("GET", f"{PRODUCTS}?ids={too_many}"), 400, "invalid")

@@ -13,6 +13,7 @@ import pytest
 from tests.support.environment import RUN_ID, RUN_SUFFIX
 from tests.support.processes import REPO_DIR
 from tests.support.shop import start_shop
+from tests.support.stripe_standin import StripeStandIn
 from tests.system.gateway import UNLIMITED_RATES, GatewayProcess
 from tests.system.shopping import CUSTOMER_PASSWORD, STAFF_PASSWORD, sign_in
 
@@ -23,11 +24,30 @@ SYSTEM_DATABASES = {
     "ecommerce": f"tienda_system{_SUFFIX}_ecommerce",
 }
 SYSTEM_LOG_DIR = REPO_DIR / "var" / (f"system-{RUN_ID}" if RUN_ID else "system")
+# The stripe payment provider of the system's orders service talks to a stand-in of
+# Stripe's API in this process (tests/support/stripe_standin.py; test code only).
+STRIPE_SECRET_KEY = "sk_test_tienda_system"
+STRIPE_WEBHOOK_SECRET = "whsec_tienda_system"
 
 
 @pytest.fixture(scope="session")
-def shop():
-    running = start_shop(SYSTEM_DATABASES, SYSTEM_LOG_DIR)
+def stripe_standin():
+    standin = StripeStandIn(STRIPE_SECRET_KEY)
+    yield standin
+    standin.close()
+
+
+@pytest.fixture(scope="session")
+def shop(stripe_standin):
+    running = start_shop(
+        SYSTEM_DATABASES,
+        SYSTEM_LOG_DIR,
+        env={
+            "STRIPE_SECRET_KEY": STRIPE_SECRET_KEY,
+            "STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
+            "STRIPE_API_BASE": stripe_standin.url,
+        },
+    )
     yield running
     running.stop()
 

@@ -6,6 +6,7 @@ per-address throttle. Staff either sign in (the seeded demo accounts) or carry a
 minted staff token with the permissions they need.
 """
 
+import contextlib
 import itertools
 import threading
 import uuid
@@ -132,3 +133,78 @@ def in_parallel(calls):
 
     with ThreadPoolExecutor(max_workers=len(calls)) as pool:
         return list(pool.map(run, calls))
+
+
+# The shop's shipping for the tests that check out with it: two zones, three methods
+# (the rules of orders/shipping.py; prices net).
+SHIPPING_ZONES = {"Spain": ["ES"], "Rest of the EU": ["DE", "FR", "IT", "PT"]}
+SHIPPING_METHODS = [
+    {
+        "code": "standard",
+        "name": "Standard",
+        "carrier": "Correos",
+        "estimated_days_min": 2,
+        "estimated_days_max": 5,
+        "zones": ["Spain", "Rest of the EU"],
+        "rate_kind": "weight",
+        "tiers": [{"max_weight": "2", "price": "4.95"}, {"max_weight": "10", "price": "7.95"}],
+        "tax_mode": "highest_in_cart",
+    },
+    {
+        "code": "express",
+        "name": "Express",
+        "carrier": "SEUR",
+        "estimated_days_min": 1,
+        "estimated_days_max": 1,
+        "zones": ["Spain"],
+        "rate_kind": "flat",
+        "flat_price": "9.95",
+        "tax_mode": "fixed",
+        "tax_rate": "0.21",
+    },
+    {
+        "code": "free-over-50",
+        "name": "Economy, free over 50 EUR",
+        "carrier": "Correos",
+        "estimated_days_min": 4,
+        "estimated_days_max": 8,
+        "zones": ["Spain", "Rest of the EU"],
+        "rate_kind": "flat",
+        "flat_price": "5.95",
+        "free_above": "50.00",
+        "tax_mode": "fixed",
+        "tax_rate": "0.21",
+    },
+]
+
+
+@contextlib.contextmanager
+def shop_shipping(order_manager: ShopUser):
+    """SHIPPING_METHODS, made by an order manager over the staff API and removed after.
+
+    While they exist every checkout to their countries must name a method, so they
+    live only as long as the test that uses them.
+    """
+    zones = {
+        name: order_manager.post(
+            "/api/v1/orders/shipping/zones/",
+            json={"name": f"{name} {uuid.uuid4().hex[:6]}", "countries": countries},
+            expect=201,
+        ).json()["id"]
+        for name, countries in SHIPPING_ZONES.items()
+    }
+    methods = [
+        order_manager.post(
+            "/api/v1/orders/shipping/methods/",
+            json=method | {"zones": [zones[name] for name in method["zones"]]},
+            expect=201,
+        ).json()["id"]
+        for method in SHIPPING_METHODS
+    ]
+    try:
+        yield
+    finally:
+        for method_id in methods:
+            order_manager.delete(f"/api/v1/orders/shipping/methods/{method_id}/", expect=204)
+        for zone_id in zones.values():
+            order_manager.delete(f"/api/v1/orders/shipping/zones/{zone_id}/", expect=204)

@@ -34,17 +34,27 @@ from tienda_orders_client.api.orders import (
     orders_cancel,
     orders_checkout,
     orders_list,
+    orders_payments_create,
+    orders_payments_list,
+    orders_payments_received,
     orders_retrieve,
 )
+from tienda_orders_client.api.shipping import orders_shipping_methods
 from tienda_orders_client.models import (
     CheckoutInlineAddressRequest,
     CountryEnum,
     OrderCancelRequest,
     OrderDetail,
+    OrderPaymentStatusEnum,
     OrderStatusEnum,
     PaginatedOrderList,
+    Payment,
+    PaymentCreateRequest,
+    PaymentStatusEnum,
     ShippingAddressRequest,
+    ShippingOption,
 )
+from tienda_orders_client.types import UNSET, Unset
 
 T = TypeVar("T")
 
@@ -77,9 +87,17 @@ class WalkResult:
     user_id: int
     order_id: int
     product_ids: tuple[int, int]
+    shipping_method: str | None
 
 
-def walk(base_url: str, *, staff_email: str, staff_password: str) -> WalkResult:
+def walk(
+    base_url: str,
+    *,
+    staff_email: str,
+    staff_password: str,
+    order_staff_email: str,
+    order_staff_password: str,
+) -> WalkResult:
     run = uuid.uuid4().hex[:8]
 
     # Staff stock two products (catalog writes need the staff's catalog permissions).
@@ -196,8 +214,25 @@ def walk(base_url: str, *, staff_email: str, staff_password: str) -> WalkResult:
     assert {item.product_id: item.quantity for item in priced.items} == {mug.id: 2, kettle.id: 1}
     assert Decimal(priced.subtotal) + Decimal(priced.tax) == Decimal(priced.total)
 
-    # Check out; the same Idempotency-Key again answers the same order, marked replayed.
+    # Shipping to Spain, priced for her cart, cheapest first (none when the shop ships
+    # nowhere there: then the checkout names no method and pays no shipping).
     buyer = orders.AuthenticatedClient(base_url=base_url, token=pair.access)
+    answer_options = orders_shipping_methods.sync_detailed(client=buyer, country="ES")
+    assert answer_options.status_code == 200, answer_options.content
+    options = answer_options.parsed
+    assert isinstance(options, list) and all(isinstance(o, ShippingOption) for o in options)
+    shipping = Decimal("0.00")
+    method_code: str | Unset = UNSET
+    if options:
+        cheapest = options[0]
+        assert isinstance(cheapest.total, str) and isinstance(cheapest.price, str)
+        assert all(
+            isinstance(o.total, str) and Decimal(o.total) >= Decimal(cheapest.total)
+            for o in options
+        )
+        shipping, method_code = Decimal(cheapest.total), cheapest.code
+
+    # Check out; the same Idempotency-Key again answers the same order, marked replayed.
     checkout = CheckoutInlineAddressRequest(
         shipping_address=ShippingAddressRequest(
             full_name="Ana García",
@@ -206,7 +241,8 @@ def walk(base_url: str, *, staff_email: str, staff_password: str) -> WalkResult:
             postal_code="28013",
             country=CountryEnum.ES,
             phone="+34600000000",
-        )
+        ),
+        shipping_method=method_code,
     )
     key = str(uuid.uuid4())
     order = expect(
@@ -214,7 +250,9 @@ def walk(base_url: str, *, staff_email: str, staff_password: str) -> WalkResult:
         201,
         OrderDetail,
     )
-    assert order.total == priced.total
+    # Cart total plus the quoted shipping, to the cent.
+    assert Decimal(order.total) == Decimal(priced.total) + shipping
+    assert Decimal(order.shipping_total) + Decimal(order.shipping_tax) == shipping
     replay = orders_checkout.sync_detailed(client=buyer, body=checkout, idempotency_key=key)
     assert expect(replay, 201, OrderDetail).id == order.id
     assert replay.headers["Idempotent-Replayed"] == "true"
@@ -227,11 +265,43 @@ def walk(base_url: str, *, staff_email: str, staff_password: str) -> WalkResult:
     )
     assert empty.code == "empty_cart"
 
-    # Her orders, one order with lines and history, cancelling it (and not twice).
+    # Pay with the manual provider (bank transfer): the order's total, with instructions.
+    pay_key = str(uuid.uuid4())
+    payment = expect(
+        orders_payments_create.sync_detailed(
+            order.id,
+            client=buyer,
+            body=PaymentCreateRequest(provider="manual"),
+            idempotency_key=pay_key,
+        ),
+        201,
+        Payment,
+    )
+    assert (payment.status, payment.amount) == (PaymentStatusEnum.REQUIRES_ACTION, order.total)
+    assert order.number in payment.instructions
+    # Staff of the "Order managers" mark the money received: the order is paid and confirmed.
+    order_staff_pair = expect(
+        token_create.sync_detailed(
+            client=auth.Client(base_url=base_url),
+            body=TokenObtainInputRequest(email=order_staff_email, password=order_staff_password),
+        ),
+        200,
+        TokenPair,
+    )
+    order_staff = orders.AuthenticatedClient(base_url=base_url, token=order_staff_pair.access)
+    paid = expect(
+        orders_payments_received.sync_detailed(order.id, payment.id, client=order_staff),
+        200,
+        Payment,
+    )
+    assert paid.status == PaymentStatusEnum.SUCCEEDED
+
+    # Her orders, one order with lines, history and payment, cancelling it (and not twice).
     mine = expect(orders_list.sync_detailed(client=buyer), 200, PaginatedOrderList)
     assert [listed.id for listed in mine.results] == [order.id]
     shown = expect(orders_retrieve.sync_detailed(order.id, client=buyer), 200, OrderDetail)
-    assert shown.status == OrderStatusEnum.PENDING
+    assert shown.status == OrderStatusEnum.CONFIRMED
+    assert shown.payment_status == OrderPaymentStatusEnum.PAID
     assert {line.product_id: line.quantity for line in shown.lines} == {mug.id: 2, kettle.id: 1}
     cancelled = expect(
         orders_cancel.sync_detailed(
@@ -242,10 +312,20 @@ def walk(base_url: str, *, staff_email: str, staff_password: str) -> WalkResult:
     )
     assert cancelled.status == OrderStatusEnum.CANCELLED
     assert cancelled.history[-1].to_status == OrderStatusEnum.CANCELLED
+    # A paid order cancelled is refunded in full through its provider.
+    assert cancelled.payment_status == OrderPaymentStatusEnum.REFUNDED
+    payments = orders_payments_list.sync_detailed(order.id, client=buyer)
+    assert payments.status_code == 200 and isinstance(payments.parsed, list)
+    assert [listed.refunded_amount for listed in payments.parsed] == [order.total]
     again = expect(orders_cancel.sync_detailed(order.id, client=buyer), 409, orders.models.Problem)
     assert (again.code, again.from_status, again.to_status) == (
         "invalid_transition",
         "cancelled",
         "cancelled",
     )
-    return WalkResult(user_id=user.id, order_id=order.id, product_ids=(kettle.id, mug.id))
+    return WalkResult(
+        user_id=user.id,
+        order_id=order.id,
+        product_ids=(kettle.id, mug.id),
+        shipping_method=method_code if isinstance(method_code, str) else None,
+    )

@@ -11,6 +11,7 @@ import uuid
 
 import pytest
 
+from tests.support.databases import Database
 from tests.support.problems import assert_problem
 from tests.system.shopping import (
     create_product,
@@ -141,7 +142,24 @@ def test_catalog_down_before_the_reserve_is_503_and_nothing_is_lost(
     assert buyer.cart_quantities() == {}
 
 
-def test_seed_orders_checks_out_through_the_gateway_and_replays_on_a_rerun(open_gateway, shop):
+@pytest.fixture
+def demo_shipping_removed_after(shop):
+    """seed_orders makes the demo shipping zones and methods; once they exist every
+    checkout to Spain must name a method, so they leave with this test."""
+    yield
+    database = Database(shop.databases["ecommerce"])
+    for table in (
+        "orders_shippingweighttier",
+        "orders_shippingmethod_zones",
+        "orders_shippingmethod",
+        "orders_shippingzone",
+    ):
+        database.execute(f"DELETE FROM {table}")
+
+
+def test_seed_orders_checks_out_through_the_gateway_and_replays_on_a_rerun(
+    open_gateway, shop, demo_shipping_removed_after
+):
     shop.manage("auth", "seed_users", "--dev", "--customers", "3")
     shop.manage("catalog", "seed_catalog", "--products", "30", "--seed", "5")
     before = shop.query("ecommerce", "SELECT COUNT(*) FROM orders_order")[0][0]
@@ -154,6 +172,22 @@ def test_seed_orders_checks_out_through_the_gateway_and_replays_on_a_rerun(open_
     assert shop.query("ecommerce", "SELECT COUNT(*) FROM orders_order")[0][0] == before + created
     emails = {row[0] for row in shop.query("ecommerce", "SELECT DISTINCT email FROM orders_order")}
     assert emails & {f"customer{n}@example.com" for n in (1, 2, 3)}
+    # The demo shop ships: two zones, three methods, and the demo orders use them.
+    assert "Shipping: 2 zones and 3 methods created." in first.stdout
+    assert sorted(
+        row[0] for row in shop.query("ecommerce", "SELECT name FROM orders_shippingzone")
+    ) == [
+        "Rest of the EU",
+        "Spain",
+    ]
+    seeded = shop.query(
+        "ecommerce",
+        "SELECT shipping_method_code, subtotal + tax + shipping_total + shipping_tax - total"
+        " FROM orders_order WHERE notes = 'Demo order (seed_orders).' ORDER BY id DESC LIMIT %s",
+        created,
+    )
+    assert {code for code, _ in seeded} <= {"standard", "express", "free-over-50"}
+    assert all(code for code, _ in seeded) and {difference for _, difference in seeded} == {0}
 
     again = shop.manage("orders", *command, "--base-url", open_gateway.url)
     summary = again.stdout.splitlines()[-1]

@@ -45,6 +45,12 @@ PROJECT_OF = {
     **{service: service for service in SERVICES},
     "reservation-expiry": "catalog",
     "checkout-reconciler": "orders",
+    "mail-sender": "auth",
+}
+# What auth reads that its mail sender never needs: the signing key (it signs nothing;
+# the entrypoint gives its settings a throwaway one) and the seeding superuser.
+NOT_GIVEN_TO_JOBS = {
+    "mail-sender": {"JWT_PRIVATE_KEY", "DJANGO_SUPERUSER_EMAIL", "DJANGO_SUPERUSER_PASSWORD"}
 }
 # The one-shot migrations, each with a service's image.
 MIGRATION_PROJECT = dict(zip(MIGRATIONS, SERVICES, strict=True))
@@ -168,6 +174,7 @@ def test_the_whole_system_is_in_compose(compose):
         *SERVICES,
         "reservation-expiry",
         "checkout-reconciler",
+        "mail-sender",
         "gateway",
     }
     for database in DATABASE_PORTS:
@@ -188,6 +195,9 @@ def test_the_whole_system_is_in_compose(compose):
     reconciler = compose["services"]["checkout-reconciler"]
     assert reconciler["image"] == compose["services"]["orders"]["image"]
     assert reconciler["command"] == ["manage", "reconcile_checkouts", "--loop", "60"]
+    sender = compose["services"]["mail-sender"]
+    assert sender["image"] == compose["services"]["auth"]["image"]
+    assert sender["command"] == ["manage", "send_outbox", "--loop", "5"]
 
 
 def test_every_process_shares_the_redis_cache(compose):
@@ -203,7 +213,7 @@ def test_every_variable_a_service_reads_is_given_to_it(compose, name, tmp_path):
     given = set(compose["services"][name]["environment"]) | dockerfile_env(
         dockerfile_of(compose, name)
     )
-    assert sorted(read - given) == []
+    assert sorted(read - given - NOT_GIVEN_TO_JOBS.get(name, set())) == []
 
 
 def test_env_example_documents_every_variable_and_commits_no_secret(compose, tmp_path):
@@ -337,7 +347,7 @@ def test_migrations_run_once_one_after_another_before_anything_serves(compose):
             environment
         )
     # Every service and job starts after the last one, and never migrates itself.
-    for name in (*SERVICES, "reservation-expiry", "checkout-reconciler"):
+    for name in (*SERVICES, "reservation-expiry", "checkout-reconciler", "mail-sender"):
         assert services[name]["depends_on"]["migrate"] == {
             "condition": "service_completed_successfully"
         }, name

@@ -18,7 +18,7 @@ import pytest
 import requests
 
 from tests.support.processes import REPO_DIR, SERVICES
-from tests.system.shopping import STAFF_PASSWORD
+from tests.system.shopping import STAFF_PASSWORD, shop_shipping
 
 WALK_MODULE = Path(__file__).with_name("storefront_walk.py")
 GENERATOR_CONFIG = "post_hooks: []\n"  # no formatter run over generated code
@@ -91,19 +91,32 @@ def test_the_generated_clients_walk_the_storefront(generated_clients, gateway, s
     sys.path.insert(0, str(shop.log_dir / "clients"))
     try:
         storefront_walk = importlib.import_module("tests.system.storefront_walk")
-        result = storefront_walk.walk(
-            gateway.url, staff_email="catalog@tienda.local", staff_password=STAFF_PASSWORD
-        )
+        with shop_shipping(staff["orders"]):  # so the walk quotes and picks a method
+            result = storefront_walk.walk(
+                gateway.url,
+                staff_email="catalog@tienda.local",
+                staff_password=STAFF_PASSWORD,
+                order_staff_email="orders@tienda.local",
+                order_staff_password=STAFF_PASSWORD,
+            )
     finally:
         sys.path.remove(str(shop.log_dir / "clients"))
 
-    # What the walk did is what the databases hold: one order, cancelled, stock back.
+    # What the walk did is what the databases hold: one order, paid, cancelled and
+    # refunded, stock back.
     assert shop.query("auth", "SELECT id FROM auth_user WHERE id = %s", result.user_id)
     assert shop.query(
         "ecommerce",
-        "SELECT status, user_id FROM orders_order WHERE id = %s",
+        "SELECT status, payment_status, user_id, shipping_method_code"
+        " FROM orders_order WHERE id = %s",
         result.order_id,
-    ) == [("cancelled", result.user_id)]
+    ) == [("cancelled", "refunded", result.user_id, "standard")]
+    assert result.shipping_method == "standard"  # the cheapest for 1.2 kg of kettle and mugs
+    assert shop.query(
+        "ecommerce",
+        "SELECT provider, status, amount = refunded_amount FROM orders_payment WHERE order_id = %s",
+        result.order_id,
+    ) == [("manual", "succeeded", 1)]
     assert shop.query(
         "ecommerce", "SELECT COUNT(*) FROM orders_order WHERE user_id = %s", result.user_id
     ) == [(1,)]

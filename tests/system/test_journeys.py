@@ -197,10 +197,12 @@ def test_staff_journey(gateway, staff):
         == 403
     )
 
+    tracking = {"carrier": "Correos", "tracking_number": "PK0701234567"}
     for status in ("confirmed", "processing", "shipped", "delivered"):
         moved = order_manager.post(
             f"/api/v1/orders/{order['id']}/status/",
-            json={"status": status, "note": f"to {status}"},
+            json={"status": status, "note": f"to {status}"}
+            | (tracking if status == "shipped" else {}),
             expect=200,
         ).json()
         assert moved["status"] == status

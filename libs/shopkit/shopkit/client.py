@@ -7,13 +7,21 @@
 - a neighbour that cannot be reached, times out or answers 5xx becomes
   `ServiceUnavailable` (a 503 problem response); 4xx answers are returned to
   the caller, which knows what they mean.
+
+It speaks HTTP through urllib3's connection pool directly (one pool per neighbour,
+shared by the process's threads, connections kept alive), not through requests:
+requests' per-call session merging, cookie jar and hooks cost half the client's CPU
+per call (0.60 → 0.29 ms measured), and calls between services need none of it. No
+proxy variable or ~/.netrc is ever read: neighbours are called directly.
 """
 
+import json as jsonlib
 import logging
 import threading
 import time
+from urllib.parse import urlencode, urlsplit
 
-import requests
+import urllib3
 from django.conf import settings
 
 from shopkit.errors import ServiceUnavailable
@@ -24,6 +32,28 @@ from shopkit.requestid import REQUEST_ID_HEADER, current_request_id
 logger = logging.getLogger("shopkit.client")
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+# Connections kept per neighbour and process (gunicorn runs 4 threads per worker);
+# a burst beyond that opens extra ones and closes them after use.
+POOL_SIZE = 10
+
+
+class ServiceResponse:
+    """A neighbour's answer: the part of requests' Response that callers use."""
+
+    __slots__ = ("content", "headers", "status_code")
+
+    def __init__(self, status_code: int, headers, content: bytes):
+        self.status_code = status_code
+        self.headers = headers  # case-insensitive
+        self.content = content
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", errors="replace")
+
+    def json(self):
+        """The body parsed as JSON; ValueError when it is not JSON."""
+        return jsonlib.loads(self.content)
 
 
 class ServiceClient:
@@ -39,43 +69,50 @@ class ServiceClient:
     ):
         self.service = service
         self.base_url = base_url.rstrip("/")
-        self.timeout = (connect_timeout, read_timeout)
+        self.timeout = urllib3.Timeout(connect=connect_timeout, read=read_timeout)
         self.retries = retries
         self.backoff = backoff
-        self._local = threading.local()  # a requests.Session per thread (keep-alive pool)
+        self._prefix = urlsplit(self.base_url).path  # a base URL may carry a path
+        # Thread-safe; keeps connections alive between calls.
+        self._pool = urllib3.connection_from_url(
+            self.base_url, maxsize=POOL_SIZE, block=False, retries=False, timeout=self.timeout
+        )
 
-    @property
-    def session(self) -> requests.Session:
-        if not hasattr(self._local, "session"):
-            session = requests.Session()
-            # Calls between services go straight to the neighbour: no proxy variables
-            # or ~/.netrc looked up on every call (a sixth of the client's CPU per call).
-            session.trust_env = False
-            self._local.session = session
-        return self._local.session
-
-    def request(
-        self, method, path, *, json=None, params=None, idempotent=None
-    ) -> requests.Response:
+    def request(self, method, path, *, json=None, params=None, idempotent=None) -> ServiceResponse:
         """Send one call; returns the response (< 500) or raises ServiceUnavailable."""
         method = method.upper()
         if idempotent is None:
             idempotent = method in IDEMPOTENT_METHODS
         attempts = 1 + (self.retries if idempotent else 0)
+        target = self._prefix + path
+        if params:
+            target += ("&" if "?" in target else "?") + urlencode(params)
         url = self.base_url + path
         headers = {
             REQUEST_ID_HEADER: current_request_id(),
             SERVICE_TOKEN_HEADER: settings.SERVICE_TOKEN,
             "Accept": "application/json",
         }
+        body = None
+        if json is not None:
+            body = jsonlib.dumps(json).encode()
+            headers["Content-Type"] = "application/json"
         failure = None
         for attempt in range(1, attempts + 1):
             started = time.monotonic()
             try:
-                response = self.session.request(
-                    method, url, json=json, params=params, headers=headers, timeout=self.timeout
+                answer = self._pool.urlopen(
+                    method,
+                    target,
+                    body=body,
+                    headers=headers,
+                    retries=False,
+                    redirect=False,
+                    timeout=self.timeout,
+                    preload_content=True,
                 )
-            except requests.RequestException as exc:
+                response = ServiceResponse(answer.status, answer.headers, answer.data)
+            except urllib3.exceptions.HTTPError as exc:
                 failure = f"{type(exc).__name__}: {exc}"
             else:
                 if response.status_code < 500:
@@ -111,6 +148,10 @@ class ServiceClient:
             extra={"service": self.service},
         )
 
+    def close(self) -> None:
+        """Close the kept-alive connections."""
+        self._pool.close()
+
     def get(self, path, **kwargs):
         return self.request("GET", path, **kwargs)
 
@@ -139,4 +180,6 @@ def service_client(service: str) -> ServiceClient:
 def reset_service_clients():
     """Forget cached clients (tests that change SERVICE_URLS call this)."""
     with _clients_lock:
+        for client in _clients.values():
+            client.close()
         _clients.clear()

@@ -8,6 +8,10 @@ TOKEN_USER_CLASS pointing here; cart and orders add auth's revocation list on to
 see shopkit.revocation). Claim types are checked strictly (docs/internal-api.md).
 """
 
+import threading
+import time
+
+from django.conf import settings
 from rest_framework_simplejwt.authentication import (
     JWTAuthentication,
     JWTStatelessUserAuthentication,
@@ -44,6 +48,8 @@ OPTIONAL_CLAIMS = {
     "email": lambda value: isinstance(value, str),
     "is_staff": lambda value: isinstance(value, bool),
     "is_superuser": lambda value: isinstance(value, bool),
+    "email_verified": lambda value: isinstance(value, bool),
+    "language": lambda value: isinstance(value, str) and len(value) <= 8,
     "perms": _is_string_list,
 }
 
@@ -84,9 +90,51 @@ class StrictClaimsMixin:
         return token
 
 
-class ShopStatelessJWTAuthentication(StrictClaimsMixin, JWTStatelessUserAuthentication):
+# Access tokens that passed every check, kept per process by their exact text until
+# they expire: a signed-in customer sends the same token with every request, and
+# checking its signature, segments and claims again cost a read about as much as
+# its database query. Revocation is not part of this: it is checked on every
+# request (shopkit.revocation), against the token's `iat`.
+VERIFIED_TOKENS_KEPT = 4096
+_verified_tokens: dict[bytes, tuple[object, int]] = {}
+_verified_tokens_lock = threading.Lock()
+
+
+def forget_verified_tokens() -> None:
+    """Drop every kept token (tests that change the keys)."""
+    with _verified_tokens_lock:
+        _verified_tokens.clear()
+
+
+class VerifiedTokenCacheMixin:
+    """Answers a token already verified by this process from memory, until its `exp`.
+
+    From `exp` on, each request checks the token in full again, so whether it is
+    still accepted (the LEEWAY setting) or refused is decided exactly as without
+    this cache.
+    """
+
+    def get_validated_token(self, raw_token):
+        key = raw_token if isinstance(raw_token, bytes) else str(raw_token).encode()
+        kept = _verified_tokens.get(key)
+        if kept is not None:
+            token, expires = kept
+            if expires > time.time():
+                return token
+        token = super().get_validated_token(raw_token)
+        with _verified_tokens_lock:
+            _verified_tokens[key] = (token, token.payload["exp"])
+            while len(_verified_tokens) > VERIFIED_TOKENS_KEPT:
+                del _verified_tokens[next(iter(_verified_tokens))]  # the oldest
+        return token
+
+
+class ShopStatelessJWTAuthentication(
+    VerifiedTokenCacheMixin, StrictClaimsMixin, JWTStatelessUserAuthentication
+):
     """catalog's authentication (and the base of cart's and orders'): the user is built
-    from the claims (no DB, no call)."""
+    from the claims (no DB, no call); a token this process verified before is not
+    verified again until it expires (VerifiedTokenCacheMixin)."""
 
 
 class ShopJWTAuthentication(StrictClaimsMixin, JWTAuthentication):
@@ -112,6 +160,16 @@ class ShopTokenUser(TokenUser):
     @property
     def is_staff(self) -> bool:
         return self.token.get("is_staff", False) is True
+
+    @property
+    def email_verified(self) -> bool:
+        """Whether the email was verified when the token was signed (REQUIRE_VERIFIED_EMAIL)."""
+        return self.token.get("email_verified", False) is True
+
+    @property
+    def language(self) -> str:
+        """The customer's language for emails (shopkit.outbox.rendering falls back if unknown)."""
+        return self.token.get("language", "") or settings.SHOP_LANGUAGE
 
     @property
     def is_active(self) -> bool:

@@ -16,8 +16,12 @@ import time
 
 from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import HttpResponse
 from django.utils.functional import cached_property
 from rest_framework.pagination import PageNumberPagination as DRFPageNumberPagination
+
+from shopkit.rendering import json_response, render_json
 
 EXACT_COUNT_LIMIT = 1000
 COUNT_TTL_SECONDS = 10
@@ -53,13 +57,23 @@ def _count(queryset, key: str) -> int:
     return count
 
 
-def cached_count(queryset) -> int:
-    """Exact up to EXACT_COUNT_LIMIT rows; above it, exact as of about COUNT_TTL_SECONDS ago."""
-    queryset = queryset.order_by()
-    try:
-        key = _count_key(queryset)
-    except EmptyResultSet:  # a filter that matches nothing (e.g. pk__in=[])
-        return 0
+def cached_count(queryset, *, key: str | None = None) -> int:
+    """Exact up to EXACT_COUNT_LIMIT rows; above it, exact as of about COUNT_TTL_SECONDS ago.
+
+    `key` names the query when the caller already has a name for it (a prepared
+    query); `queryset` is then a function that builds the QuerySet, called only to
+    count: compiling, even building, a QuerySet only to look up its kept count cost
+    a tenth of a list's time.
+    """
+    if key is None:
+        queryset = queryset.order_by()
+        try:
+            key = _count_key(queryset)
+        except EmptyResultSet:  # a filter that matches nothing (e.g. pk__in=[])
+            return 0
+        build = lambda: queryset  # noqa: E731
+    else:
+        build = lambda: queryset().order_by()  # noqa: E731
     with _lock:
         kept = _counts.get(key)
         if kept is not None and time.monotonic() - kept[1] < COUNT_TTL_SECONDS:
@@ -75,24 +89,111 @@ def cached_count(queryset) -> int:
             kept = _counts.get(key)
         if kept is not None:
             return kept[0]
-        return queryset[: EXACT_COUNT_LIMIT + 1].count()  # small (or the counter failed)
+        return build()[: EXACT_COUNT_LIMIT + 1].count()  # small (or the counter failed)
     try:
-        return _count(queryset, key)
+        return _count(build(), key)
     finally:
         with _lock:
             _counting.pop(key).set()
 
 
 def forget_cached_counts() -> None:
-    """Drop every kept count (tests)."""
+    """Drop every kept count and kept page (tests)."""
     with _lock:
         _counts.clear()
+        _pages.clear()
+
+
+# Pages of an expensive ordering (a FULLTEXT search sorted by relevance): which
+# rows match, in which order, is kept per query for PAGE_TTL_SECONDS (all of them
+# up to EXACT_COUNT_LIMIT, else per page), recomputed then by one request while the
+# others use the kept ids, as for the counts. Callers read the rows fresh (by id).
+PAGE_TTL_SECONDS = 5
+MAX_KEPT_PAGES = 300  # at most 1,001 ids each: a few MB
+_pages: dict[str, tuple[list, float]] = {}
+_paging: dict[str, threading.Event] = {}
+
+
+def kept_page(key: str, compute) -> list:
+    """`compute()`, kept under `key` for PAGE_TTL_SECONDS (one computation at a time)."""
+    with _lock:
+        kept = _pages.get(key)
+        if kept is not None and time.monotonic() - kept[1] < PAGE_TTL_SECONDS:
+            return kept[0]
+        paging = _paging.get(key)
+        if paging is None:
+            _paging[key] = threading.Event()
+    if paging is not None:
+        if kept is not None:
+            return kept[0]  # another thread is recomputing it: the kept page meanwhile
+        paging.wait(FIRST_COUNT_WAIT_SECONDS)
+        with _lock:
+            kept = _pages.get(key)
+        return kept[0] if kept is not None else compute()
+    try:
+        page = compute()
+        with _lock:
+            _pages[key] = (page, time.monotonic())
+            while len(_pages) > MAX_KEPT_PAGES:
+                del _pages[next(iter(_pages))]  # the oldest
+        return page
+    finally:
+        with _lock:
+            _paging.pop(key).set()
+
+
+class KeptPages:
+    """An expensively ordered QuerySet (a search by relevance) for a Paginator.
+
+    Up to EXACT_COUNT_LIMIT rows, one query reads them all (LIMIT limit + 1) and
+    they are kept (kept_page): the count and every page come from them. A larger
+    one is counted by cached_count and its pages are kept one by one. Either way a
+    request whose ids are kept costs no query of them at all; which rows match
+    may lag by PAGE_TTL_SECONDS (the count of a large one by COUNT_TTL_SECONDS).
+    """
+
+    ordered = True
+
+    def __init__(self, queryset: QuerySet):
+        self.queryset = queryset
+        self._rows: list | None = None  # all of them, when there are few
+        self._count: int | None = None
+
+    def count(self) -> int:
+        if self._count is None:
+            try:
+                key = _count_key(self.queryset.order_by())
+            except EmptyResultSet:  # a filter that matches nothing
+                self._rows, self._count = [], 0
+                return 0
+            with _lock:
+                known_large = key in _counts
+            if not known_large:
+                rows = kept_page(f"all:{_count_key(self.queryset)}", self._all_if_few)
+                if rows is not None:
+                    self._rows, self._count = rows, len(rows)
+                    return self._count
+            self._count = cached_count(self.queryset)
+        return self._count
+
+    def _all_if_few(self) -> list | None:
+        rows = list(self.queryset[: EXACT_COUNT_LIMIT + 1])
+        return rows if len(rows) <= EXACT_COUNT_LIMIT else None  # None: a large one
+
+    def __getitem__(self, item: slice) -> list:
+        self.count()
+        if self._rows is not None:
+            return self._rows[item]
+        page = self.queryset[item]
+        return kept_page(_count_key(page), lambda: list(page))
 
 
 class CachedCountPaginator(Paginator):
     @cached_property
     def count(self):
-        return cached_count(self.object_list)
+        if isinstance(self.object_list, QuerySet):
+            return cached_count(self.object_list)
+        return super().count  # e.g. shopkit.prepared.PreparedPages: counts itself
 
 
 class PageNumberPagination(DRFPageNumberPagination):
@@ -101,6 +202,18 @@ class PageNumberPagination(DRFPageNumberPagination):
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
+
+    def get_paginated_json_response(self, results: list[bytes]) -> HttpResponse:
+        """What get_paginated_response answers, byte for byte, from results already
+        rendered one by one (shopkit.rendering.render_json): no renderer walks them again."""
+        head = render_json(
+            {
+                "count": self.page.paginator.count,
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+            }
+        )
+        return json_response(b"".join((head[:-1], b',"results":[', b",".join(results), b"]}")))
 
 
 class CachedCountPageNumberPagination(PageNumberPagination):

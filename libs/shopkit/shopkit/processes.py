@@ -43,6 +43,8 @@ JOBS = (
     ("expiry", "catalog", ("release_expired_reservations", "--loop", "60")),
     # Checkouts stopped halfway are finished or undone (orders).
     ("reconcile", "orders", ("reconcile_checkouts", "--loop", "60")),
+    # auth's outbox (verification and password reset emails) through EMAIL_URL.
+    ("mail", "auth", ("send_outbox", "--loop", "5")),
 )
 
 

@@ -58,7 +58,10 @@ def fetch_revocations() -> dict[int, int]:
         read_timeout=settings.TOKEN_REVOCATION_TIMEOUT,
         retries=0,
     )
-    response = client.get(REVOCATIONS_PATH)
+    try:
+        response = client.get(REVOCATIONS_PATH)
+    finally:
+        client.close()  # a client per fetch (its own timeouts): no connection left open
     if response.status_code != 200:
         raise ServiceUnavailable(f"auth answered {response.status_code} for the revocations")
     return {

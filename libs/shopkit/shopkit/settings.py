@@ -24,6 +24,7 @@ from shopkit import registry as _registry  # private: not a setting of the servi
 from shopkit.cache import THROTTLE_CACHE, cache_settings, throttle_cache
 from shopkit.keys import read_pem
 from shopkit.logging import logging_config  # noqa: F401  (re-exported for service settings)
+from shopkit.outbox.config import email_settings
 
 env = environ.Env()
 
@@ -243,6 +244,38 @@ STORAGES = {
 # --- The shop --------------------------------------------------------------------
 
 SHOP_CURRENCY = env.str("SHOP_CURRENCY", default="EUR")
+# In emails (subject, greeting, signature).
+SHOP_NAME = env.str("SHOP_NAME", default="Tienda")
+# The languages customers may choose (accounts' `language`) and the default one.
+SHOP_LANGUAGES = [("es", "Español"), ("en", "English")]
+SHOP_LANGUAGE = env.str("SHOP_LANGUAGE", default="es")
+if SHOP_LANGUAGE not in dict(SHOP_LANGUAGES):
+    raise ImproperlyConfigured(f"SHOP_LANGUAGE must be one of {sorted(dict(SHOP_LANGUAGES))}.")
+# The storefront customers use (links in emails: password reset, email verification).
+STOREFRONT_URL = env.str("STOREFRONT_URL", default="http://localhost:3000")
+# Whether a customer must have verified their email to check out (the access
+# token's `email_verified` claim tells orders; docs/internal-api.md).
+REQUIRE_VERIFIED_EMAIL = env.bool("REQUIRE_VERIFIED_EMAIL", default=False)
+
+# --- Email (shopkit.outbox) ------------------------------------------------------
+# EMAIL_URL: smtp://user:pass@host:25, smtp+tls://...:587, smtp+ssl://...:465,
+# console://, or file:///dir; unset: one .eml file per message under var/mail/.
+globals().update(email_settings(env.str("EMAIL_URL", default=""), VAR_DIR / "mail"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"{SHOP_NAME} <no-reply@tienda.local>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)  # seconds per SMTP operation
+# The send_outbox job: retries after OUTBOX_RETRY_BASE_SECONDS, doubling up to
+# OUTBOX_RETRY_MAX_SECONDS; failed after OUTBOX_MAX_ATTEMPTS; a sender's claim on
+# its rows lasts OUTBOX_CLAIM_SECONDS (then another sender may take them).
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=10)
+OUTBOX_RETRY_BASE_SECONDS = env.float("OUTBOX_RETRY_BASE_SECONDS", default=30.0)
+OUTBOX_RETRY_MAX_SECONDS = env.float("OUTBOX_RETRY_MAX_SECONDS", default=3600.0)
+OUTBOX_CLAIM_SECONDS = env.int("OUTBOX_CLAIM_SECONDS", default=300)
+OUTBOX_BATCH_SIZE = 50
+# Staff's own copies of the email templates (emails/<language>/<name>/...), searched first.
+EMAIL_TEMPLATE_DIR = env.str("EMAIL_TEMPLATE_DIR", default="")
+if EMAIL_TEMPLATE_DIR:
+    TEMPLATES[0]["DIRS"].insert(0, Path(EMAIL_TEMPLATE_DIR))
 
 # --- Services --------------------------------------------------------------------
 

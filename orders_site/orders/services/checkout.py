@@ -4,10 +4,12 @@ Checkout is a saga over HTTP; each step is idempotent on the order number, which
 drawn when the Idempotency-Key is claimed and is also the catalog reservation's and
 the cart clear's `reference`:
 
-    1 claim the key, with a lease (idempotency.py)   2 take earlier orders' lines out
-    of the cart if a clear is still owed, then read the cart (cart)   3 reserve stock
-    (catalog)   4 write order + lines + history (one transaction, only while the key
-    is still ours)   5 commit the reservation (catalog)   6 clear the cart (cart: what
+    1 claim the key, with a lease (idempotency.py)   2 check the shipping method for
+    the destination (shipping.py), take earlier orders' lines out of the cart if a
+    clear is still owed, then read the cart (cart)   3 reserve stock for the
+    destination (catalog: prices, tax rates charged, weights)   4 price the shipping
+    from the reserved lines, write order + lines + history (one transaction, only
+    while the key is still ours)   5 commit the reservation (catalog)   6 clear the cart (cart: what
     was ordered, checked against the version read)   7 store the 201 on the key
 
 Replays: same key + same body -> the stored response (201, or a stored 4xx: empty
@@ -52,6 +54,7 @@ reservation instead). No database lock is held across a call to another service.
 
 import logging
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -86,7 +89,12 @@ from orders.services.idempotency import (
     lease_owner_generate,
     request_fingerprint,
 )
+from orders.services.shipping import (
+    shipping_charge_for_reservation,
+    shipping_method_for_checkout,
+)
 from orders.services.status import order_cancel, status_change_record
+from orders.shipping import ShippingCharge
 from shopkit import money
 from shopkit.address import address_validated
 from shopkit.errors import ApplicationError, ServiceUnavailable, problem
@@ -107,16 +115,20 @@ def order_checkout(
     shipping_address: dict | None = None,
     address_id: int | None = None,
     notes: str = "",
+    shipping_method: str | None = None,
 ) -> CheckoutResponse:
     """Turn the user's cart into an order, exactly once per Idempotency-Key.
 
     Returns the response to send (201 with the order, or a stored 4xx problem);
     raises ApplicationError for answers that are not stored: 422 key reused,
     409 checkout in progress, 503 a neighbour is down (nothing held, key reusable).
+    `shipping_method` (a code) is required when a method serves the destination.
     """
-    fingerprint = request_fingerprint(
-        {"shipping_address": shipping_address, "address_id": address_id, "notes": notes}
-    )
+    request = {"shipping_address": shipping_address, "address_id": address_id, "notes": notes}
+    if shipping_method is not None:
+        # Only when given: keys stored before shipping existed keep their fingerprint.
+        request["shipping_method"] = shipping_method
+    fingerprint = request_fingerprint(request)
     taken = _key_acquire(user_id=user_id, key=idempotency_key, fingerprint=fingerprint)
     if isinstance(taken, IdempotencyKey):
         return _checkout_replay(key=taken)
@@ -132,6 +144,7 @@ def order_checkout(
             shipping_address=shipping_address,
             address_id=address_id,
             notes=notes,
+            shipping_method=shipping_method,
         )
 
 
@@ -197,6 +210,7 @@ def _checkout_run(
     shipping_address: dict | None,
     address_id: int | None,
     notes: str,
+    shipping_method: str | None,
 ) -> CheckoutResponse:
     """Steps 2-7 for a key this request owns."""
     try:
@@ -205,6 +219,9 @@ def _checkout_run(
             if shipping_address is not None
             else _saved_address(user_id=user_id, address_id=address_id)
         )
+        country = address["country"]
+        # Before anything is held: a method deactivated since the quote is refused here.
+        method = shipping_method_for_checkout(code=shipping_method, country=country)
         _owed_cart_clears_apply(user_id=user_id)
         cart = clients.cart_read(user_id=user_id)
         if not cart.lines:
@@ -213,8 +230,17 @@ def _checkout_run(
                 code=OrderErrorCode.EMPTY_CART,
                 status=400,
             )
-        reservation = _stock_reserve(reference=key.order_number, lines=list(cart.lines))
+        reservation = _stock_reserve(
+            reference=key.order_number, lines=list(cart.lines), country=country
+        )
         try:
+            shipping = (
+                None
+                if method is None
+                else shipping_charge_for_reservation(
+                    method=method, reservation=reservation, country=country
+                )
+            )
             order = _order_write(
                 key=key,
                 user_id=user_id,
@@ -222,6 +248,7 @@ def _checkout_run(
                 address=address,
                 notes=notes,
                 reservation=reservation,
+                shipping=shipping,
                 cart_version=cart.version,
             )
         except Exception:
@@ -265,9 +292,9 @@ def _saved_address(*, user_id: int, address_id: int) -> dict:
         ) from None
 
 
-def _stock_reserve(*, reference: str, lines: list[LineQuantity]) -> Reservation:
+def _stock_reserve(*, reference: str, lines: list[LineQuantity], country: str) -> Reservation:
     try:
-        return clients.catalog_reserve(reference=reference, lines=lines)
+        return clients.catalog_reserve(reference=reference, lines=lines, country=country)
     except ServiceUnavailable:
         # The catalog may have reserved before the failure: release the reference (this
         # also tombstones it, so a late reserve holds nothing). Unreachable: it expires.
@@ -283,14 +310,31 @@ def _order_write(
     address: dict,
     notes: str,
     reservation: Reservation,
+    shipping: ShippingCharge | None,
     cart_version: int,
 ) -> Order:
-    """Step 4: order, lines (prices from the reservation) and first history entry, together."""
+    """Step 4: order, lines (prices from the reservation) and first history entry, together.
+
+    The shipping method is copied as it was charged (name, carrier, price, tax).
+    """
     amounts = [
         money.line_amounts(line.unit_price, line.quantity, line.tax_rate)
         for line in reservation.lines
     ]
     sums = money.totals(amounts)
+    shipping_fields = (
+        {}
+        if shipping is None
+        else {
+            "shipping_method_code": shipping.method.code,
+            "shipping_method_name": shipping.method.name,
+            "shipping_carrier": shipping.method.carrier,
+            "shipping_tax_rate": shipping.tax_rate,
+            "shipping_total": shipping.price,
+            "shipping_tax": shipping.tax,
+        }
+    )
+    shipping_sum = Decimal(0) if shipping is None else shipping.price + shipping.tax
     with transaction.atomic(using=ECOMMERCE_DB):
         # The key's row lock orders this write against a take-over; an attempt that was
         # given up (its lease ran out and another took the key) writes nothing.
@@ -305,7 +349,8 @@ def _order_write(
             currency=settings.SHOP_CURRENCY,
             subtotal=sums.subtotal,
             tax=sums.tax,
-            total=sums.total,
+            total=money.to_cents(sums.total + shipping_sum),
+            **shipping_fields,
             cart_version=cart_version,
             **{name: address.get(name, "") for name in SHIPPING_ADDRESS_FIELDS},
         )

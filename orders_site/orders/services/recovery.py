@@ -13,6 +13,7 @@ from orders.services.checkout import (
     orders_owing_follow_up,
 )
 from orders.services.idempotency import expired_keys_in_progress
+from orders.services.payments import PaymentsReconcileReport, payments_reconcile
 from orders.services.status import order_release_stock
 
 
@@ -25,6 +26,7 @@ class ReconcileReport:
     orders_cancelled: int = 0
     stock_released: int = 0
     still_owed: list[str] = field(default_factory=list)
+    payments: PaymentsReconcileReport = field(default_factory=PaymentsReconcileReport)
 
 
 def checkouts_reconcile() -> ReconcileReport:
@@ -34,7 +36,10 @@ def checkouts_reconcile() -> ReconcileReport:
        checkout is finished (commit, clear, 201 stored); without, its number is released
        and the key marked failed, so the client's retry runs the checkout again.
     2. Orders that still owe the reservation commit or the cart clear get them.
-    3. Cancelled orders whose stock did not go back yet (the catalog was down) get it back.
+    3. Unpaid orders of an online payment provider past ORDER_PAYMENT_TIMEOUT_MINUTES are
+       cancelled (services/payments.py), so their stock goes back in step 4.
+    4. Cancelled orders whose stock did not go back yet (the catalog was down) get it back.
+    5. Refunds still owed (the provider was down) are asked for again.
     """
     report = ReconcileReport()
     for key_id in list(expired_keys_in_progress().values_list("pk", flat=True)):
@@ -53,6 +58,7 @@ def checkouts_reconcile() -> ReconcileReport:
         ):
             report.still_owed.append(order.number)
 
+    report.payments = payments_reconcile()
     unreleased = Order.objects.filter(status=OrderStatus.CANCELLED, stock_released_at__isnull=True)
     for order in unreleased.only("pk", "number"):
         if order_release_stock(order=order):

@@ -15,7 +15,8 @@ from shopkit.commands import PeriodicCommand
 class Command(PeriodicCommand):
     help = (
         "Commit reservations and clear carts that checkouts still owe, finish stale "
-        "in-progress checkouts whose lease ran out and that wrote their order, mark the others failed (retryable). "
+        "in-progress checkouts whose lease ran out and that wrote their order, mark the others failed (retryable), "
+        "expire unpaid card orders and retry owed refunds. "
         "With --loop SECONDS, keep doing it."
     )
 
@@ -28,7 +29,11 @@ class Command(PeriodicCommand):
             f"reservations committed: {report.reservations_committed}, "
             f"carts cleared: {report.carts_cleared}, "
             f"orders cancelled (reservation expired): {report.orders_cancelled}, "
-            f"cancelled orders' stock released: {report.stock_released}."
+            f"cancelled orders' stock released: {report.stock_released}, "
+            f"unpaid orders expired: {report.payments.orders_expired}, "
+            f"payments found succeeded: {report.payments.payments_settled}, "
+            f"refunds made: {report.payments.refunds_made}, "
+            f"refunds still owed: {report.payments.refunds_owed}."
         )
         if report.still_owed:
             shown = ", ".join(report.still_owed[:20])

@@ -3,7 +3,8 @@
     manage.py seed_orders --orders 50                      # through the gateway on :8080
     manage.py seed_orders --orders 50 --seed 7 --customers 20 --base-url http://gateway
 
-Needs the shop running with demo data: auth's `seed_users --dev --customers N` and
+First makes the demo shipping zones (Spain; rest of the EU) and methods (standard,
+express, free over 50 EUR) unless they exist. Needs the shop running with demo data: auth's `seed_users --dev --customers N` and
 catalog's `seed_catalog`. Same seed and catalogue, same orders; running it again
 replays the same checkouts (same Idempotency-Keys) instead of ordering twice.
 """
@@ -11,6 +12,7 @@ replays the same checkouts (same Idempotency-Keys) instead of ordering twice.
 from django.core.management.base import BaseCommand, CommandError
 
 from orders.seeding import SeedingError, orders_seed
+from orders.services.shipping import shipping_seed
 
 DEMO_CUSTOMER_PASSWORD = "tienda-demo-2026"  # auth's seed_users default
 
@@ -50,6 +52,9 @@ class Command(BaseCommand):
                     f"{result.skipped_out_of_stock} skipped (out of stock)"
                 )
 
+        zones, methods = shipping_seed()
+        if verbosity >= 1:
+            self.stdout.write(f"Shipping: {zones} zones and {methods} methods created.")
         try:
             result = orders_seed(
                 orders=orders,
