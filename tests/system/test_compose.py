@@ -440,3 +440,14 @@ def test_gateway_dockerfile_renders_the_template_in_docker_mode(compose):
     # nginx as uid 101 on port 80: the sysctl Docker sets anyway, podman does not.
     sysctls = compose["services"]["gateway"]["sysctls"]
     assert sysctls == {"net.ipv4.ip_unprivileged_port_start": 0}
+
+
+def test_every_image_is_built_on_substitutable_bases(compose):
+    """make test-compose substitutes the bases and the tag; a service that hard-codes
+    them would pull the official image, or run another build's."""
+    for name, service in compose["services"].items():
+        if "build" in service:
+            assert service["build"]["args"]["PYTHON_IMAGE"] == "${PYTHON_IMAGE:-python:3.11-slim}"
+            assert service["image"].endswith(":${TIENDA_IMAGE_TAG:-latest}"), name
+        else:
+            assert service["image"].startswith("${"), name  # MYSQL_IMAGE, REDIS_IMAGE
