@@ -15,6 +15,7 @@
 """
 
 import importlib.util
+import ipaddress
 import itertools
 import json
 import os
@@ -140,6 +141,13 @@ def dockerfile_of(compose: dict, name: str) -> Path:
     return REPO_DIR / build["context"] / build.get("dockerfile", "Dockerfile")
 
 
+def default_of(value: str, variable: str) -> str:
+    """ "${VARIABLE:-default}" -> default (the value a user who sets nothing gets)."""
+    match = re.fullmatch(rf"\$\{{{variable}:-([^}}]+)\}}", value)
+    assert match, f"{value!r} is not ${{{variable}:-...}}"
+    return match.group(1)
+
+
 def published(port_mapping: str) -> tuple[int, int]:
     """("${X:-8080}:80") -> (8080, 80): the host port's default and the container port."""
     host, container = re.sub(r"\$\{[A-Z_]+:-(\d+)\}", r"\1", port_mapping).rsplit(":", 1)
@@ -170,14 +178,16 @@ def test_the_whole_system_is_in_compose(compose):
         "gateway",
     }
     for database in DATABASE_PORTS:
-        # MySQL 8.4 LTS, pinned to a patch release, with its default authentication.
-        assert re.fullmatch(r"mysql:8\.4\.\d+", compose["services"][database]["image"])
+        # MySQL 8.4 LTS, pinned to a patch release, with its default authentication;
+        # MYSQL_IMAGE substitutes another (make test-compose: a local stand-in).
+        image = default_of(compose["services"][database]["image"], "MYSQL_IMAGE")
+        assert re.fullmatch(r"mysql:8\.4\.\d+", image)
         assert not any("native_password" in arg for arg in compose["services"][database]["command"])
         assert compose["services"][database]["healthcheck"]["test"]
         volume = compose["services"][database]["volumes"][0].split(":")[0]
         assert volume in compose["volumes"]
     redis = compose["services"]["redis"]
-    assert re.fullmatch(r"redis:7\.\d+\.\d+-alpine", redis["image"])
+    assert re.fullmatch(r"redis:7\.\d+\.\d+-alpine", default_of(redis["image"], "REDIS_IMAGE"))
     assert redis["command"][redis["command"].index("--maxmemory-policy") + 1] == "noeviction"
     expiry = compose["services"]["reservation-expiry"]
     assert expiry["image"] == compose["services"]["catalog"]["image"]
@@ -278,6 +288,19 @@ def test_ports_match_the_design_and_only_the_gateway_publishes_one(compose):
     assert docker.upstreams == {s: f"{s}:{p}" for s, p in SERVICE_PORTS.items()}
 
 
+def test_no_container_can_take_the_gateways_address(compose):
+    [network] = compose["networks"]["default"]["ipam"]["config"]
+    subnet = ipaddress.ip_network(network["subnet"])
+    dynamic = ipaddress.ip_network(network["ip_range"])
+    gateway = ipaddress.ip_address(
+        compose["services"]["gateway"]["networks"]["default"]["ipv4_address"]
+    )
+    assert dynamic.subnet_of(subnet) and gateway in subnet
+    assert gateway not in dynamic  # the others' addresses come from ip_range only
+    trusted = compose["services"]["auth"]["environment"]["TRUSTED_PROXIES"]
+    assert trusted == f"${{TRUSTED_PROXIES:-{gateway}/32}}"
+
+
 def test_the_debug_override_binds_databases_and_redis_to_loopback_only():
     override = yaml.safe_load(DEBUG_COMPOSE_FILE.read_text())
     if COMPOSE_SCHEMA.is_file():
@@ -349,12 +372,25 @@ def _copies(dockerfile: Path) -> list[tuple[str, str]]:
 @pytest.mark.parametrize("service", SERVICES)
 def test_service_dockerfile_builds_from_the_repo_and_its_entrypoint_exists(compose, service):
     build = compose["services"][service]["build"]
-    assert build == {"context": ".", "dockerfile": f"{service}_site/Dockerfile"}
+    assert build == {
+        "context": ".",
+        "dockerfile": f"{service}_site/Dockerfile",
+        "args": {"PYTHON_IMAGE": "${PYTHON_IMAGE:-python:3.11-slim}"},
+    }
     dockerfile = REPO_DIR / build["dockerfile"]
     text = dockerfile.read_text()
-    assert re.search(r"^FROM python:3\.11-slim", text, re.MULTILINE)
-    assert "default-libmysqlclient-dev pkg-config gcc" in text
-    assert f"pip install ./libs/shopkit -r {service}_site/requirements.txt" in text
+    # The official image unless PYTHON_IMAGE says otherwise, in both stages.
+    assert re.search(r"^ARG PYTHON_IMAGE=python:3\.11-slim$", text, re.MULTILINE)
+    assert re.findall(r"^FROM (.+)$", text, re.MULTILINE) == [
+        "${PYTHON_IMAGE} AS build",
+        "${PYTHON_IMAGE}",
+    ]
+    # Compilers in the build stage only: the final stage gets the client library.
+    build_stage, final_stage = text.split("\nFROM ${PYTHON_IMAGE}\n")
+    assert "build-essential libmariadb-dev pkg-config" in build_stage
+    assert f"pip install --no-compile ./libs/shopkit -r {service}_site/requirements.txt" in text
+    assert "libmariadb3" in final_stage
+    assert not re.search(r"build-essential|gcc|-dev\b", final_stage)
     assert re.search(r"^USER (?!root)\w+", text, re.MULTILINE)
     assert "collectstatic" in text
 
@@ -386,7 +422,32 @@ def test_gateway_dockerfile_renders_the_template_in_docker_mode(compose):
     for source, _ in _copies(dockerfile):
         assert (context / source).exists(), source
     assert "render.py --mode docker" in text
-    # A current stable nginx (1.27.3+ resolves upstream names at run time), pinned.
-    assert re.search(r"^FROM nginx:1\.(2[89]|[3-9]\d)\.\d+-alpine$", text, re.MULTILINE)
-    for argument in compose["services"]["gateway"]["build"]["args"]:
+    # A current stable nginx (1.27.3+ resolves upstream names at run time), pinned,
+    # unless NGINX_IMAGE says otherwise; the render stage on the services' Python.
+    assert re.search(r"^ARG NGINX_IMAGE=nginx:1\.(2[89]|[3-9]\d)\.\d+-alpine$", text, re.MULTILINE)
+    assert re.search(r"^ARG PYTHON_IMAGE=python:3\.11-slim$", text, re.MULTILINE)
+    assert re.findall(r"^FROM (.+)$", text, re.MULTILINE) == [
+        "${PYTHON_IMAGE} AS render",
+        "${NGINX_IMAGE}",
+    ]
+    assert re.search(r"^USER nginx$", text, re.MULTILINE)  # not root, as in Kubernetes
+    args = compose["services"]["gateway"]["build"]["args"]
+    for argument in args:
         assert f"ARG {argument}=" in text
+    for argument in ("PYTHON_IMAGE", "NGINX_IMAGE"):
+        default = re.search(rf"^ARG {argument}=(.+)$", text, re.MULTILINE).group(1)
+        assert args[argument] == f"${{{argument}:-{default}}}"
+    # nginx as uid 101 on port 80: the sysctl Docker sets anyway, podman does not.
+    sysctls = compose["services"]["gateway"]["sysctls"]
+    assert sysctls == {"net.ipv4.ip_unprivileged_port_start": 0}
+
+
+def test_every_image_is_built_on_substitutable_bases(compose):
+    """make test-compose substitutes the bases and the tag; a service that hard-codes
+    them would pull the official image, or run another build's."""
+    for name, service in compose["services"].items():
+        if "build" in service:
+            assert service["build"]["args"]["PYTHON_IMAGE"] == "${PYTHON_IMAGE:-python:3.11-slim}"
+            assert service["image"].endswith(":${TIENDA_IMAGE_TAG:-latest}"), name
+        else:
+            assert service["image"].startswith("${"), name  # MYSQL_IMAGE, REDIS_IMAGE
