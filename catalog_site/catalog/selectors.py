@@ -11,13 +11,7 @@ from django.db.models.functions import Coalesce
 
 from catalog.errors import reservation_not_found
 from catalog.models import Category, Product, Reservation, ReservationLine, TaxRate
-from shopkit.pagination import (
-    COUNT_TTL_SECONDS,
-    EXACT_COUNT_LIMIT,
-    MAX_KEPT_PAGES,
-    cached_count,
-    kept_page,
-)
+from shopkit import pagination
 from shopkit.prepared import PreparedPages, PreparedValuesQuery
 
 INTERNAL_PRODUCT_FIELDS = (
@@ -300,24 +294,24 @@ class SearchIdPages:
         return search_products(products, self._search).values_list("id", flat=True)
 
     def _all_if_few(self) -> list | None:
-        ids = list(self._ids()[: EXACT_COUNT_LIMIT + 1])
-        if len(ids) <= EXACT_COUNT_LIMIT:
+        ids = list(self._ids()[: pagination.EXACT_COUNT_LIMIT + 1])
+        if len(ids) <= pagination.EXACT_COUNT_LIMIT:
             return ids
         with _large_searches_lock:
             _large_searches[self._key] = time.monotonic()
-            while len(_large_searches) > MAX_KEPT_PAGES:
+            while len(_large_searches) > pagination.MAX_KEPT_PAGES:
                 del _large_searches[next(iter(_large_searches))]  # the oldest
         return None
 
     def count(self) -> int:
         if self._count is None:
             known_large = _large_searches.get(self._key)
-            if known_large is None or time.monotonic() - known_large > COUNT_TTL_SECONDS:
-                ids = kept_page(f"all:{self._key}", self._all_if_few)
+            if known_large is None or time.monotonic() - known_large > pagination.COUNT_TTL_SECONDS:
+                ids = pagination.kept_page(f"all:{self._key}", self._all_if_few)
                 if ids is not None:
                     self._rows, self._count = ids, len(ids)
                     return self._count
-            self._count = cached_count(self._ids, key=f"count:{self._key}")
+            self._count = pagination.cached_count(self._ids, key=f"count:{self._key}")
         return self._count
 
     def __len__(self) -> int:
@@ -327,7 +321,7 @@ class SearchIdPages:
         self.count()
         if self._rows is not None:
             return self._rows[item]
-        return kept_page(
+        return pagination.kept_page(
             f"page:{item.start}:{item.stop}:{self._key}", lambda: list(self._ids()[item])
         )
 
