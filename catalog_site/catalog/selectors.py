@@ -1,7 +1,6 @@
 """Every read of the catalog. Hot paths cost a fixed number of queries (no per-row ones)."""
 
 import threading
-import time
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -298,20 +297,22 @@ class SearchIdPages:
         if len(ids) <= pagination.EXACT_COUNT_LIMIT:
             return ids
         with _large_searches_lock:
-            _large_searches[self._key] = time.monotonic()
+            _large_searches[self._key] = None
             while len(_large_searches) > pagination.MAX_KEPT_PAGES:
                 del _large_searches[next(iter(_large_searches))]  # the oldest
         return None
 
     def count(self) -> int:
         if self._count is None:
-            known_large = _large_searches.get(self._key)
-            if known_large is None or time.monotonic() - known_large > pagination.COUNT_TTL_SECONDS:
+            if self._key not in _large_searches:
                 ids = pagination.kept_page(f"all:{self._key}", self._all_if_few)
                 if ids is not None:
                     self._rows, self._count = ids, len(ids)
                     return self._count
             self._count = pagination.cached_count(self._ids, key=f"count:{self._key}")
+            if self._count <= pagination.EXACT_COUNT_LIMIT:
+                with _large_searches_lock:  # small again: all its ids read at once again
+                    _large_searches.pop(self._key, None)
         return self._count
 
     def __len__(self) -> int:
@@ -326,7 +327,7 @@ class SearchIdPages:
         )
 
 
-# Searches found to match more than EXACT_COUNT_LIMIT products, and when: for
-# COUNT_TTL_SECONDS their ids are read page by page, not all at once again.
-_large_searches: dict[str, float] = {}
+# Searches found to match more than EXACT_COUNT_LIMIT products: their ids are read
+# page by page (never all at once again) until their count finds them small.
+_large_searches: dict[str, None] = {}
 _large_searches_lock = threading.Lock()
