@@ -129,7 +129,7 @@ def test_a_count_past_its_refresh_time_is_recounted_in_the_background(monkeypatc
     wait_for_refreshes()
     # ... counted once, in the background, and kept from then on.
     assert queryset.exact_counts == 2
-    monkeypatch.setattr(pagination, "REFRESH_AHEAD", 0.5)
+    monkeypatch.setattr(pagination, "REFRESH_AHEAD", 0.8)
     assert pagination.cached_count(queryset) == 600
     assert queryset.exact_counts == 2
 
@@ -148,7 +148,7 @@ def test_a_kept_page_past_its_refresh_time_is_recomputed_in_the_background(monke
     assert [pagination.kept_page("k", lambda: compute(2, 0.3)) for _ in range(4)] == [[1]] * 4
     assert time.monotonic() - started < 0.25
     wait_for_refreshes()
-    monkeypatch.setattr(pagination, "REFRESH_AHEAD", 0.5)
+    monkeypatch.setattr(pagination, "REFRESH_AHEAD", 0.8)
     assert pagination.kept_page("k", lambda: compute(3)) == [2]
     assert computed == [1, 2]
 
@@ -164,7 +164,7 @@ def test_a_failed_refresh_keeps_the_kept_value_and_is_tried_again(monkeypatch):
     wait_for_refreshes()
     assert pagination.kept_page("k", lambda: [2]) == [1]  # tried again, in the background
     wait_for_refreshes()
-    monkeypatch.setattr(pagination, "REFRESH_AHEAD", 0.5)
+    monkeypatch.setattr(pagination, "REFRESH_AHEAD", 0.8)
     assert pagination.kept_page("k", lambda: [3]) == [2]
 
 

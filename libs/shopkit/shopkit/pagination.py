@@ -14,7 +14,7 @@ REFRESH_AHEAD of its time starts its recomputation in a thread of its own and
 answers with the kept value, as every other request does meanwhile; so a
 browsed query is recomputed before it expires and no request waits for it (that
 wait was the p99 of the list and of search at 100,000 products). Only a value
-nobody asked for during the second half of its time is recomputed by a request.
+nobody asked for during the last fifth of its time is recomputed by a request.
 """
 
 import hashlib
@@ -37,7 +37,7 @@ COUNT_TTL_SECONDS = 10
 MAX_KEPT_COUNTS = 500
 FIRST_COUNT_WAIT_SECONDS = 10
 # The share of its time after which a kept count or page is recomputed ahead.
-REFRESH_AHEAD = 0.5
+REFRESH_AHEAD = 0.8
 
 logger = logging.getLogger(__name__)
 
