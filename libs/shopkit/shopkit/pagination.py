@@ -88,7 +88,10 @@ def _refresh_ahead(key: str, running: dict, compute) -> bool:
                 running.pop(key).set()
             connections.close_all()  # this thread's own connections only
 
-    threading.Thread(target=run, name="shopkit-refresh", daemon=True).start()
+    try:
+        threading.Thread(target=run, name="shopkit-refresh", daemon=True).start()
+    except RuntimeError:  # no thread to be had: the caller computes it
+        return False
     return True
 
 
