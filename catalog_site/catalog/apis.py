@@ -21,8 +21,14 @@ from rest_framework.permissions import (
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from catalog.filters import PRODUCT_FILTER_PARAMETERS, IdListField, ProductFilter
+from catalog.filters import (
+    PRODUCT_FILTER_PARAMETERS,
+    IdListField,
+    ProductFilter,
+    plain_search_value,
+)
 from catalog.selectors import (
+    SearchIdPages,
     category_list,
     category_rows_all,
     product_list,
@@ -227,7 +233,17 @@ class ProductViewSet(viewsets.ModelViewSet):
     # the products again per request.
     def list(self, request, *args, **kwargs):
         include_inactive = user_sees_inactive_products(request.user)
-        if not self.is_filtered():
+        search = plain_search_value(request.query_params)
+        if search is not None:
+            # Only a search (and a page): the same ids and rows as below, without the
+            # FilterSet, and kept under the search value itself (no QuerySet built or
+            # compiled per request while they are kept).
+            ids = self.paginate_queryset(
+                SearchIdPages(search=search, include_inactive=include_inactive)
+            )
+            by_id = products_rows_by_id(ids=ids, include_inactive=include_inactive)
+            rows = [by_id[pk] for pk in ids if pk in by_id]
+        elif not self.is_filtered():
             # The plain storefront list: each page one prepared query (no QuerySet
             # built or compiled per request), its count kept.
             rows = self.paginate_queryset(product_pages(include_inactive=include_inactive))

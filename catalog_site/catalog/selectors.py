@@ -1,13 +1,16 @@
 """Every read of the catalog. Hot paths cost a fixed number of queries (no per-row ones)."""
 
+import threading
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.db import router
 from django.db.models import QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from catalog.errors import reservation_not_found
 from catalog.models import Category, Product, Reservation, ReservationLine, TaxRate
+from shopkit import pagination
 from shopkit.prepared import PreparedPages, PreparedValuesQuery
 
 INTERNAL_PRODUCT_FIELDS = (
@@ -261,3 +264,70 @@ def reservations_held() -> dict:
             units=Coalesce(Sum("quantity"), 0)
         )["units"],
     }
+
+
+class SearchIdPages:
+    """The ids of the products matching a `search` value, in relevance order, for a
+    paginator: shopkit.pagination.KeptPages, kept under a key made of the value
+    itself, so a request whose ids are kept builds and compiles no QuerySet at all.
+
+    Up to EXACT_COUNT_LIMIT matches, one query reads all their ids (kept_page); a
+    larger set is counted by cached_count and read page by page (each page kept).
+    """
+
+    ordered = True
+
+    def __init__(self, *, search: str, include_inactive: bool, using: str | None = None):
+        alias = using or router.db_for_read(Product)
+        self._key = f"catalog-search:{alias}:{include_inactive}:{search}"
+        self._search = search
+        self._include_inactive = include_inactive
+        self._alias = alias
+        self._rows: list | None = None  # all of them, when there are few
+        self._count: int | None = None
+
+    def _ids(self) -> QuerySet:
+        from catalog.filters import search_products  # filters imports this module
+
+        products = product_list(include_inactive=self._include_inactive).using(self._alias)
+        return search_products(products, self._search).values_list("id", flat=True)
+
+    def _all_if_few(self) -> list | None:
+        ids = list(self._ids()[: pagination.EXACT_COUNT_LIMIT + 1])
+        if len(ids) <= pagination.EXACT_COUNT_LIMIT:
+            return ids
+        with _large_searches_lock:
+            _large_searches[self._key] = None
+            while len(_large_searches) > pagination.MAX_KEPT_PAGES:
+                del _large_searches[next(iter(_large_searches))]  # the oldest
+        return None
+
+    def count(self) -> int:
+        if self._count is None:
+            if self._key not in _large_searches:
+                ids = pagination.kept_page(f"all:{self._key}", self._all_if_few)
+                if ids is not None:
+                    self._rows, self._count = ids, len(ids)
+                    return self._count
+            self._count = pagination.cached_count(self._ids, key=f"count:{self._key}")
+            if self._count <= pagination.EXACT_COUNT_LIMIT:
+                with _large_searches_lock:  # small again: all its ids read at once again
+                    _large_searches.pop(self._key, None)
+        return self._count
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, item: slice) -> list:
+        self.count()
+        if self._rows is not None:
+            return self._rows[item]
+        return pagination.kept_page(
+            f"page:{item.start}:{item.stop}:{self._key}", lambda: list(self._ids()[item])
+        )
+
+
+# Searches found to match more than EXACT_COUNT_LIMIT products: their ids are read
+# page by page (never all at once again) until their count finds them small.
+_large_searches: dict[str, None] = {}
+_large_searches_lock = threading.Lock()

@@ -14,7 +14,6 @@ from catalog.models import (
     ReservationLine,
 )
 from catalog.services import RESERVATION_MAX_TTL_SECONDS
-from shopkit.address import validate_country_code
 from shopkit.fields import TaxRateField
 from shopkit.rendering import KeptJson
 
@@ -190,6 +189,15 @@ class ReservationReferenceSerializer(serializers.Serializer):
         trim_whitespace=False,
         error_messages={"invalid": "1 to 64 characters, without spaces or slashes."},
     )
+
+
+def validate_country_code(value: str) -> None:
+    """shopkit.address.validate_country_code, imported by the first destination to check:
+    that module brings phonenumbers and django-countries (about 1 MB of every catalog
+    worker), and only the internal calls that name a country need it."""
+    from shopkit.address import validate_country_code as validate
+
+    validate(value)
 
 
 class DestinationCountryField(serializers.CharField):

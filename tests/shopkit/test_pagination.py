@@ -108,3 +108,74 @@ def test_a_stale_count_is_recounted_by_one_request_while_the_others_use_it(monke
         answers = list(pool.map(lambda _: read(), range(6)))
     assert sorted(answers) == [500] * 5 + [600]
     assert queryset.exact_counts == 2
+
+
+def wait_for_refreshes():
+    for thread in threading.enumerate():
+        if thread.name == "shopkit-refresh":
+            thread.join(5)
+
+
+def test_a_count_past_its_refresh_time_is_recounted_in_the_background(monkeypatch):
+    queryset = CountingQueryset(500)
+    assert pagination.cached_count(queryset) == 500
+    # Past REFRESH_AHEAD of its time (here: at once), not yet expired.
+    monkeypatch.setattr(pagination, "REFRESH_AHEAD", 0)
+    queryset.rows, queryset.delay = 600, 0.3
+    started = time.monotonic()
+    answers = [pagination.cached_count(queryset) for _ in range(5)]
+    # Nobody waited for the recount: every answer is the kept count, at once ...
+    assert answers == [500] * 5 and time.monotonic() - started < 0.25
+    wait_for_refreshes()
+    # ... counted once, in the background, and kept from then on.
+    assert queryset.exact_counts == 2
+    monkeypatch.setattr(pagination, "REFRESH_AHEAD", 0.8)
+    assert pagination.cached_count(queryset) == 600
+    assert queryset.exact_counts == 2
+
+
+def test_a_kept_page_past_its_refresh_time_is_recomputed_in_the_background(monkeypatch):
+    computed = []
+
+    def compute(value, delay=0.0):
+        time.sleep(delay)
+        computed.append(value)
+        return [value]
+
+    assert pagination.kept_page("k", lambda: compute(1)) == [1]
+    monkeypatch.setattr(pagination, "REFRESH_AHEAD", 0)
+    started = time.monotonic()
+    assert [pagination.kept_page("k", lambda: compute(2, 0.3)) for _ in range(4)] == [[1]] * 4
+    assert time.monotonic() - started < 0.25
+    wait_for_refreshes()
+    monkeypatch.setattr(pagination, "REFRESH_AHEAD", 0.8)
+    assert pagination.kept_page("k", lambda: compute(3)) == [2]
+    assert computed == [1, 2]
+
+
+def test_a_failed_refresh_keeps_the_kept_value_and_is_tried_again(monkeypatch):
+    assert pagination.kept_page("k", lambda: [1]) == [1]
+    monkeypatch.setattr(pagination, "REFRESH_AHEAD", 0)
+
+    def fail():
+        raise RuntimeError("the database went away")
+
+    assert pagination.kept_page("k", fail) == [1]
+    wait_for_refreshes()
+    assert pagination.kept_page("k", lambda: [2]) == [1]  # tried again, in the background
+    wait_for_refreshes()
+    monkeypatch.setattr(pagination, "REFRESH_AHEAD", 0.8)
+    assert pagination.kept_page("k", lambda: [3]) == [2]
+
+
+@pytest.mark.django_db(databases=["default"])
+def test_inside_a_transaction_the_request_refreshes_it_itself(monkeypatch):
+    # Another connection could not see this transaction's rows: no background refresh.
+    from django.db import connections
+
+    connections["default"].ensure_connection()
+    assert connections["default"].in_atomic_block
+    assert pagination.kept_page("k", lambda: [1]) == [1]
+    monkeypatch.setattr(pagination, "REFRESH_AHEAD", 0)
+    assert pagination.kept_page("k", lambda: [2]) == [2]
+    assert not [t for t in threading.enumerate() if t.name == "shopkit-refresh"]
