@@ -152,6 +152,7 @@ class OrderViewSet(viewsets.GenericViewSet):
             outcome = services.order_checkout(
                 user_id=_caller_id(request),
                 email=request.user.email,
+                language=request.user.language,
                 idempotency_key=key,
                 shipping_address=checkout.validated_data.get("shipping_address"),
                 address_id=checkout.validated_data.get("address_id"),

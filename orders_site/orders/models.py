@@ -55,7 +55,10 @@ class Order(PostalAddress):
         max_length=12, unique=True, validators=[RegexValidator(ORDER_NUMBER_PATTERN)]
     )
     user_id = models.PositiveBigIntegerField(db_index=True)
+    # Where and in which language the order's emails go (orders.services.emails), kept
+    # from the checkout (the token's claims) so later ones need no token.
     email = models.EmailField(blank=True)
+    language = models.CharField(max_length=8, blank=True)
     status = models.CharField(
         max_length=16, choices=OrderStatus.choices, default=OrderStatus.PENDING
     )

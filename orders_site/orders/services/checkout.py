@@ -74,6 +74,7 @@ from orders.models import (
     OrderLine,
     OrderStatus,
 )
+from orders.services.emails import order_placed_email
 from orders.services.idempotency import (
     CheckoutResponse,
     CustomerCheckoutRunning,
@@ -112,6 +113,7 @@ def order_checkout(
     user_id: int,
     email: str,
     idempotency_key: str,
+    language: str = "",
     shipping_address: dict | None = None,
     address_id: int | None = None,
     notes: str = "",
@@ -123,6 +125,7 @@ def order_checkout(
     raises ApplicationError for answers that are not stored: 422 key reused,
     409 checkout in progress, 503 a neighbour is down (nothing held, key reusable).
     `shipping_method` (a code) is required when a method serves the destination.
+    `email` and `language` are kept on the order: its emails go there, in that language.
     """
     request = {"shipping_address": shipping_address, "address_id": address_id, "notes": notes}
     if shipping_method is not None:
@@ -141,6 +144,7 @@ def order_checkout(
             key=taken.key,
             user_id=user_id,
             email=email,
+            language=language,
             shipping_address=shipping_address,
             address_id=address_id,
             notes=notes,
@@ -207,6 +211,7 @@ def _checkout_run(
     key: IdempotencyKey,
     user_id: int,
     email: str,
+    language: str,
     shipping_address: dict | None,
     address_id: int | None,
     notes: str,
@@ -245,6 +250,7 @@ def _checkout_run(
                 key=key,
                 user_id=user_id,
                 email=email,
+                language=language,
                 address=address,
                 notes=notes,
                 reservation=reservation,
@@ -307,6 +313,7 @@ def _order_write(
     key: IdempotencyKey,
     user_id: int,
     email: str,
+    language: str,
     address: dict,
     notes: str,
     reservation: Reservation,
@@ -315,7 +322,8 @@ def _order_write(
 ) -> Order:
     """Step 4: order, lines (prices from the reservation) and first history entry, together.
 
-    The shipping method is copied as it was charged (name, carrier, price, tax).
+    The shipping method is copied as it was charged (name, carrier, price, tax). The
+    confirmation email is enqueued in the same transaction (services/emails.py).
     """
     amounts = [
         money.line_amounts(line.unit_price, line.quantity, line.tax_rate)
@@ -344,6 +352,7 @@ def _order_write(
             number=key.order_number,
             user_id=user_id,
             email=email,
+            language=language,
             status=OrderStatus.PENDING,
             notes=notes,
             currency=settings.SHOP_CURRENCY,
@@ -384,6 +393,7 @@ def _order_write(
             by_email=email,
             note="Order placed.",
         )
+        order_placed_email(order=order, lines=lines)
     return order
 
 
