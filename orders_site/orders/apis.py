@@ -132,7 +132,9 @@ class OrderViewSet(viewsets.GenericViewSet):
         "checkout_in_progress (retry). 400 empty cart, 409 out_of_stock (short_lines), "
         "400 shipping_method_required (a method serves the destination), 409 "
         "shipping_method_unavailable (unknown, deactivated, or not for that country), "
-        "503 when a service it needs is down (nothing held; the same key may be retried).",
+        "503 when a service it needs is down (nothing held; the same key may be retried). "
+        "403 email_not_verified when the shop requires a verified email (REQUIRE_VERIFIED_EMAIL) "
+        "and the token says it is not.",
         parameters=[IDEMPOTENCY_KEY_PARAMETER, IDEMPOTENT_REPLAYED, CHECKOUT_RETRY_AFTER],
         request=PolymorphicProxySerializer(
             component_name="Checkout",
@@ -141,7 +143,7 @@ class OrderViewSet(viewsets.GenericViewSet):
         ),
         responses={
             201: OrderDetailSerializer,
-            **problem_responses(400, 401, 409, 422, 503),
+            **problem_responses(400, 401, 403, 409, 422, 503),
         },
     )
     def create(self, request):
@@ -153,6 +155,7 @@ class OrderViewSet(viewsets.GenericViewSet):
                 user_id=_caller_id(request),
                 email=request.user.email,
                 language=request.user.language,
+                email_verified=request.user.email_verified,
                 idempotency_key=key,
                 shipping_address=checkout.validated_data.get("shipping_address"),
                 address_id=checkout.validated_data.get("address_id"),

@@ -205,3 +205,26 @@ def test_orders_own_sender_delivers_them(placed, settings):
     assert sent.subject.endswith(f"order {order.number} received")
     assert sent.extra_headers["Content-Language"] == "en"
     assert only("orders.placed").status == "sent"
+
+
+# --- REQUIRE_VERIFIED_EMAIL ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("required", [True, False])
+def test_an_unverified_customer_checks_out_only_when_not_required(
+    neighbours, client_for, settings, required
+):
+    settings.REQUIRE_VERIFIED_EMAIL = required
+    neighbours.add_product(1, stock=5)
+    neighbours.fill_cart(CUSTOMER_ID, {1: 2})
+    unverified = client_for(CUSTOMER_ID, email="ada@example.com", email_verified=False)
+    response = checkout(unverified, key="k-1")
+    if required:
+        assert response.status_code == 403
+        assert response.json()["code"] == "email_not_verified"
+        assert not Order.objects.exists() and messages() == []
+        assert neighbours.products[1].stock == 5 and neighbours.cart_lines(CUSTOMER_ID) == {1: 2}
+        verified = client_for(CUSTOMER_ID, email="ada@example.com", email_verified=True)
+        response = checkout(verified, key="k-1")  # the refusal did not use the key up
+    assert response.status_code == 201, response.json()
+    assert Order.objects.count() == 1

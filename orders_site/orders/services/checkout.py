@@ -114,6 +114,7 @@ def order_checkout(
     email: str,
     idempotency_key: str,
     language: str = "",
+    email_verified: bool = True,
     shipping_address: dict | None = None,
     address_id: int | None = None,
     notes: str = "",
@@ -126,7 +127,15 @@ def order_checkout(
     409 checkout in progress, 503 a neighbour is down (nothing held, key reusable).
     `shipping_method` (a code) is required when a method serves the destination.
     `email` and `language` are kept on the order: its emails go there, in that language.
+    With REQUIRE_VERIFIED_EMAIL, an unverified `email_verified` is a 403 before anything
+    is claimed or held.
     """
+    if settings.REQUIRE_VERIFIED_EMAIL and not email_verified:
+        raise ApplicationError(
+            "Verify your email address before checking out (see the link we emailed you).",
+            code=OrderErrorCode.EMAIL_NOT_VERIFIED,
+            status=403,
+        )
     request = {"shipping_address": shipping_address, "address_id": address_id, "notes": notes}
     if shipping_method is not None:
         # Only when given: keys stored before shipping existed keep their fingerprint.
