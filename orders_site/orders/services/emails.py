@@ -54,7 +54,9 @@ def _order_context(order: Order, lines: Iterable[OrderLine] | None = None) -> di
     context = {
         "order": order,
         "total": _money(order.total, order.currency),
-        "order_url": f"{settings.STOREFRONT_URL.rstrip('/')}/orders/{order.number}",
+        # A guest's order: the storefront page that asks for the access token.
+        "order_url": f"{settings.STOREFRONT_URL.rstrip('/')}/orders/"
+        + (f"guest/{order.number}" if order.access_token_hash else order.number),
     }
     if lines is not None:
         context.update(
@@ -91,12 +93,14 @@ def _enqueue(
 
 
 def order_placed_email(
-    *, order: Order, lines: Iterable[OrderLine], extra: dict | None = None
+    *, order: Order, lines: Iterable[OrderLine], access_token: str | None = None
 ) -> OutboxMessage | None:
-    """The confirmation of a new order: number, lines, totals, shipping method, address."""
-    return _enqueue(
-        order=order, event="placed", context={**_order_context(order, lines), **(extra or {})}
-    )
+    """The confirmation of a new order: number, lines, totals, shipping method, address;
+    a guest's order also its access token (the only other place it is ever shown)."""
+    context = _order_context(order, lines)
+    if access_token:
+        context["order_token"] = access_token
+    return _enqueue(order=order, event="placed", context=context)
 
 
 def order_paid_email(*, order: Order) -> OutboxMessage | None:
