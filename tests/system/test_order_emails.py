@@ -16,7 +16,7 @@ import pytest
 from shopkit.processes import Process, manage_argv, project_dir
 from tests.support.smtp_sink import SmtpSink
 from tests.support.tokens import mint_access_token
-from tests.system.shopping import ShopUser, create_product, shop_shipping
+from tests.system.shopping import ADDRESS, ShopUser, create_product, shop_shipping
 
 D = Decimal
 
@@ -166,3 +166,85 @@ def test_cancelling_a_paid_order_emails_the_cancellation_and_the_refund(
     assert "(12.10 EUR) has been cancelled" in cancelled.text
     refunded = by_subject(messages, "refund of 12.10 EUR")
     assert order["number"] in refunded.subject
+
+
+def test_a_guest_buys_pays_is_shipped_and_reads_every_email(
+    gateway, staff, shop, smtp, order_sender
+):
+    """The guest journey through the gateway: cart → checkout with an email → manual
+    payment with the order token → staff received → shipped; the emails carry the figures
+    and the access token that works."""
+    product = create_product(staff["catalog"], stock=10, price="10.00", weight="0.500")
+    email = f"guest-{uuid.uuid4().hex[:8]}@example.com"
+    guest = ShopUser(gateway.url)
+    cart_token = guest.add_to_cart(product["id"], 3).headers["X-Cart-Token"]
+    with shop_shipping(staff["orders"]):
+        without_email = guest.post(
+            "/api/v1/orders/",
+            json={"shipping_address": ADDRESS, "shipping_method": "express"},
+            headers={"Idempotency-Key": uuid.uuid4().hex, "X-Cart-Token": cart_token},
+        )
+        assert without_email.status_code == 400
+        placed = guest.post(
+            "/api/v1/orders/",
+            json={
+                "shipping_address": ADDRESS,
+                "shipping_method": "express",
+                "email": email,
+                "language": "en",
+            },
+            headers={"Idempotency-Key": uuid.uuid4().hex, "X-Cart-Token": cart_token},
+            expect=201,
+        ).json()
+    token, number = placed["access_token"], placed["number"]
+    assert placed["user_id"] is None and placed["email"] == email
+    # 3 × 10.00 + 21 % = 36.30; express 9.95 + 21 % = 12.04; total 48.34.
+    assert placed["total"] == "48.34"
+    assert (
+        guest.get("/api/v1/cart/", headers={"X-Cart-Token": cart_token}, expect=200).json()["items"]
+        == []
+    )
+    order_token = {"X-Order-Token": token}
+    shown = guest.get(f"/api/v1/orders/guest/{number}/", headers=order_token, expect=200)
+    assert shown.json()["status"] == "pending"
+    guest.get(f"/api/v1/orders/guest/{number}/", headers={"X-Order-Token": "x"}, expect=404)
+
+    payment = guest.post(
+        f"/api/v1/orders/guest/{number}/payments/",
+        json={"provider": "manual"},
+        headers={**order_token, "Idempotency-Key": uuid.uuid4().hex},
+        expect=201,
+    ).json()
+    assert payment["amount"] == "48.34"
+    manager = staff["orders"]
+    order_id = placed["id"]
+    manager.post(f"/api/v1/orders/{order_id}/payments/{payment['id']}/received/", expect=200)
+    status = f"/api/v1/orders/{order_id}/status/"
+    manager.post(status, json={"status": "processing"}, expect=200)
+    manager.post(
+        status,
+        json={"status": "shipped", "carrier": "SEUR", "tracking_number": "SEUR-778"},
+        expect=200,
+    )
+    shown = guest.get(f"/api/v1/orders/guest/{number}/", headers=order_token, expect=200).json()
+    assert (shown["status"], shown["payment_status"]) == ("shipped", "paid")
+
+    messages = arrived(smtp, email, 3)
+    assert len(messages) == 3
+    confirmation = by_subject(messages, f"order {number} received")
+    assert token in confirmation.text and f"/orders/guest/{number}" in confirmation.text
+    assert f"3 × {product['name']} ({product['sku']}), 10.00 EUR each: 30.00 EUR" in (
+        confirmation.text
+    )
+    assert "Shipping (Express, SEUR): 12.04 EUR" in confirmation.text
+    assert "Total: 48.34 EUR" in confirmation.text
+    assert "48.34 EUR" in by_subject(messages, f"payment received for order {number}").text
+    shipped = by_subject(messages, f"your order {number} is on its way")
+    assert "Tracking number: SEUR-778" in shipped.text
+    assert "segOnlineIdentificador=SEUR-778" in shipped.text
+    row = shop.query(
+        "ecommerce",
+        "SELECT user_id, access_token_hash <> '', status FROM orders_order WHERE number = %s",
+        number,
+    )
+    assert list(row) == [(None, 1, "shipped")]
