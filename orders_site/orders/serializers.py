@@ -159,8 +159,8 @@ class OrderDetailSerializer(OrderSerializer):
 class CheckoutResultSerializer(OrderDetailSerializer):
     """The 201 of a checkout: the order, and for a guest its access token."""
 
+    # Not read_only: the schema would then mark it required (output only: never parsed).
     access_token = serializers.CharField(
-        read_only=True,
         required=False,
         help_text="A guest checkout's first 201 only (also in the confirmation email; "
         "a replay does not repeat it): send it as X-Order-Token to read, pay or cancel "
@@ -169,7 +169,7 @@ class CheckoutResultSerializer(OrderDetailSerializer):
 
     class Meta(OrderDetailSerializer.Meta):
         fields = [*OrderDetailSerializer.Meta.fields, "access_token"]
-        read_only_fields = fields
+        read_only_fields = OrderDetailSerializer.Meta.fields
 
 
 class OrderListFilterSerializer(serializers.Serializer):
