@@ -16,6 +16,7 @@ from shopkit.outbox.models import OutboxMessage
 from tests.orders.api import ADDRESS
 from tests.orders.fakes import FakeCart
 from tests.orders.payments import received
+from tests.orders.test_admin import CHANGELIST
 from tests.support.databases import BOTH_DATABASES
 
 pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
@@ -174,3 +175,15 @@ def test_a_verified_customer_of_that_email_gets_the_guest_orders(
     other = client_for(44, email="eva@example.com", email_verified=True)
     assert other.get("/api/v1/orders/").json()["results"] == []
     assert Order.objects.get(number=number).user_id == 42
+
+
+def test_staff_see_a_guest_order_in_the_admin(neighbours, guest_cart, client):
+    from django.contrib.auth.models import User
+
+    client.force_login(User.objects.create_superuser("boss", "boss@example.com", "pw-not-used"))
+    number = guest_checkout(APIClient()).json()["number"]
+    order = Order.objects.get(number=number)
+    page = client.get(f"{CHANGELIST}{order.pk}/change/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "eva@example.com (guest)" in text and order.access_token_hash not in text
