@@ -186,9 +186,9 @@ class OrderViewSet(viewsets.GenericViewSet):
         },
     )
     def create(self, request):
-        key = _idempotency_key(request)
         if not request.user or not request.user.is_authenticated:
-            return self._guest_checkout(request, key)
+            return self._guest_checkout(request)
+        key = _idempotency_key(request)
         checkout = CheckoutSerializer(data=request.data)
         checkout.is_valid(raise_exception=True)
         try:
@@ -208,13 +208,14 @@ class OrderViewSet(viewsets.GenericViewSet):
             raise
         return self._checkout_response(outcome)
 
-    def _guest_checkout(self, request, key: str):
+    def _guest_checkout(self, request):
         cart_token = request.headers.get(CART_TOKEN_HEADER, "")
-        if not cart_token:
+        if not cart_token:  # neither a token nor a guest cart: the 401 comes first
             raise NotAuthenticated(
                 "Sign in, or check out as a guest: send the X-Cart-Token of your cart "
                 "and your email in the body."
             )
+        key = _idempotency_key(request)
         if len(cart_token) > 128:
             raise ApplicationError(
                 "The X-Cart-Token is not one the cart gave.", code="invalid", status=400
