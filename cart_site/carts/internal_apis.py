@@ -8,10 +8,11 @@ from carts.selectors import CheckoutLine, cart_for_checkout, guest_cart_lines
 from carts.serializers import (
     ClearInputSerializer,
     GuestCartLookupSerializer,
+    GuestClearInputSerializer,
     checkout_cart_representation,
     clear_outcome_representation,
 )
-from carts.services import cart_clear_after_checkout
+from carts.services import cart_clear_after_checkout, guest_cart_clear_after_checkout
 from shopkit.errors import ApplicationError
 from shopkit.permissions import IsServiceCaller
 
@@ -52,3 +53,18 @@ class GuestCartLookupApi(InternalApi):
                 "No guest cart has this token.", code=CartErrorCode.CART_NOT_FOUND, status=404
             )
         return Response(checkout_cart_representation(cart))
+
+
+class GuestCartClearApi(InternalApi):
+    """A guest order's lines out of its guest cart (the cart named by its token's hash)."""
+
+    def post(self, request):
+        data = GuestClearInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        outcome = guest_cart_clear_after_checkout(
+            cart_token_hash=data.validated_data["cart_token_hash"],
+            reference=data.validated_data["reference"],
+            version=data.validated_data["version"],
+            lines=[CheckoutLine(**line) for line in data.validated_data["lines"]],
+        )
+        return Response(clear_outcome_representation(outcome))

@@ -189,6 +189,10 @@ class ClearInputSerializer(serializers.Serializer):
     lines = CheckoutLineSerializer(many=True, allow_empty=True)
 
 
+class GuestClearInputSerializer(ClearInputSerializer):
+    cart_token_hash = serializers.RegexField(r"^[0-9a-f]{64}$", help_text="SHA-256 hex")
+
+
 class ClearOutcomeSerializer(serializers.Serializer):
     cleared = serializers.BooleanField(read_only=True)
     version = serializers.IntegerField(read_only=True)

@@ -418,37 +418,61 @@ def cart_clear_after_checkout(
     """
     with transaction.atomic(using="ecommerce"):
         cart, _ = _locked_cart(CartOwner(user_id=user_id), create=False)
-        if cart is None:
-            return ClearOutcome(cleared=False, version=0)
-        applied = _APPLIED_CLEAR.rows(cart_id=cart.pk, reference=reference)
-        if applied:
-            return ClearOutcome(cleared=applied[0]["cleared_all"], version=cart.version)
+        return _clear_locked(cart, reference=reference, version=version, lines=lines)
 
-        cleared_all = cart.version == version
-        if cleared_all:
-            CartLine.objects.filter(cart=cart).delete()
-        else:
-            ordered = defaultdict(int)
-            for line in lines:
-                ordered[line.product_id] += line.quantity
-            seen_by_checkout = CartLine.objects.filter(
-                cart=cart, product_id__in=ordered, created_version__lte=version
-            )
-            remaining, emptied = [], []
-            for line in seen_by_checkout:
-                line.quantity -= ordered[line.product_id]
-                line.updated_at = timezone.now()  # bulk_update does not apply auto_now
-                (remaining if line.quantity > 0 else emptied).append(line)
-            CartLine.objects.filter(pk__in=[line.pk for line in emptied]).delete()
-            CartLine.objects.bulk_update(remaining, ["quantity", "updated_at"])
 
-        record = AppliedClear(
-            cart=cart, reference=reference, read_version=version, cleared_all=cleared_all
+def guest_cart_clear_after_checkout(
+    *, cart_token_hash: str, reference: str, version: int, lines: list[CheckoutLine]
+) -> ClearOutcome:
+    """`cart_clear_after_checkout` for a guest's cart, named by its token's SHA-256.
+
+    The hash (what the cart stores) rather than the token: orders keeps it on a guest
+    order to apply a clear it still owes later, and so never stores the bearer secret.
+    """
+    with transaction.atomic(using="ecommerce"):
+        cart = (
+            Cart.objects.select_for_update()
+            .filter(user_id__isnull=True, guest_token_hash=cart_token_hash)
+            .first()
         )
-        record.full_clean(exclude=["cart"], validate_unique=False, validate_constraints=False)
-        record.save()
-        _touch(cart)
-        return ClearOutcome(cleared=cleared_all, version=cart.version)
+        return _clear_locked(cart, reference=reference, version=version, lines=lines)
+
+
+def _clear_locked(
+    cart: Cart | None, *, reference: str, version: int, lines: list[CheckoutLine]
+) -> ClearOutcome:
+    """The clear of a locked cart (None: no cart, nothing to clear)."""
+    if cart is None:
+        return ClearOutcome(cleared=False, version=0)
+    applied = _APPLIED_CLEAR.rows(cart_id=cart.pk, reference=reference)
+    if applied:
+        return ClearOutcome(cleared=applied[0]["cleared_all"], version=cart.version)
+
+    cleared_all = cart.version == version
+    if cleared_all:
+        CartLine.objects.filter(cart=cart).delete()
+    else:
+        ordered = defaultdict(int)
+        for line in lines:
+            ordered[line.product_id] += line.quantity
+        seen_by_checkout = CartLine.objects.filter(
+            cart=cart, product_id__in=ordered, created_version__lte=version
+        )
+        remaining, emptied = [], []
+        for line in seen_by_checkout:
+            line.quantity -= ordered[line.product_id]
+            line.updated_at = timezone.now()  # bulk_update does not apply auto_now
+            (remaining if line.quantity > 0 else emptied).append(line)
+        CartLine.objects.filter(pk__in=[line.pk for line in emptied]).delete()
+        CartLine.objects.bulk_update(remaining, ["quantity", "updated_at"])
+
+    record = AppliedClear(
+        cart=cart, reference=reference, read_version=version, cleared_all=cleared_all
+    )
+    record.full_clean(exclude=["cart"], validate_unique=False, validate_constraints=False)
+    record.save()
+    _touch(cart)
+    return ClearOutcome(cleared=cleared_all, version=cart.version)
 
 
 def guest_carts_purge(*, idle_for: timedelta) -> int:

@@ -213,6 +213,7 @@ class OrderAdmin(admin.ModelAdmin):
             },
         ),
         ("Payment", {"fields": ["payment_status", "paid_at"]}),
+        ("Emails", {"fields": ["language"]}),
         (
             "Checkout",
             {
@@ -255,6 +256,8 @@ class OrderAdmin(admin.ModelAdmin):
 
     @admin.display(description="customer")
     def customer(self, order):
+        if order.user_id is None:  # a guest's order, until a customer verifies the email
+            return format_html("{} (guest)", order.email or "no email")
         return format_html(
             '<a href="{}">{}</a> (user {})',
             CUSTOMER_ADMIN_URL.format(order.user_id),

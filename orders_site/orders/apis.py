@@ -6,8 +6,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import AuthenticationFailed
-from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated
+from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
 from orders import metrics, selectors, services
@@ -15,8 +15,10 @@ from orders.errors import OrderErrorCode
 from orders.models import Order
 from orders.serializers import (
     CheckoutInlineAddressSerializer,
+    CheckoutResultSerializer,
     CheckoutSavedAddressSerializer,
     CheckoutSerializer,
+    GuestCheckoutSerializer,
     OrderCancelSerializer,
     OrderDetailSerializer,
     OrderListFilterSerializer,
@@ -28,6 +30,7 @@ from shopkit.errors import PROBLEM_CONTENT_TYPE, ApplicationError
 from shopkit.schema import problem_responses
 
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
+CART_TOKEN_HEADER = "X-Cart-Token"  # a guest's cart (the cart service's header)
 IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[\x21-\x7e][\x20-\x7e]{0,254}$")  # printable ASCII
 
 
@@ -80,6 +83,13 @@ def _caller_id(request) -> int:
         raise AuthenticationFailed("The token does not name a user.")
 
 
+def _claim_guest_orders(request) -> None:
+    """A customer whose token says the email is verified gets the guest orders placed
+    with it (orders.services.guests)."""
+    if getattr(request.user, "email_verified", False):
+        services.guest_orders_claim(user_id=_caller_id(request), email=request.user.email)
+
+
 def _idempotency_key(request) -> str:
     key = request.headers.get(IDEMPOTENCY_KEY_HEADER)
     if not key:
@@ -97,8 +107,24 @@ def _idempotency_key(request) -> str:
     return key
 
 
+CART_TOKEN_PARAMETER = OpenApiParameter(
+    CART_TOKEN_HEADER,
+    {"type": "string", "minLength": 1, "maxLength": 128},
+    OpenApiParameter.HEADER,
+    required=False,
+    description="A guest checkout (no Authorization): the guest cart's token, as the "
+    "cart API answered it; the body then carries `email` and the address inline.",
+)
+
+
 class OrderViewSet(viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated]
+
+    def get_permissions(self):
+        if self.action == "create":  # a guest checks out without a token (X-Cart-Token)
+            return [AllowAny()]
+        return super().get_permissions()
+
     serializer_class = OrderSerializer
     queryset = Order.objects.none()  # reads go through the selectors
     lookup_value_regex = r"[0-9]{1,18}"
@@ -114,6 +140,7 @@ class OrderViewSet(viewsets.GenericViewSet):
     def list(self, request):
         filters = OrderListFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
+        _claim_guest_orders(request)
         orders = selectors.order_list(
             user=request.user,
             status=filters.validated_data.get("status"),
@@ -132,19 +159,35 @@ class OrderViewSet(viewsets.GenericViewSet):
         "checkout_in_progress (retry). 400 empty cart, 409 out_of_stock (short_lines), "
         "400 shipping_method_required (a method serves the destination), 409 "
         "shipping_method_unavailable (unknown, deactivated, or not for that country), "
-        "503 when a service it needs is down (nothing held; the same key may be retried).",
-        parameters=[IDEMPOTENCY_KEY_PARAMETER, IDEMPOTENT_REPLAYED, CHECKOUT_RETRY_AFTER],
+        "503 when a service it needs is down (nothing held; the same key may be retried). "
+        "403 email_not_verified when the shop requires a verified email (REQUIRE_VERIFIED_EMAIL) "
+        "and the token says it is not. A guest checks out without a token: X-Cart-Token "
+        "names the guest cart, the body has `email` and the address inline; the 201 carries "
+        "`access_token` (once; also emailed) for /api/v1/orders/guest/{number}/. The key is "
+        "scoped to the guest cart; the same stock, shipping and replay rules apply.",
+        parameters=[
+            IDEMPOTENCY_KEY_PARAMETER,
+            CART_TOKEN_PARAMETER,
+            IDEMPOTENT_REPLAYED,
+            CHECKOUT_RETRY_AFTER,
+        ],
         request=PolymorphicProxySerializer(
             component_name="Checkout",
-            serializers=[CheckoutInlineAddressSerializer, CheckoutSavedAddressSerializer],
+            serializers=[
+                CheckoutInlineAddressSerializer,
+                CheckoutSavedAddressSerializer,
+                GuestCheckoutSerializer,
+            ],
             resource_type_field_name=None,
         ),
         responses={
-            201: OrderDetailSerializer,
-            **problem_responses(400, 401, 409, 422, 503),
+            201: CheckoutResultSerializer,
+            **problem_responses(400, 401, 403, 409, 422, 503),
         },
     )
     def create(self, request):
+        if not request.user or not request.user.is_authenticated:
+            return self._guest_checkout(request)
         key = _idempotency_key(request)
         checkout = CheckoutSerializer(data=request.data)
         checkout.is_valid(raise_exception=True)
@@ -152,6 +195,8 @@ class OrderViewSet(viewsets.GenericViewSet):
             outcome = services.order_checkout(
                 user_id=_caller_id(request),
                 email=request.user.email,
+                language=request.user.language,
+                email_verified=request.user.email_verified,
                 idempotency_key=key,
                 shipping_address=checkout.validated_data.get("shipping_address"),
                 address_id=checkout.validated_data.get("address_id"),
@@ -161,6 +206,41 @@ class OrderViewSet(viewsets.GenericViewSet):
         except ApplicationError as exc:
             metrics.count_checkout(status=exc.status, body={"code": exc.code})
             raise
+        return self._checkout_response(outcome)
+
+    def _guest_checkout(self, request):
+        cart_token = request.headers.get(CART_TOKEN_HEADER, "")
+        if not cart_token:  # neither a token nor a guest cart: the 401 comes first
+            raise NotAuthenticated(
+                "Sign in, or check out as a guest: send the X-Cart-Token of your cart "
+                "and your email in the body."
+            )
+        key = _idempotency_key(request)
+        if len(cart_token) > 128:
+            raise ApplicationError(
+                "The X-Cart-Token is not one the cart gave.", code="invalid", status=400
+            )
+        checkout = GuestCheckoutSerializer(data=request.data)
+        checkout.is_valid(raise_exception=True)
+        data = checkout.validated_data
+        try:
+            outcome = services.order_checkout(
+                user_id=None,
+                email=data["email"].lower(),
+                language=data.get("language", ""),
+                idempotency_key=key,
+                shipping_address=data["shipping_address"],
+                notes=data["notes"],
+                shipping_method=data.get("shipping_method"),
+                guest=services.GuestCheckout(cart_token=cart_token),
+            )
+        except ApplicationError as exc:
+            metrics.count_checkout(status=exc.status, body={"code": exc.code})
+            raise
+        return self._checkout_response(outcome)
+
+    @staticmethod
+    def _checkout_response(outcome):
         metrics.count_checkout(status=outcome.status, body=outcome.body, replayed=outcome.replayed)
         return Response(
             outcome.body,

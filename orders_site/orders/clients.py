@@ -143,6 +143,24 @@ def cart_clear(*, user_id: int, reference: str, version: int, lines: list[LineQu
         raise _unexpected("cart", response, "clear")
 
 
+def cart_clear_guest(
+    *, cart_token_hash: str, reference: str, version: int, lines: list[LineQuantity]
+) -> None:
+    """cart_clear for a guest order's guest cart, named by its token's SHA-256."""
+    response = service_client("cart").post(
+        "/internal/cart/guests/clear/",
+        json={
+            "cart_token_hash": cart_token_hash,
+            "reference": reference,
+            "version": version,
+            "lines": [line.as_json() for line in lines],
+        },
+        idempotent=True,
+    )
+    if response.status_code != 200:
+        raise _unexpected("cart", response, "clear")
+
+
 # --- catalog ----------------------------------------------------------------------
 
 

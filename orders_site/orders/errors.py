@@ -19,6 +19,8 @@ class OrderErrorCode(StrEnum):
     SHIPPING_METHOD_REQUIRED = "shipping_method_required"
     SHIPPING_METHOD_UNAVAILABLE = "shipping_method_unavailable"
     TRACKING_REQUIRED = "tracking_required"
+    EMAIL_NOT_VERIFIED = "email_not_verified"
+    ORDER_TOKEN_REQUIRED = "order_token_required"
     # payments (orders/services/payments.py)
     PAYMENT_PROVIDER_UNAVAILABLE = "payment_provider_unavailable"
     ORDER_NOT_PAYABLE = "order_not_payable"

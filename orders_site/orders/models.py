@@ -54,8 +54,17 @@ class Order(PostalAddress):
     number = models.CharField(
         max_length=12, unique=True, validators=[RegexValidator(ORDER_NUMBER_PATTERN)]
     )
-    user_id = models.PositiveBigIntegerField(db_index=True)
+    # null: a guest's order (no account), until a customer verifies its email
+    # (orders.services.guests: the order becomes theirs).
+    user_id = models.PositiveBigIntegerField(db_index=True, null=True, blank=True)
+    # A guest's order: the SHA-256 of its access token (X-Order-Token: read, pay,
+    # cancel) and of the guest cart's token (the cart clear it owes). Empty otherwise.
+    access_token_hash = models.CharField(max_length=64, blank=True, default="")
+    guest_cart_token_hash = models.CharField(max_length=64, blank=True, default="")
+    # Where and in which language the order's emails go (orders.services.emails), kept
+    # from the checkout (the token's claims) so later ones need no token.
     email = models.EmailField(blank=True)
+    language = models.CharField(max_length=8, blank=True)
     status = models.CharField(
         max_length=16, choices=OrderStatus.choices, default=OrderStatus.PENDING
     )
@@ -103,6 +112,8 @@ class Order(PostalAddress):
             models.Index(fields=["status"], name="order_status_idx"),
             models.Index(fields=["-created_at"], name="order_created_idx"),
             models.Index(fields=["payment_status", "status"], name="order_payment_status_idx"),
+            # Guest orders of an email, claimed when a customer verifies it.
+            models.Index(fields=["email", "user_id"], name="order_email_user_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -208,13 +219,18 @@ class IdempotencyKey(models.Model):
     # The customer's id while this key is in progress, null otherwise: unique, so a
     # customer runs one checkout at a time and two never sell the same cart lines.
     running_for_user = models.PositiveBigIntegerField(null=True, blank=True, unique=True)
+    # A guest's checkout: user_id is 0 (auth's ids start at 1) and the key is scoped to
+    # the guest cart (the SHA-256 of its token); `running_for_guest` is the guest's
+    # one-checkout-at-a-time slot, as `running_for_user` is a customer's.
+    guest_scope = models.CharField(max_length=64, blank=True, default="")
+    running_for_guest = models.CharField(max_length=64, null=True, blank=True, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["user_id", "key"], name="idempotency_key_unique_per_user"
+                fields=["user_id", "guest_scope", "key"], name="idempotency_key_unique_per_owner"
             )
         ]
         indexes = [models.Index(fields=["state", "updated_at"], name="idempotency_state_idx")]

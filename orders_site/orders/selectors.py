@@ -1,5 +1,7 @@
 """Reads of the orders service. Who sees what is decided here, once."""
 
+import hashlib
+import hmac
 from decimal import Decimal
 
 from django.conf import settings
@@ -44,6 +46,17 @@ def order_get(*, user, order_id: int) -> Order:
         _visible_orders(user=user).prefetch_related("lines", "history").filter(pk=order_id).first()
     )
     if order is None:
+        raise Http404("No such order.")
+    return order
+
+
+def guest_order_get(*, number: str, access_token: str) -> Order:
+    """A guest order by its number and access token (404 for any mismatch, never 403)."""
+    order = Order.objects.prefetch_related("lines", "history").filter(number=number).first()
+    given = hashlib.sha256(access_token.encode()).hexdigest()
+    if order is None or not order.access_token_hash:
+        raise Http404("No such order.")
+    if not hmac.compare_digest(order.access_token_hash, given):
         raise Http404("No such order.")
     return order
 

@@ -1,5 +1,6 @@
 """What goes in and out of the orders API. Explicit fields; everything an order shows is read-only."""
 
+from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -43,6 +44,19 @@ class CheckoutSerializer(serializers.Serializer):
 class CheckoutInlineAddressSerializer(CheckoutSerializer):
     shipping_address = ShippingAddressSerializer()
     address_id = None
+
+
+class GuestCheckoutSerializer(CheckoutInlineAddressSerializer):
+    """A guest's checkout (no token; the X-Cart-Token header names the guest cart)."""
+
+    email = serializers.EmailField(
+        max_length=254, help_text="Where the order's emails go (a guest checkout only)."
+    )
+    language = serializers.ChoiceField(
+        choices=settings.SHOP_LANGUAGES,
+        required=False,
+        help_text="The language of the order's emails; default the shop's.",
+    )
 
 
 class CheckoutSavedAddressSerializer(CheckoutSerializer):
@@ -140,6 +154,22 @@ class OrderDetailSerializer(OrderSerializer):
     class Meta(OrderSerializer.Meta):
         fields = [*OrderSerializer.Meta.fields, "history"]
         read_only_fields = fields
+
+
+class CheckoutResultSerializer(OrderDetailSerializer):
+    """The 201 of a checkout: the order, and for a guest its access token."""
+
+    # Not read_only: the schema would then mark it required (output only: never parsed).
+    access_token = serializers.CharField(
+        required=False,
+        help_text="A guest checkout's first 201 only (also in the confirmation email; "
+        "a replay does not repeat it): send it as X-Order-Token to read, pay or cancel "
+        "the order under /api/v1/orders/guest/{number}/.",
+    )
+
+    class Meta(OrderDetailSerializer.Meta):
+        fields = [*OrderDetailSerializer.Meta.fields, "access_token"]
+        read_only_fields = OrderDetailSerializer.Meta.fields
 
 
 class OrderListFilterSerializer(serializers.Serializer):

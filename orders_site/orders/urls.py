@@ -6,6 +6,7 @@ from django.utils.module_loading import import_string
 from rest_framework.routers import SimpleRouter
 
 from orders.apis import OrderViewSet
+from orders.guest_apis import GuestOrderApi, GuestOrderCancelApi, GuestOrderPaymentsApi
 from orders.payment_apis import (
     PaymentListCreateView,
     PaymentReceivedView,
@@ -44,8 +45,24 @@ payment_urlpatterns = [
     ),
 ]
 
+NUMBER = r"T-[0-9A-HJKMNP-TV-Z]{10}"
+guest_urlpatterns = [
+    re_path(rf"^guest/(?P<number>{NUMBER})/$", GuestOrderApi.as_view(), name="guest-order"),
+    re_path(
+        rf"^guest/(?P<number>{NUMBER})/cancel/$",
+        GuestOrderCancelApi.as_view(),
+        name="guest-order-cancel",
+    ),
+    re_path(
+        rf"^guest/(?P<number>{NUMBER})/payments/$",
+        GuestOrderPaymentsApi.as_view(),
+        name="guest-order-payments",
+    ),
+]
+
 urlpatterns = [
     path("shipping-methods/", ShippingQuoteApi.as_view(), name="shipping-quote"),
+    *guest_urlpatterns,
     *shipping.urls,
     *webhook_urlpatterns,
     *payment_urlpatterns,

@@ -4,7 +4,14 @@ from shopkit.settings import *  # noqa: F403
 from shopkit.settings import DJANGO_APPS, LOG_LEVEL, SHOPKIT_APPS, THIRD_PARTY_APPS, logging_config
 
 SERVICE_NAME = "orders"
-INSTALLED_APPS = [*DJANGO_APPS, *THIRD_PARTY_APPS, "django_countries", *SHOPKIT_APPS, "orders"]
+INSTALLED_APPS = [
+    *DJANGO_APPS,
+    *THIRD_PARTY_APPS,
+    "django_countries",
+    *SHOPKIT_APPS,
+    "shopkit.outbox",  # the order emails, in ecommerce_db
+    "orders",
+]
 ROOT_URLCONF = "orders_site.urls"
 WSGI_APPLICATION = "orders_site.wsgi.application"
 STATIC_URL = "/orders/static/"
@@ -65,3 +72,9 @@ if STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET:
 # An order paid through an online provider (a card) that has no succeeded payment this
 # long after it was placed is cancelled by `reconcile_checkouts`, its stock given back.
 ORDER_PAYMENT_TIMEOUT_MINUTES = env.int("ORDER_PAYMENT_TIMEOUT_MINUTES", default=30)
+
+# --- Order emails (orders.services.emails, through shopkit.outbox) ----------------------
+# The shipped email links to the carrier's tracking page: known carriers have their own
+# (orders.services.emails.CARRIER_TRACKING_URLS); any other uses this template, with
+# {carrier} and {tracking_number} (URL-encoded). Unset: no link, only the number.
+TRACKING_URL_TEMPLATE = env.str("TRACKING_URL_TEMPLATE", default="")

@@ -231,3 +231,49 @@ def test_a_guests_cart_is_read_by_its_token_for_the_shipping_quote(service_api_c
     assert service_api_client.post(GUEST_LOOKUP, {}, format="json").status_code == 400
     assert api_client.post(GUEST_LOOKUP, {"cart_token": "guest-token-ship"}).status_code == 403
     assert Cart.objects.count() == 2  # a read creates nothing
+
+
+GUEST_CLEAR = "/internal/cart/guests/clear/"
+
+
+def test_a_guest_order_clears_its_guest_cart_once_by_the_tokens_hash(
+    service_api_client, api_client
+):
+    import hashlib
+
+    cart = GuestCartFactory(token="guest-token-buy", version=3)
+    CartLineFactory(cart=cart, product_id=5, quantity=2)
+    CartLineFactory(cart=cart, product_id=3, quantity=1)
+    customer_cart = CartFactory(user_id=78)
+    CartLineFactory(cart=customer_cart, product_id=5, quantity=1)
+    token_hash = hashlib.sha256(b"guest-token-buy").hexdigest()
+    body = {
+        "cart_token_hash": token_hash,
+        "reference": "T-GUEST00001",
+        "version": 3,
+        "lines": [{"product_id": 5, "quantity": 2}, {"product_id": 3, "quantity": 1}],
+    }
+    assert api_client.post(GUEST_CLEAR, body, format="json").status_code == 403
+    assert quantities(cart) == {5: 2, 3: 1}
+
+    response = service_api_client.post(GUEST_CLEAR, body, format="json")
+    assert response.status_code == 200, response.json()
+    assert response.json()["cleared"] is True
+    assert quantities(cart) == {}
+    assert user_quantities(78) == {5: 1}  # nobody else's cart is touched
+    assert AppliedClear.objects.filter(cart=cart, reference="T-GUEST00001").count() == 1
+    again = service_api_client.post(GUEST_CLEAR, body, format="json")
+    assert again.json()["cleared"] is True
+    assert AppliedClear.objects.filter(cart=cart).count() == 1
+
+    # The token itself, a bad hash, or an unknown one: never a customer's cart.
+    for bad in ("guest-token-buy", "x" * 64, ""):
+        answer = service_api_client.post(
+            GUEST_CLEAR, {**body, "cart_token_hash": bad}, format="json"
+        )
+        assert answer.status_code == 400, bad
+    unknown = service_api_client.post(
+        GUEST_CLEAR, {**body, "cart_token_hash": "0" * 64}, format="json"
+    )
+    assert unknown.json() == {"cleared": False, "version": 0}
+    assert user_quantities(78) == {5: 1}

@@ -342,7 +342,12 @@ def test_migrations_run_once_in_a_job_and_new_pods_wait_for_them(overlay):
 def test_cronjobs_never_overlap(overlay):
     _, objects = overlay
     cronjobs = named(objects, "CronJob")
-    assert set(cronjobs) == {"reservation-expiry", "checkout-reconciler", "mail-sender"}
+    assert set(cronjobs) == {
+        "reservation-expiry",
+        "checkout-reconciler",
+        "mail-sender",
+        "order-mail-sender",
+    }
     for name, cronjob in cronjobs.items():
         assert cronjob["spec"]["concurrencyPolicy"] == "Forbid", name
         [container] = containers(cronjob)
@@ -356,6 +361,9 @@ def test_cronjobs_never_overlap(overlay):
     assert sender["args"][1] == "send_outbox"
     assert sender["image"].split("/")[-1].split(":")[0] == "auth"
     assert "JWT_PRIVATE_KEY" not in env_of(sender)  # it signs nothing
+    [order_sender] = containers(cronjobs["order-mail-sender"])
+    assert order_sender["args"][1] == "send_outbox"
+    assert order_sender["image"].split("/")[-1].split(":")[0] == "orders"
 
 
 # --- network policies ------------------------------------------------------------------

@@ -6,6 +6,7 @@ cart read/clear, auth addresses) on in-memory state; tests/*/test_internal_contr
 run it and the real services through the same assertions.
 """
 
+import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -27,6 +28,7 @@ ROUTES = [
     ("GET", r"^/internal/catalog/products/$", "catalog", "product_list"),
     ("GET", r"^/internal/cart/users/(?P<user_id>\d+)/$", "cart", "read"),
     ("POST", r"^/internal/cart/guests/lookup/$", "cart", "guest_read"),
+    ("POST", r"^/internal/cart/guests/clear/$", "cart", "guest_clear"),
     ("POST", r"^/internal/cart/users/(?P<user_id>\d+)/clear/$", "cart", "clear"),
     (
         "GET",
@@ -264,7 +266,16 @@ class FakeNeighbours(FakeService):
         }
 
     def clear(self, body, user_id):
-        cart = self.carts.setdefault(int(user_id), FakeCart())
+        return self._clear(self.carts.setdefault(int(user_id), FakeCart()), body)
+
+    def guest_clear(self, body, **_):
+        """The real cart's rule: a guest cart by its token's SHA-256."""
+        for token, cart in self.guest_carts.items():
+            if hashlib.sha256(token.encode()).hexdigest() == body["cart_token_hash"]:
+                return self._clear(cart, body)
+        return 200, {"cleared": False, "version": 0}
+
+    def _clear(self, cart, body):
         if body["reference"] in cart.applied_references:
             return 200, {"cleared": False, "version": cart.version}
         if body["version"] == cart.version:

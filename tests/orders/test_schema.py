@@ -53,10 +53,20 @@ SHIPPING_QUOTE = "/api/v1/orders/shipping-methods/"
 WEBHOOK = "/api/v1/orders/payments/webhooks/stripe/"
 
 
-def test_every_operation_needs_a_token_but_the_quote_and_the_payment_webhook(document):
-    for _method, path, operation in contract.operations(document):
-        if path == SHIPPING_QUOTE:  # anyone; a token (or a guest's X-Cart-Token) prices it
+GUEST = "/api/v1/orders/guest/"
+
+
+def test_every_operation_needs_a_token_but_the_quote_the_webhook_and_the_guests(document):
+    for method, path, operation in contract.operations(document):
+        if path == SHIPPING_QUOTE or (method, path) == (
+            "post",
+            "/api/v1/orders/",
+        ):  # anyone; a token (or a guest's X-Cart-Token) prices it
             assert contract.security_of(document, operation) == [{}, {"jwtAuth": []}]
+        elif path.startswith(GUEST):  # the order's access token (X-Order-Token) only
+            assert contract.security_of(document, operation) == []
+            token = next(p for p in operation["parameters"] if p["name"] == "X-Order-Token")
+            assert token["required"] is True and token["in"] == "header"
         elif path == WEBHOOK:  # called by Stripe, trusted by its signature only
             assert contract.security_of(document, operation) == []
         else:
@@ -90,6 +100,24 @@ def test_payment_creation_declares_its_idempotency_key(document):
     assert any(p["name"] == "Idempotency-Key" and p["required"] for p in create["parameters"])
     assert {"201", "400", "401", "403", "404", "409", "422", "503"} <= set(create["responses"])
     assert "Idempotent-Replayed" in create["responses"]["201"]["headers"]
+
+
+def test_the_guest_checkout_is_documented(document):
+    checkout = document["paths"]["/api/v1/orders/"]["post"]
+    cart_token = next(p for p in checkout["parameters"] if p["name"] == "X-Cart-Token")
+    assert cart_token["in"] == "header" and not cart_token.get("required", False)
+    guest = document["components"]["schemas"]["GuestCheckoutRequest"]
+    assert {"email", "shipping_address"} <= set(guest["required"])
+    created = checkout["responses"]["201"]["content"]["application/json"]["schema"]["$ref"]
+    result = document["components"]["schemas"][created.rsplit("/", 1)[1]]
+    assert "access_token" in result["properties"]
+    assert "access_token" not in result.get("required", [])
+    paths = {path for path in document["paths"] if path.startswith(GUEST)}
+    assert paths == {
+        "/api/v1/orders/guest/{number}/",
+        "/api/v1/orders/guest/{number}/cancel/",
+        "/api/v1/orders/guest/{number}/payments/",
+    }
 
 
 def test_the_checkout_needs_a_body_and_declares_its_headers(document):
@@ -139,14 +167,21 @@ def test_every_answer_keeps_the_contract(role, stocked, connection_kept_across_r
         before_each=cart_with_something,
     )
 
-    # orders, the shipping quote, staff's zones and methods, payments (4) and the webhook
-    assert len(answered) == 6 + 1 + 12 + 5
+    # orders, the shipping quote, staff's zones and methods, payments (4), the webhook
+    # and a guest's order (read, cancel, list and create payments)
+    assert len(answered) == 6 + 1 + 12 + 5 + 4
     quote = answered.pop("GET /api/v1/orders/shipping-methods/")
     assert quote <= {200, 400}  # anyone may ask; a bad country is refused
     # Whoever calls, a webhook without Stripe's signature is refused.
     assert answered.pop(f"POST {WEBHOOK}") == {400}
+    # Whoever calls, no generated order token opens a guest's order.
+    for operation in [name for name in answered if GUEST in name]:
+        assert answered.pop(operation) <= {400, 404}, operation
     if caller:
         # The generated checkouts got through the whole saga, not only through validation.
         assert 201 in answered["POST /api/v1/orders/"]
     else:
+        # A checkout without a token is a guest's: no X-Cart-Token 401, a generated one
+        # names no cart (400 empty_cart) or the body is not a guest's (400).
+        assert answered.pop("POST /api/v1/orders/") <= {400, 401}
         assert set().union(*answered.values()) <= {401, 404}

@@ -46,6 +46,7 @@ PROJECT_OF = {
     "reservation-expiry": "catalog",
     "checkout-reconciler": "orders",
     "mail-sender": "auth",
+    "order-mail-sender": "orders",
 }
 # What auth reads that its mail sender never needs: the signing key (it signs nothing;
 # the entrypoint gives its settings a throwaway one) and the seeding superuser.
@@ -175,6 +176,7 @@ def test_the_whole_system_is_in_compose(compose):
         "reservation-expiry",
         "checkout-reconciler",
         "mail-sender",
+        "order-mail-sender",
         "gateway",
     }
     for database in DATABASE_PORTS:
@@ -198,6 +200,9 @@ def test_the_whole_system_is_in_compose(compose):
     sender = compose["services"]["mail-sender"]
     assert sender["image"] == compose["services"]["auth"]["image"]
     assert sender["command"] == ["manage", "send_outbox", "--loop", "5"]
+    order_sender = compose["services"]["order-mail-sender"]
+    assert order_sender["image"] == compose["services"]["orders"]["image"]
+    assert order_sender["command"] == ["manage", "send_outbox", "--loop", "5"]
 
 
 def test_every_process_shares_the_redis_cache(compose):
@@ -347,7 +352,8 @@ def test_migrations_run_once_one_after_another_before_anything_serves(compose):
             environment
         )
     # Every service and job starts after the last one, and never migrates itself.
-    for name in (*SERVICES, "reservation-expiry", "checkout-reconciler", "mail-sender"):
+    jobs = ("reservation-expiry", "checkout-reconciler", "mail-sender", "order-mail-sender")
+    for name in (*SERVICES, *jobs):
         assert services[name]["depends_on"]["migrate"] == {
             "condition": "service_completed_successfully"
         }, name

@@ -2,13 +2,15 @@
 
 Checked table by table on MariaDB: auth_db holds Django's contrib tables, the token
 blacklist, accounts and the cache table; ecommerce_db holds catalog, carts and
-orders; the only table both have is each database's own django_migrations
-(Django records every migration in every database, applied or skipped by the router).
+orders; the only tables both have are each database's own django_migrations
+(Django records every migration in every database, applied or skipped by the router)
+and the outbox (auth's in auth_db, orders' in ecommerce_db).
 """
 
-# outbox_: auth's outbox (shopkit.outbox lives in the database of the service installing it).
+# outbox_: auth's and orders' outboxes (shopkit.outbox lives in the database of each
+# service installing it).
 AUTH_TABLE_PREFIXES = ("auth_", "django_", "token_blacklist_", "accounts_", "outbox_")
-ECOMMERCE_TABLE_PREFIXES = ("catalog_", "carts_", "orders_")
+ECOMMERCE_TABLE_PREFIXES = ("catalog_", "carts_", "orders_", "outbox_")
 
 
 def tables(shop, database):
@@ -22,7 +24,7 @@ def test_each_table_lives_in_its_apps_database(shop):
     auth_tables = tables(shop, "auth")
     ecommerce_tables = tables(shop, "ecommerce")
 
-    assert auth_tables & ecommerce_tables == {"django_migrations"}
+    assert auth_tables & ecommerce_tables == {"django_migrations", "outbox_outboxmessage"}
     for table in sorted(auth_tables):
         # The cache tables: the default one and the throttle counters' own.
         assert table.startswith(AUTH_TABLE_PREFIXES) or table in CACHE_TABLES, table
@@ -53,6 +55,7 @@ def test_each_table_lives_in_its_apps_database(shop):
         "orders_orderline",
         "orders_statuschange",
         "orders_idempotencykey",
+        "outbox_outboxmessage",
     } <= ecommerce_tables
 
 

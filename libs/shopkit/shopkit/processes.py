@@ -45,6 +45,8 @@ JOBS = (
     ("reconcile", "orders", ("reconcile_checkouts", "--loop", "60")),
     # auth's outbox (verification and password reset emails) through EMAIL_URL.
     ("mail", "auth", ("send_outbox", "--loop", "5")),
+    # orders' outbox (order placed, paid, shipped, cancelled, refunded) through EMAIL_URL.
+    ("order-mail", "orders", ("send_outbox", "--loop", "5")),
 )
 
 

@@ -52,7 +52,9 @@ attempt that was given up can never write its order late (it releases its
 reservation instead). No database lock is held across a call to another service.
 """
 
+import hashlib
 import logging
+import secrets
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -74,7 +76,9 @@ from orders.models import (
     OrderLine,
     OrderStatus,
 )
+from orders.services.emails import order_placed_email
 from orders.services.idempotency import (
+    GUEST_USER_ID,
     CheckoutResponse,
     CustomerCheckoutRunning,
     LeaseKeeper,
@@ -102,6 +106,25 @@ from shopkit.routers import ECOMMERCE_DB
 
 logger = logging.getLogger(__name__)
 
+
+def token_hash(token: str) -> str:
+    """SHA-256 hex: how a bearer token (a guest's cart or order token) is stored."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class GuestCheckout:
+    """A checkout without an account: the guest cart's X-Cart-Token (the order's email
+    is the `email` of order_checkout, given in the request's body)."""
+
+    cart_token: str
+
+    @property
+    def scope(self) -> str:
+        """What scopes the Idempotency-Key and the checkout slot: the cart token's hash."""
+        return token_hash(self.cart_token)
+
+
 ANOTHER_CHECKOUT_RUNNING = (
     "Another checkout of yours is in progress; retry shortly, once it has finished."
 )
@@ -109,13 +132,16 @@ ANOTHER_CHECKOUT_RUNNING = (
 
 def order_checkout(
     *,
-    user_id: int,
+    user_id: int | None,
     email: str,
     idempotency_key: str,
+    language: str = "",
+    email_verified: bool = True,
     shipping_address: dict | None = None,
     address_id: int | None = None,
     notes: str = "",
     shipping_method: str | None = None,
+    guest: GuestCheckout | None = None,
 ) -> CheckoutResponse:
     """Turn the user's cart into an order, exactly once per Idempotency-Key.
 
@@ -123,32 +149,64 @@ def order_checkout(
     raises ApplicationError for answers that are not stored: 422 key reused,
     409 checkout in progress, 503 a neighbour is down (nothing held, key reusable).
     `shipping_method` (a code) is required when a method serves the destination.
+    `email` and `language` are kept on the order: its emails go there, in that language.
+    With REQUIRE_VERIFIED_EMAIL, an unverified `email_verified` is a 403 before anything
+    is claimed or held.
+
+    A guest (`guest`, `user_id` None) checks out the guest cart of its token, the key
+    scoped to that cart; the order has no user and gets a random access token, in the
+    first 201's `access_token` and the confirmation email (stored hashed only, so a
+    replay of the key answers without it).
     """
+    if settings.REQUIRE_VERIFIED_EMAIL and not email_verified:
+        raise ApplicationError(
+            "Verify your email address before checking out (see the link we emailed you).",
+            code=OrderErrorCode.EMAIL_NOT_VERIFIED,
+            status=403,
+        )
     request = {"shipping_address": shipping_address, "address_id": address_id, "notes": notes}
     if shipping_method is not None:
         # Only when given: keys stored before shipping existed keep their fingerprint.
         request["shipping_method"] = shipping_method
+    if guest is not None:
+        request["email"] = email
     fingerprint = request_fingerprint(request)
-    taken = _key_acquire(user_id=user_id, key=idempotency_key, fingerprint=fingerprint)
+    scope = guest.scope if guest is not None else ""
+    taken = _key_acquire(
+        user_id=GUEST_USER_ID if guest is not None else user_id,
+        key=idempotency_key,
+        fingerprint=fingerprint,
+        guest_scope=scope,
+    )
     if isinstance(taken, IdempotencyKey):
         return _checkout_replay(key=taken)
+    access_token = secrets.token_urlsafe(32) if guest is not None else None
     with LeaseKeeper(taken.key):
         if taken.abandoned_number is not None:
             clients.catalog_release_quietly(reference=taken.abandoned_number)
         if taken.written_order_id is not None:
             return _checkout_finish(key=taken.key, order_id=taken.written_order_id)
-        return _checkout_run(
+        outcome = _checkout_run(
             key=taken.key,
-            user_id=user_id,
+            user_id=None if guest is not None else user_id,
             email=email,
+            language=language,
             shipping_address=shipping_address,
             address_id=address_id,
             notes=notes,
             shipping_method=shipping_method,
+            guest=guest,
+            access_token=access_token,
         )
+    if access_token is not None and outcome.status == 201:
+        # Only this response carries the token (the key stores the body without it).
+        outcome = CheckoutResponse(status=201, body={**outcome.body, "access_token": access_token})
+    return outcome
 
 
-def _key_acquire(*, user_id: int, key: str, fingerprint: str) -> TakenKey | IdempotencyKey:
+def _key_acquire(
+    *, user_id: int, key: str, fingerprint: str, guest_scope: str = ""
+) -> TakenKey | IdempotencyKey:
     """The key owned by this request (with its lease), or the completed key to replay.
 
     A checkout of the same customer that died (its lease ran out) is settled first,
@@ -157,10 +215,16 @@ def _key_acquire(*, user_id: int, key: str, fingerprint: str) -> TakenKey | Idem
     owner = lease_owner_generate()
     for _ in range(3):
         try:
-            claimed = key_claim(user_id=user_id, key=key, fingerprint=fingerprint, owner=owner)
+            claimed = key_claim(
+                user_id=user_id,
+                key=key,
+                fingerprint=fingerprint,
+                owner=owner,
+                guest_scope=guest_scope,
+            )
             if claimed is not None:
                 return TakenKey(key=claimed, written_order_id=None, abandoned_number=None)
-            existing = IdempotencyKey.objects.get(user_id=user_id, key=key)
+            existing = IdempotencyKey.objects.get(user_id=user_id, guest_scope=guest_scope, key=key)
             if existing.fingerprint != fingerprint:
                 raise ApplicationError(
                     "This Idempotency-Key was used for a different request; use a new key.",
@@ -173,7 +237,7 @@ def _key_acquire(*, user_id: int, key: str, fingerprint: str) -> TakenKey | Idem
                 raise CheckoutInProgress()
             return key_take_over(key_id=existing.pk, owner=owner)
         except CustomerCheckoutRunning:
-            running = key_running_for(user_id=user_id)
+            running = key_running_for(user_id=user_id, guest_scope=guest_scope)
             if running is not None and key_is_live(running):
                 raise CheckoutInProgress(ANOTHER_CHECKOUT_RUNNING) from None
             if running is not None:
@@ -205,14 +269,17 @@ def checkout_abandoned_settle(*, key_id: int) -> str | None:
 def _checkout_run(
     *,
     key: IdempotencyKey,
-    user_id: int,
+    user_id: int | None,
     email: str,
+    language: str,
     shipping_address: dict | None,
     address_id: int | None,
     notes: str,
     shipping_method: str | None,
+    guest: GuestCheckout | None = None,
+    access_token: str | None = None,
 ) -> CheckoutResponse:
-    """Steps 2-7 for a key this request owns."""
+    """Steps 2-7 for a key this request owns (a customer's, or a guest's: `guest`)."""
     try:
         address = (
             shipping_address
@@ -222,9 +289,13 @@ def _checkout_run(
         country = address["country"]
         # Before anything is held: a method deactivated since the quote is refused here.
         method = shipping_method_for_checkout(code=shipping_method, country=country)
-        _owed_cart_clears_apply(user_id=user_id)
-        cart = clients.cart_read(user_id=user_id)
-        if not cart.lines:
+        if guest is None:
+            _owed_cart_clears_apply(owed=Order.objects.filter(user_id=user_id))
+            cart = clients.cart_read(user_id=user_id)
+        else:
+            _owed_cart_clears_apply(owed=Order.objects.filter(guest_cart_token_hash=guest.scope))
+            cart = clients.cart_read_guest(cart_token=guest.cart_token)
+        if cart is None or not cart.lines:
             raise ApplicationError(
                 "The cart is empty; add products before checking out.",
                 code=OrderErrorCode.EMPTY_CART,
@@ -245,11 +316,14 @@ def _checkout_run(
                 key=key,
                 user_id=user_id,
                 email=email,
+                language=language,
                 address=address,
                 notes=notes,
                 reservation=reservation,
                 shipping=shipping,
                 cart_version=cart.version,
+                guest=guest,
+                access_token=access_token,
             )
         except Exception:
             # Nothing will ever commit this reservation: give the stock back now.
@@ -307,15 +381,19 @@ def _order_write(
     key: IdempotencyKey,
     user_id: int,
     email: str,
+    language: str,
     address: dict,
     notes: str,
     reservation: Reservation,
     shipping: ShippingCharge | None,
     cart_version: int,
+    guest: GuestCheckout | None = None,
+    access_token: str | None = None,
 ) -> Order:
     """Step 4: order, lines (prices from the reservation) and first history entry, together.
 
-    The shipping method is copied as it was charged (name, carrier, price, tax).
+    The shipping method is copied as it was charged (name, carrier, price, tax). The
+    confirmation email is enqueued in the same transaction (services/emails.py).
     """
     amounts = [
         money.line_amounts(line.unit_price, line.quantity, line.tax_rate)
@@ -344,6 +422,7 @@ def _order_write(
             number=key.order_number,
             user_id=user_id,
             email=email,
+            language=language,
             status=OrderStatus.PENDING,
             notes=notes,
             currency=settings.SHOP_CURRENCY,
@@ -352,6 +431,8 @@ def _order_write(
             total=money.to_cents(sums.total + shipping_sum),
             **shipping_fields,
             cart_version=cart_version,
+            access_token_hash=token_hash(access_token) if access_token else "",
+            guest_cart_token_hash=guest.scope if guest is not None else "",
             **{name: address.get(name, "") for name in SHIPPING_ADDRESS_FIELDS},
         )
         # The number is unique through the key; the checks hold by construction (and in
@@ -382,8 +463,9 @@ def _order_write(
             to_status=OrderStatus.PENDING,
             by_user_id=user_id,
             by_email=email,
-            note="Order placed.",
+            note="Order placed." if guest is None else "Order placed by a guest.",
         )
+        order_placed_email(order=order, lines=lines, access_token=access_token)
     return order
 
 
@@ -413,29 +495,37 @@ def orders_owing_follow_up():
     ).prefetch_related("lines")
 
 
-def _owed_cart_clears_apply(*, user_id: int) -> None:
-    """Step 2's first half: earlier orders whose clear is still owed leave the cart now.
+def _owed_cart_clears_apply(*, owed) -> None:
+    """Step 2's first half: earlier orders (of the customer, or of the guest cart) whose
+    clear is still owed leave the cart now.
 
     Raises ServiceUnavailable when the cart cannot take them (the checkout is a 503),
     so a cart read never returns lines that an order already took.
     """
-    owed = Order.objects.filter(user_id=user_id, cart_cleared_at__isnull=True)
+    owed = owed.filter(cart_cleared_at__isnull=True)
     for order in owed.prefetch_related("lines"):
         _cart_clear(order)
         Order.objects.filter(pk=order.pk).update(cart_cleared_at=order.cart_cleared_at)
 
 
 def _cart_clear(order: Order) -> None:
-    """Take the order's lines out of its customer's cart (idempotent per order number)."""
-    clients.cart_clear(
-        user_id=order.user_id,
-        reference=order.number,
-        version=order.cart_version,
-        lines=[
-            LineQuantity(product_id=line.product_id, quantity=line.quantity)
-            for line in order.lines.all()
-        ],
-    )
+    """Take the order's lines out of the cart it was read from: its customer's, or the
+    guest cart of a guest order (idempotent per order number)."""
+    lines = [
+        LineQuantity(product_id=line.product_id, quantity=line.quantity)
+        for line in order.lines.all()
+    ]
+    if order.guest_cart_token_hash:
+        clients.cart_clear_guest(
+            cart_token_hash=order.guest_cart_token_hash,
+            reference=order.number,
+            version=order.cart_version,
+            lines=lines,
+        )
+    else:
+        clients.cart_clear(
+            user_id=order.user_id, reference=order.number, version=order.cart_version, lines=lines
+        )
     order.cart_cleared_at = timezone.now()
 
 

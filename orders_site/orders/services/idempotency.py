@@ -93,29 +93,46 @@ class CustomerCheckoutRunning(Exception):
     """Another key of this customer is in progress (`running_for_user` is taken)."""
 
 
-def key_find(*, user_id: int, key: str) -> IdempotencyKey | None:
-    return IdempotencyKey.objects.filter(user_id=user_id, key=key).first()
+GUEST_USER_ID = 0  # IdempotencyKey.user_id of a guest's checkout (scoped by guest_scope)
 
 
-def key_running_for(*, user_id: int) -> IdempotencyKey | None:
-    """The customer's key in progress, if any."""
+def _running_slot(*, user_id: int, guest_scope: str) -> dict:
+    """The fields holding the checkout slot of a customer, or of a guest cart."""
+    if guest_scope:
+        return {"running_for_user": None, "running_for_guest": guest_scope}
+    return {"running_for_user": user_id, "running_for_guest": None}
+
+
+def key_find(*, user_id: int, key: str, guest_scope: str = "") -> IdempotencyKey | None:
+    return IdempotencyKey.objects.filter(user_id=user_id, guest_scope=guest_scope, key=key).first()
+
+
+def key_running_for(*, user_id: int, guest_scope: str = "") -> IdempotencyKey | None:
+    """The customer's (or guest cart's) key in progress, if any."""
+    if guest_scope:
+        return IdempotencyKey.objects.filter(running_for_guest=guest_scope).first()
     return IdempotencyKey.objects.filter(running_for_user=user_id).first()
 
 
-def key_claim(*, user_id: int, key: str, fingerprint: str, owner: str) -> IdempotencyKey | None:
+def key_claim(
+    *, user_id: int, key: str, fingerprint: str, owner: str, guest_scope: str = ""
+) -> IdempotencyKey | None:
     """Insert the key with this attempt's lease (it is ours), or None when the key exists.
 
     Raises CustomerCheckoutRunning when another key of the customer is in progress.
+    A guest's key (`guest_scope`: its cart token's SHA-256, user_id GUEST_USER_ID) is
+    scoped to the guest cart the same way.
     """
     for _ in range(3):
         claim = IdempotencyKey(
             user_id=user_id,
+            guest_scope=guest_scope,
             key=key,
             fingerprint=fingerprint,
             order_number=order_number_generate(),
             lease_owner=owner,
             lease_expires_at=_lease_end(),
-            running_for_user=user_id,
+            **_running_slot(user_id=user_id, guest_scope=guest_scope),
         )
         # Uniqueness is what the insert itself decides (that is the claim); checking it
         # first would only race.
@@ -125,9 +142,9 @@ def key_claim(*, user_id: int, key: str, fingerprint: str, owner: str) -> Idempo
                 claim.save()
             return claim
         except IntegrityError:
-            if IdempotencyKey.objects.filter(user_id=user_id, key=key).exists():
+            if key_find(user_id=user_id, key=key, guest_scope=guest_scope) is not None:
                 return None
-            if IdempotencyKey.objects.filter(running_for_user=user_id).exists():
+            if key_running_for(user_id=user_id, guest_scope=guest_scope) is not None:
                 raise CustomerCheckoutRunning from None
             # Neither: the drawn order number was taken (50 random bits). Draw again.
     raise ApplicationError(
@@ -170,7 +187,10 @@ def key_take_over(*, key_id: int, owner: str) -> TakenKey | IdempotencyKey:
             key.state = IdempotencyKeyState.IN_PROGRESS
             key.lease_owner = owner
             key.lease_expires_at = _lease_end()
-            key.running_for_user = key.user_id
+            for name, value in _running_slot(
+                user_id=key.user_id, guest_scope=key.guest_scope
+            ).items():
+                setattr(key, name, value)
             key.save()
     except IntegrityError:
         raise CustomerCheckoutRunning from None
@@ -205,6 +225,7 @@ def _settle(key: IdempotencyKey, **fields) -> bool:
             lease_owner="",
             lease_expires_at=None,
             running_for_user=None,
+            running_for_guest=None,
             updated_at=timezone.now(),
             **fields,
         )

@@ -54,6 +54,7 @@ from orders.payments.base import (
     WebhookEvent,
 )
 from orders.payments.registry import configured_providers, payment_provider
+from orders.services.emails import order_paid_email, order_refunded_email
 from orders.services.idempotency import request_fingerprint
 from orders.services.status import status_change_record
 from shopkit.errors import ApplicationError, ServiceUnavailable
@@ -229,6 +230,8 @@ def _refund_record(
     refund.save()
     payment.refunded_amount += amount
     payment.save(update_fields=["refunded_amount", "updated_at"])
+    # Told when issued: a provider's later refusal is rare and staff see it (admin).
+    order_refunded_email(order=Order.objects.get(pk=payment.order_id), refund=refund)
     return refund
 
 
@@ -566,6 +569,7 @@ def _order_paid(*, order: Order, payment: Payment, at, by_user_id: int | None, b
     order.payment_status = OrderPaymentStatus.PAID
     order.paid_at = at
     order.save(update_fields=["payment_status", "paid_at", "updated_at"])
+    order_paid_email(order=order)
     if order.status == OrderStatus.PENDING:
         order.status = OrderStatus.CONFIRMED
         order.save(update_fields=["status", "updated_at"])

@@ -12,6 +12,7 @@ from orders.models import (
     OrderStatus,
     StatusChange,
 )
+from orders.services.emails import order_cancelled_email, order_shipped_email
 from shopkit.errors import ApplicationError
 from shopkit.routers import ECOMMERCE_DB
 
@@ -119,6 +120,8 @@ def order_change_status(
         _status_set(
             order=locked, to_status=to_status, by_user_id=by_user_id, by_email=by_email, note=note
         )
+        if to_status == OrderStatus.SHIPPED:
+            order_shipped_email(order=locked)
     return locked
 
 
@@ -173,6 +176,7 @@ def order_cancel(
             by_email=by_email,
             note=note,
         )
+        order_cancelled_email(order=locked, paid=locked.payment_status != OrderPaymentStatus.UNPAID)
     order_release_stock(order=locked)
     from orders.services.payments import order_payments_refund_all  # payments imports this module
 
