@@ -85,7 +85,8 @@ def _caller_id(request) -> int:
 
 def _claim_guest_orders(request) -> None:
     """A customer whose token says the email is verified gets the guest orders placed
-    with it (orders.services.guests)."""
+    with it (orders.services.guests): before every read of their own orders (list,
+    one order, stats)."""
     if getattr(request.user, "email_verified", False):
         services.guest_orders_claim(user_id=_caller_id(request), email=request.user.email)
 
@@ -254,6 +255,7 @@ class OrderViewSet(viewsets.GenericViewSet):
         responses={200: OrderDetailSerializer, **problem_responses(401, 404)},
     )
     def retrieve(self, request, pk=None):
+        _claim_guest_orders(request)  # an order emailed to a guest, opened once verified
         order = selectors.order_get(user=request.user, order_id=int(pk))
         return Response(OrderDetailSerializer(order).data)
 
@@ -322,4 +324,5 @@ class OrderViewSet(viewsets.GenericViewSet):
     )
     @action(detail=False, methods=["get"])
     def stats(self, request):
+        _claim_guest_orders(request)
         return Response(OrderStatsSerializer(selectors.order_stats(user=request.user)).data)

@@ -177,6 +177,22 @@ def test_a_verified_customer_of_that_email_gets_the_guest_orders(
     assert Order.objects.get(number=number).user_id == 42
 
 
+def test_a_verified_customer_opening_the_guest_order_first_gets_it(
+    neighbours, guest_cart, client_for
+):
+    number = guest_checkout(APIClient()).json()["number"]
+    order = Order.objects.get(number=number)
+    unverified = client_for(42, email="eva@example.com", email_verified=False)
+    assert unverified.get(f"/api/v1/orders/{order.pk}/").status_code == 404
+    assert unverified.get("/api/v1/orders/stats/").json()["count"] == 0
+
+    verified = client_for(42, email="eva@example.com", email_verified=True)
+    detail = verified.get(f"/api/v1/orders/{order.pk}/")
+    assert detail.status_code == 200 and detail.json()["number"] == number
+    assert Order.objects.get(number=number).user_id == 42
+    assert verified.get("/api/v1/orders/stats/").json()["count"] == 1
+
+
 def test_staff_see_a_guest_order_in_the_admin(neighbours, guest_cart, client):
     from django.contrib.auth.models import User
 

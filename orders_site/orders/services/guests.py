@@ -2,7 +2,7 @@
 
 No call from auth and no job: orders sees the verification in the customer's own access
 token (`email_verified`, internal-api.md) and claims the guest orders of that email when
-the customer reads their orders. Nothing can be lost (an auth event that never arrived,
+the customer reads their orders (list, one order, stats). Nothing can be lost (an auth event that never arrived,
 a job that did not run): the claim happens whenever it is first needed, and again at
 every read for orders placed as a guest later.
 """
