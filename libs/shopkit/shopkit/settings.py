@@ -146,12 +146,17 @@ TEMPLATES = [
 # --- Databases -----------------------------------------------------------------
 
 DB_CONN_MAX_AGE = env.int("DB_CONN_MAX_AGE", default=60)
+# A kept connection used within this many seconds is not pinged before a request's
+# first query (shopkit.db.mysql); one idle for longer is, as CONN_HEALTH_CHECKS does.
+DB_HEALTH_CHECK_AFTER_IDLE_SECONDS = env.float("DB_HEALTH_CHECK_AFTER_IDLE_SECONDS", default=1.0)
 
 
 def database(url_variable: str, sqlite_file: str) -> dict:
     """One DATABASES entry from a URL variable, tuned for MySQL/MariaDB or SQLite."""
     config = env.db_url(url_variable, default=f"sqlite:///{VAR_DIR / sqlite_file}")
     if config["ENGINE"] == "django.db.backends.mysql":
+        config["ENGINE"] = "shopkit.db.mysql"
+        config["HEALTH_CHECK_AFTER_IDLE_SECONDS"] = DB_HEALTH_CHECK_AFTER_IDLE_SECONDS
         config["OPTIONS"] = {
             "charset": "utf8mb4",
             "init_command": "SET sql_mode='STRICT_TRANS_TABLES'",

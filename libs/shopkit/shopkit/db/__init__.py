@@ -1,0 +1,1 @@
+"""Database backends of the services (ENGINE values of shopkit.settings.database)."""
