@@ -17,6 +17,7 @@ monitoring namespace only), never a request that came through the gateway
 Bearer <METRICS_TOKEN>`.
 """
 
+import functools
 import hmac
 import os
 import re
@@ -83,8 +84,13 @@ def route_of(request) -> str:
     match = getattr(request, "resolver_match", None)
     if match is None or not match.route:
         return UNMATCHED_ROUTE
+    return _route_label(match.route)
+
+
+@functools.lru_cache(maxsize=1024)  # one per URL pattern of the service
+def _route_label(route: str) -> str:
     # DRF's routers give regexes ("^(?P<pk>[0-9]+)/$"): shown like path() routes.
-    return "/" + _REGEX_GROUP.sub(r"<\1>", match.route).replace("^", "").replace("$", "")
+    return "/" + _REGEX_GROUP.sub(r"<\1>", route).replace("^", "").replace("$", "")
 
 
 class MetricsMiddleware:
