@@ -1,10 +1,14 @@
 """shopkit.db.mysql: a kept connection is pinged before a request only after it idled."""
 
 import time
+from datetime import datetime
 
 import MySQLdb
 import pytest
 from django.db import connections
+from MySQLdb.times import DateTime_or_None
+
+from shopkit.db.mysql.base import datetime_from_text
 
 pytestmark = pytest.mark.django_db(databases="__all__", transaction=True)
 
@@ -68,3 +72,33 @@ def test_a_connection_that_saw_an_error_is_pinged(connection, pings):
     connection.health_check_done = False  # the request's first query comes next
     connection.close_if_health_check_failed()
     assert pings == [1]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-12-07 09:20:13.123456",
+        "2026-12-07 09:20:13",
+        "2026-12-07 09:20:13.5",
+        "2026-12-07 09:20:13.000123",
+        "1000-01-01 00:00:00",
+        "9999-12-31 23:59:59.999999",
+        "0000-00-00 00:00:00",
+        "2026-00-00 00:00:00",
+    ],
+)
+def test_date_times_are_read_as_mysqlclient_reads_them(text):
+    assert datetime_from_text(text) == DateTime_or_None(text)
+
+
+def test_date_time_columns_come_back_as_django_gives_them(connection):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT CAST('2026-12-07 09:20:13.123456' AS DATETIME(6)),"
+            " CAST('2026-12-07 09:20:13' AS DATETIME), CAST(NULL AS DATETIME)"
+        )
+        assert cursor.fetchone() == (
+            datetime(2026, 12, 7, 9, 20, 13, 123456),
+            datetime(2026, 12, 7, 9, 20, 13),
+            None,
+        )

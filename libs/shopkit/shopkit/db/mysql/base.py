@@ -1,4 +1,5 @@
-"""Django's MySQL/MariaDB backend, health-checking a kept connection only after it idled.
+"""Django's MySQL/MariaDB backend: kept connections health-checked only after they idled,
+and date-times parsed in C.
 
 With CONN_HEALTH_CHECKS, Django pings a reused connection before the first query
 of every request: a round trip to the server per request, which cost a product
@@ -7,11 +8,27 @@ whose last request found it working less than HEALTH_CHECK_AFTER_IDLE_SECONDS ag
 is trusted without the ping; one that idled longer (what a server restart, a
 proxy's idle timeout or wait_timeout cut) is pinged and replaced as before, and
 one that saw an error is checked by Django at the end of that request as always.
+
+mysqlclient turns each DATETIME value's text into a datetime in Python (~2 us);
+`datetime.fromisoformat` reads the same text in C (~0.1 us), and a page of 20
+products has 40 of them. What fromisoformat refuses (MySQL's zero dates) still
+goes to mysqlclient's own parser, so every value comes out as before.
 """
 
 import time
+from datetime import datetime
 
 from django.db.backends.mysql import base
+from MySQLdb.constants import FIELD_TYPE
+from MySQLdb.times import DateTime_or_None
+
+
+def datetime_from_text(text: str) -> datetime | None:
+    """A DATETIME or TIMESTAMP column's text ("2026-12-07 09:20:13.123456") as a datetime."""
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return DateTime_or_None(text)
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
@@ -19,6 +36,15 @@ class DatabaseWrapper(base.DatabaseWrapper):
         super().__init__(settings_dict, *args, **kwargs)
         self.health_check_after_idle = settings_dict.get("HEALTH_CHECK_AFTER_IDLE_SECONDS", 0)
         self.health_checked_at = float("-inf")
+
+    def get_connection_params(self):
+        params = super().get_connection_params()
+        params["conv"] = {
+            **params["conv"],
+            FIELD_TYPE.DATETIME: datetime_from_text,
+            FIELD_TYPE.TIMESTAMP: datetime_from_text,
+        }
+        return params
 
     def connect(self):
         super().connect()
