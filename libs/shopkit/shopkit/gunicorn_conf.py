@@ -84,9 +84,11 @@ def freeze_what_was_loaded():
     more on a busy machine, which was the read paths' p99 (bench/README.md). Frozen,
     a full collection walks only what was made since.
     """
+    from django.conf import settings
     from django.urls import get_resolver
 
-    get_resolver().url_patterns  # noqa: B018  (imports the URLconf and its views)
+    if settings.configured:  # a Django application (the services, the bench's baselines)
+        get_resolver().url_patterns  # noqa: B018  (imports the URLconf and its views)
     gc.collect()  # garbage is not frozen
     gc.freeze()
 
