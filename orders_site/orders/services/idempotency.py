@@ -29,7 +29,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import DatabaseError, IntegrityError, connections, transaction
+from django.db import DatabaseError, IntegrityError, OperationalError, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -42,6 +42,7 @@ from shopkit.routers import ECOMMERCE_DB
 logger = logging.getLogger(__name__)
 
 CROCKFORD_BASE32 = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+MYSQL_DEADLOCK = 1213  # MySQL/MariaDB: "Deadlock found when trying to get lock"
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,13 @@ def key_claim(
             with transaction.atomic(using=ECOMMERCE_DB):
                 claim.save()
             return claim
+        except OperationalError as error:
+            if not error.args or error.args[0] != MYSQL_DEADLOCK:
+                raise
+            # Parallel claims of one key can deadlock on its unique indexes, and InnoDB
+            # rolls one back: that claim lost the race, as a duplicate would. Once more:
+            # the insert waits for the winner, then finds its key.
+            continue
         except IntegrityError:
             if key_find(user_id=user_id, key=key, guest_scope=guest_scope) is not None:
                 return None
