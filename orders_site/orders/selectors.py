@@ -5,10 +5,12 @@ import hmac
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, QuerySet, Sum, prefetch_related_objects
 from django.http import Http404
 
 from orders.models import Order, OrderStatus, Payment, PaymentStatus, ShippingMethod
+from shopkit.prepared import PreparedValuesQuery
+from shopkit.routers import ECOMMERCE_DB
 
 VIEW_ALL_ORDERS = "orders.view_order"
 CHANGE_ORDERS = "orders.change_order"
@@ -87,13 +89,29 @@ def order_stats(*, user) -> dict:
     }
 
 
-def shipping_methods_active() -> list[ShippingMethod]:
-    """Every active shipping method with its zones and tiers (three queries)."""
-    return list(
+_SHIPPING_METHOD_COLUMNS = [field.attname for field in ShippingMethod._meta.concrete_fields]
+# Every checkout and shipping quote reads the active methods: compiled once per process.
+_ACTIVE_SHIPPING_METHODS = PreparedValuesQuery(
+    lambda: (
         ShippingMethod.objects.filter(is_active=True)
         .order_by("code")
-        .prefetch_related("zones", "tiers")
-    )
+        .values(*_SHIPPING_METHOD_COLUMNS)
+    ),
+    arguments=(),
+)
+
+
+def shipping_methods_active() -> list[ShippingMethod]:
+    """Every active shipping method with its zones and tiers (three queries; one when
+    the shop has none)."""
+    methods = [
+        ShippingMethod.from_db(
+            ECOMMERCE_DB, _SHIPPING_METHOD_COLUMNS, [row[name] for name in _SHIPPING_METHOD_COLUMNS]
+        )
+        for row in _ACTIVE_SHIPPING_METHODS.rows()
+    ]
+    prefetch_related_objects(methods, "zones", "tiers")
+    return methods
 
 
 # --- Payments ----------------------------------------------------------------------------

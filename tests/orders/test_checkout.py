@@ -259,6 +259,38 @@ def test_a_failed_order_write_releases_the_reservation(customer, shop, monkeypat
     assert IdempotencyKey.objects.get().state == IdempotencyKeyState.FAILED
 
 
+def test_a_claim_chosen_as_a_deadlock_victim_claims_again(customer, shop, monkeypatch):
+    """Parallel claims of one key can deadlock on its unique indexes (InnoDB rolls one
+    back): that claim tries again instead of answering 503."""
+    real_save = IdempotencyKey.save
+    deadlocks = []
+
+    def save_deadlocking_once(self, *args, **kwargs):
+        if not deadlocks:
+            deadlocks.append(self.order_number)
+            raise OperationalError(1213, "Deadlock found when trying to get lock")
+        return real_save(self, *args, **kwargs)
+
+    monkeypatch.setattr(IdempotencyKey, "save", save_deadlocking_once)
+    response = checkout(customer, key="deadlocked-once")
+    assert response.status_code == 201
+    assert len(deadlocks) == 1
+    key = IdempotencyKey.objects.get()
+    assert key.state == IdempotencyKeyState.COMPLETED
+    assert Order.objects.get().number == key.order_number != deadlocks[0]
+
+
+def test_other_database_errors_of_a_claim_are_a_503(customer, shop, monkeypatch):
+    def save_failing(self, *args, **kwargs):
+        raise OperationalError(2006, "MySQL server has gone away")
+
+    monkeypatch.setattr(IdempotencyKey, "save", save_failing)
+    response = checkout(customer, key="database-away")
+    assert response.status_code == 503
+    assert response.json()["code"] == "database_unavailable"
+    assert shop.count("catalog") == 0
+
+
 def test_a_saved_address_is_copied_into_the_order(customer, shop):
     shop.addresses[(CUSTOMER_ID, 5)] = {**ADDRESS, "city": "Bilbao"}
     response = checkout(customer, body={"address_id": 5})

@@ -102,6 +102,7 @@ from orders.shipping import ShippingCharge
 from shopkit import money
 from shopkit.address import address_validated
 from shopkit.errors import ApplicationError, ServiceUnavailable, problem
+from shopkit.prepared import PreparedValuesQuery
 from shopkit.routers import ECOMMERCE_DB
 
 logger = logging.getLogger(__name__)
@@ -185,7 +186,7 @@ def order_checkout(
         if taken.abandoned_number is not None:
             clients.catalog_release_quietly(reference=taken.abandoned_number)
         if taken.written_order_id is not None:
-            return _checkout_finish(key=taken.key, order_id=taken.written_order_id)
+            return _checkout_finish(key=taken.key, order=_order_read(taken.written_order_id))
         outcome = _checkout_run(
             key=taken.key,
             user_id=None if guest is not None else user_id,
@@ -262,7 +263,7 @@ def checkout_abandoned_settle(*, key_id: int) -> str | None:
         if taken.written_order_id is None:
             key_fail(key=taken.key)
             return IdempotencyKeyState.FAILED
-        _checkout_finish(key=taken.key, order_id=taken.written_order_id)
+        _checkout_finish(key=taken.key, order=_order_read(taken.written_order_id))
     return IdempotencyKeyState.COMPLETED
 
 
@@ -290,10 +291,12 @@ def _checkout_run(
         # Before anything is held: a method deactivated since the quote is refused here.
         method = shipping_method_for_checkout(code=shipping_method, country=country)
         if guest is None:
-            _owed_cart_clears_apply(owed=Order.objects.filter(user_id=user_id))
+            _owed_cart_clears_apply(owing=_CUSTOMER_ORDERS_OWING_CLEAR.rows(user_id=user_id))
             cart = clients.cart_read(user_id=user_id)
         else:
-            _owed_cart_clears_apply(owed=Order.objects.filter(guest_cart_token_hash=guest.scope))
+            _owed_cart_clears_apply(
+                owing=_GUEST_ORDERS_OWING_CLEAR.rows(cart_token_hash=guest.scope)
+            )
             cart = clients.cart_read_guest(cart_token=guest.cart_token)
         if cart is None or not cart.lines:
             raise ApplicationError(
@@ -344,7 +347,7 @@ def _checkout_run(
     except Exception:
         key_fail(key=key)
         raise
-    return _checkout_finish(key=key, order_id=order.pk)
+    return _checkout_finish(key=key, order=order)
 
 
 def _saved_address(*, user_id: int, address_id: int) -> dict:
@@ -418,6 +421,10 @@ def _order_write(
         # given up (its lease ran out and another took the key) writes nothing.
         if not key_owned_for_update(key):
             raise CheckoutInProgress()
+        # Every field below comes from validated data (the request's serializer, or a
+        # saved address through address_validated; the token's claims; the catalog's
+        # reservation), and the checks hold in the database too: no full_clean, whose
+        # validators (the country among ~250 choices, the email) cost more than the writes.
         order = Order(
             number=key.order_number,
             user_id=user_id,
@@ -435,11 +442,8 @@ def _order_write(
             guest_cart_token_hash=guest.scope if guest is not None else "",
             **{name: address.get(name, "") for name in SHIPPING_ADDRESS_FIELDS},
         )
-        # The number is unique through the key; the checks hold by construction (and in
-        # the database). Validating them here would cost queries on the hot path.
-        order.full_clean(validate_unique=False, validate_constraints=False)
         order.save()
-        lines = [
+        lines = OrderLine.objects.bulk_create(
             OrderLine(
                 order=order,
                 product_id=line.product_id,
@@ -452,29 +456,33 @@ def _order_write(
                 line_tax=amount.line_tax,
             )
             for line, amount in zip(reservation.lines, amounts, strict=True)
-        ]
-        for line in lines:
-            # Per-line uniqueness/constraint checks would be one query per line.
-            line.full_clean(exclude=["order"], validate_unique=False, validate_constraints=False)
-        OrderLine.objects.bulk_create(lines)
-        status_change_record(
+        )
+        placed = status_change_record(
             order=order,
             from_status=None,
             to_status=OrderStatus.PENDING,
             by_user_id=user_id,
             by_email=email,
             note="Order placed." if guest is None else "Order placed by a guest.",
+            validated=True,
         )
         order_placed_email(order=order, lines=lines, access_token=access_token)
+    # The 201 is this order as written (order_document): its lines and history are what
+    # was just inserted, in their read order, so they need no query to show.
+    order._prefetched_objects_cache = {"lines": lines, "history": [placed]}
     return order
 
 
-def _checkout_finish(*, key: IdempotencyKey, order_id: int) -> CheckoutResponse:
-    """Steps 5-7 for an order that exists: commit, clear the cart, store the 201."""
-    orders = Order.objects.prefetch_related("lines", "history")
-    order = orders.get(pk=order_id)
+def _order_read(order_id: int) -> Order:
+    """An order with its lines and history, as order_document shows it."""
+    return Order.objects.prefetch_related("lines", "history").get(pk=order_id)
+
+
+def _checkout_finish(*, key: IdempotencyKey, order: Order) -> CheckoutResponse:
+    """Steps 5-7 for an order that exists (its lines and history loaded): commit, clear
+    the cart, store the 201."""
     if checkout_follow_up(order=order).cancelled:
-        order = orders.get(pk=order_id)  # the reservation had expired: show the cancellation
+        order = _order_read(order.pk)  # the reservation had expired: show the cancellation
     return key_complete(key=key, status=201, body=order_document(order))
 
 
@@ -495,14 +503,33 @@ def orders_owing_follow_up():
     ).prefetch_related("lines")
 
 
-def _owed_cart_clears_apply(*, owed) -> None:
+# Every checkout first asks whether an earlier order of its customer (or guest cart)
+# still owes its cart clear; almost never, so that question is one statement compiled
+# once per process (shopkit.prepared), and the orders are loaded only when there are some.
+_CUSTOMER_ORDERS_OWING_CLEAR = PreparedValuesQuery(
+    lambda user_id: Order.objects.filter(user_id=user_id, cart_cleared_at__isnull=True).values(
+        "id"
+    ),
+    arguments=("user_id",),
+)
+_GUEST_ORDERS_OWING_CLEAR = PreparedValuesQuery(
+    lambda cart_token_hash: Order.objects.filter(
+        guest_cart_token_hash=cart_token_hash, cart_cleared_at__isnull=True
+    ).values("id"),
+    arguments=("cart_token_hash",),
+)
+
+
+def _owed_cart_clears_apply(*, owing: list[dict]) -> None:
     """Step 2's first half: earlier orders (of the customer, or of the guest cart) whose
-    clear is still owed leave the cart now.
+    clear is still owed (`owing`: their ids, as rows) leave the cart now.
 
     Raises ServiceUnavailable when the cart cannot take them (the checkout is a 503),
     so a cart read never returns lines that an order already took.
     """
-    owed = owed.filter(cart_cleared_at__isnull=True)
+    if not owing:
+        return
+    owed = Order.objects.filter(pk__in=[row["id"] for row in owing])
     for order in owed.prefetch_related("lines"):
         _cart_clear(order)
         Order.objects.filter(pk=order.pk).update(cart_cleared_at=order.cart_cleared_at)

@@ -29,18 +29,20 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import DatabaseError, IntegrityError, connections, transaction
+from django.db import DatabaseError, IntegrityError, OperationalError, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from orders.errors import CheckoutInProgress
 from orders.models import IdempotencyKey, IdempotencyKeyState, Order
 from shopkit.errors import ApplicationError
+from shopkit.prepared import PreparedValuesQuery
 from shopkit.routers import ECOMMERCE_DB
 
 logger = logging.getLogger(__name__)
 
 CROCKFORD_BASE32 = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+MYSQL_DEADLOCK = 1213  # MySQL/MariaDB: "Deadlock found when trying to get lock"
 
 
 @dataclass(frozen=True)
@@ -134,13 +136,20 @@ def key_claim(
             lease_expires_at=_lease_end(),
             **_running_slot(user_id=user_id, guest_scope=guest_scope),
         )
-        # Uniqueness is what the insert itself decides (that is the claim); checking it
-        # first would only race.
-        claim.full_clean(validate_unique=False, validate_constraints=False)
+        # No full_clean: the key was checked by the API (1-255 printable characters) and
+        # every other field is made here. Uniqueness is what the insert itself decides
+        # (that is the claim); checking it first would only race.
         try:
             with transaction.atomic(using=ECOMMERCE_DB):
                 claim.save()
             return claim
+        except OperationalError as error:
+            if not error.args or error.args[0] != MYSQL_DEADLOCK:
+                raise
+            # Parallel claims of one key can deadlock on its unique indexes, and InnoDB
+            # rolls one back: that claim lost the race, as a duplicate would. Once more:
+            # the insert waits for the winner, then finds its key.
+            continue
         except IntegrityError:
             if key_find(user_id=user_id, key=key, guest_scope=guest_scope) is not None:
                 return None
@@ -202,17 +211,28 @@ def key_take_over(*, key_id: int, owner: str) -> TakenKey | IdempotencyKey:
     return TakenKey(key=key, written_order_id=written_order_id, abandoned_number=abandoned_number)
 
 
-def key_owned_for_update(key: IdempotencyKey) -> bool:
-    """Inside the caller's transaction: lock the key; True while this attempt still owns it."""
-    return (
+# Every checkout's order write locks its key this way: compiled once (shopkit.prepared).
+_KEY_OWNED_FOR_UPDATE = PreparedValuesQuery(
+    lambda key_id, owner, order_number: (
         IdempotencyKey.objects.select_for_update()
         .filter(
-            pk=key.pk,
-            lease_owner=key.lease_owner,
-            order_number=key.order_number,
+            pk=key_id,
+            lease_owner=owner,
+            order_number=order_number,
             state=IdempotencyKeyState.IN_PROGRESS,
         )
-        .exists()
+        .values("id")
+    ),
+    arguments=("key_id", "owner", "order_number"),
+)
+
+
+def key_owned_for_update(key: IdempotencyKey) -> bool:
+    """Inside the caller's transaction: lock the key; True while this attempt still owns it."""
+    return bool(
+        _KEY_OWNED_FOR_UPDATE.rows(
+            key_id=key.pk, owner=key.lease_owner, order_number=key.order_number
+        )
     )
 
 
