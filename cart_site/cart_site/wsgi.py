@@ -1,9 +1,5 @@
 """WSGI entry point: `gunicorn cart_site.wsgi` (from cart_site/)."""
 
-import os
+from shopkit.wsgi import service_application
 
-from django.core.wsgi import get_wsgi_application
-
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cart_site.settings")
-
-application = get_wsgi_application()
+application = service_application("cart_site.settings")
