@@ -57,22 +57,30 @@ def _retrying_concurrent_cart_creation(service: Callable) -> Callable:
     return run
 
 
-# Every cart write starts with these two reads (a customer's cart locked, then its
-# lines): compiled once per process (shopkit.prepared), loaded as model instances.
+_CART_COLUMNS = [field.attname for field in Cart._meta.concrete_fields]
+_LINE_COLUMNS = [field.attname for field in CartLine._meta.concrete_fields]
+
+# Every cart write starts by locking the cart and reading its lines: compiled once per
+# process (shopkit.prepared), loaded as model instances. A customer's line writes do
+# both in one statement, the cart LEFT JOIN its lines (a cart without lines is one row
+# of NULLs): under READ COMMITTED (shopkit's setting) InnoDB then locks only the rows
+# read, the cart and its own lines, no gaps; every writer locks the cart first, so
+# the lines' locks make no one wait.
 _CUSTOMER_CART_FOR_UPDATE = PreparedValuesQuery(
+    lambda user_id: Cart.objects.select_for_update().filter(user_id=user_id).values(*_CART_COLUMNS),
+    arguments=("user_id",),
+)
+_CUSTOMER_CART_AND_LINES_FOR_UPDATE = PreparedValuesQuery(
     lambda user_id: (
         Cart.objects.select_for_update()
         .filter(user_id=user_id)
-        .values(*(field.attname for field in Cart._meta.concrete_fields))
+        .order_by("lines__id")
+        .values(*_CART_COLUMNS, *(f"lines__{column}" for column in _LINE_COLUMNS))
     ),
     arguments=("user_id",),
 )
 _CART_LINES = PreparedValuesQuery(
-    lambda cart_id: (
-        CartLine.objects.filter(cart_id=cart_id)
-        .order_by("id")
-        .values(*(field.attname for field in CartLine._meta.concrete_fields))
-    ),
+    lambda cart_id: CartLine.objects.filter(cart_id=cart_id).order_by("id").values(*_LINE_COLUMNS),
     arguments=("cart_id",),
 )
 
@@ -166,6 +174,11 @@ def _locked_cart(owner: CartOwner, *, create: bool) -> tuple[Cart | None, str | 
         return cart, owner.guest_token if cart.is_guest else None
     if not create:
         return None, None
+    return _new_cart(owner)
+
+
+def _new_cart(owner: CartOwner) -> tuple[Cart, str | None]:
+    """A new cart for the owner, and a guest's new token."""
     if owner.is_guest:
         token = new_guest_token()
         cart = Cart(guest_token_hash=hash_guest_token(token))
@@ -184,6 +197,31 @@ def _lines_by_product(cart: Cart | None) -> dict[int, CartLine]:
     if cart is None or cart.pk is None:
         return {}
     return {row["product_id"]: _loaded(CartLine, row) for row in _CART_LINES.rows(cart_id=cart.pk)}
+
+
+def _locked_cart_and_lines(
+    owner: CartOwner, *, create: bool
+) -> tuple[Cart | None, str | None, dict[int, CartLine]]:
+    """`_locked_cart` and its `_lines_by_product`; a customer's in one statement."""
+    if owner.is_guest or not 0 < owner.user_id <= MAX_USER_ID:
+        cart, token = _locked_cart(owner, create=create)
+        return cart, token, _lines_by_product(cart)
+    rows = _CUSTOMER_CART_AND_LINES_FOR_UPDATE.rows(user_id=owner.user_id)
+    if not rows:
+        if not create:
+            return None, None, {}
+        cart, token = _new_cart(owner)
+        return cart, token, {}
+    cart = Cart.from_db("ecommerce", _CART_COLUMNS, [rows[0][column] for column in _CART_COLUMNS])
+    lines = {}
+    for row in rows:
+        if row["lines__id"] is None:
+            continue
+        line = CartLine.from_db(
+            "ecommerce", _LINE_COLUMNS, [row[f"lines__{column}"] for column in _LINE_COLUMNS]
+        )
+        lines[line.product_id] = line
+    return cart, None, lines
 
 
 def _next_version(cart: Cart) -> int:
@@ -287,8 +325,7 @@ def cart_add_line(*, owner: CartOwner, product_id: int, quantity: int) -> LineAd
     a new guest cart; its token comes back in the result.
     """
     with transaction.atomic(using="ecommerce"):
-        cart, token = _locked_cart(owner, create=True)
-        lines = _lines_by_product(cart)
+        cart, token, lines = _locked_cart_and_lines(owner, create=True)
         products = catalog_products([*lines, product_id])
         product = _orderable_product(products, product_id)
         line = lines.get(product_id)
@@ -323,8 +360,7 @@ def cart_set_line_quantity(*, owner: CartOwner, line_id: int, quantity: int) -> 
     A line of another cart is a 404, exactly like a line that does not exist.
     """
     with transaction.atomic(using="ecommerce"):
-        cart, token = _locked_cart(owner, create=False)
-        lines = _lines_by_product(cart)
+        cart, token, lines = _locked_cart_and_lines(owner, create=False)
         line = _owned_line(lines, line_id)
         products = catalog_products(lines)
         product = _orderable_product(products, line.product_id)
@@ -340,8 +376,7 @@ def cart_set_line_quantity(*, owner: CartOwner, line_id: int, quantity: int) -> 
 def cart_remove_line(*, owner: CartOwner, line_id: int) -> PricedCart:
     """Remove a line of the owner's cart (404 for a line of another cart)."""
     with transaction.atomic(using="ecommerce"):
-        cart, token = _locked_cart(owner, create=False)
-        lines = _lines_by_product(cart)
+        cart, token, lines = _locked_cart_and_lines(owner, create=False)
         line = _owned_line(lines, line_id)
         # Asked before the delete (even for the last line, so line operations
         # behave alike): with the catalog down, the line stays.
@@ -397,8 +432,7 @@ def cart_merge_guest(*, user_id: int, guest_token: str) -> MergeResult:
         # Always the guest cart first, then the customer's: one lock order, no deadlock.
         guest_cart, _ = _locked_cart(CartOwner(guest_token=guest_token), create=False)
         if guest_cart is None:
-            cart, _ = _locked_cart(owner, create=False)
-            lines = _lines_by_product(cart)
+            cart, _, lines = _locked_cart_and_lines(owner, create=False)
             return MergeResult(
                 cart=price_cart(
                     lines=lines.values(), products=catalog_products(lines), is_guest=False
@@ -406,8 +440,7 @@ def cart_merge_guest(*, user_id: int, guest_token: str) -> MergeResult:
                 merged=False,
                 adjustments=[],
             )
-        cart, _ = _locked_cart(owner, create=True)
-        lines = _lines_by_product(cart)
+        cart, _, lines = _locked_cart_and_lines(owner, create=True)
         guest_lines = sorted(_lines_by_product(guest_cart).values(), key=lambda line: line.pk)
         products = catalog_products([*lines, *(line.product_id for line in guest_lines)])
 
