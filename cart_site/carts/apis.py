@@ -54,6 +54,16 @@ def _caller(request) -> CartOwner:
     return CartOwner(guest_token=request.headers.get(GUEST_TOKEN_HEADER) or None)
 
 
+def _destination(request) -> str | None:
+    """The cart read's `?country=`, validated; None without one (no serializer to run)."""
+    if "country" not in request.query_params:
+        return None
+    # A plain dict: `?country=` (empty) is refused, not read as "no country".
+    query = CartReadQuerySerializer(data=request.query_params.dict())
+    query.is_valid(raise_exception=True)
+    return query.validated_data["country"]
+
+
 def _cart_response(cart: PricedCart, *, status: int = 200) -> Response:
     headers = {GUEST_TOKEN_HEADER: cart.cart_token} if cart.cart_token else None
     return Response(cart_representation(cart), status=status, headers=headers)
@@ -74,12 +84,7 @@ class CartApi(APIView):
         responses={200: CartSerializer, **problem_responses(400, 401, 503)},
     )
     def get(self, request):
-        # A plain dict: `?country=` (empty) is refused, not read as "no country".
-        query = CartReadQuerySerializer(data=request.query_params.dict())
-        query.is_valid(raise_exception=True)
-        return _cart_response(
-            cart_detail(owner=_caller(request), country=query.validated_data.get("country"))
-        )
+        return _cart_response(cart_detail(owner=_caller(request), country=_destination(request)))
 
     @extend_schema(
         tags=["cart"],

@@ -7,12 +7,21 @@ rounded half up to the cent; subtotal, tax and total are sums of the lines.
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.conf import settings
 
 from carts.clients import CatalogProduct
 from carts.models import CartLine
 from shopkit.money import line_amounts, totals
+
+
+class LineQuantity(NamedTuple):
+    """A line as a read prices it: no model instance to build for every line of every read."""
+
+    id: int
+    product_id: int
+    quantity: int
 
 
 @dataclass(frozen=True)
@@ -45,7 +54,7 @@ class PricedCart:
 
 def price_cart(
     *,
-    lines: Iterable[CartLine],
+    lines: Iterable[CartLine | LineQuantity],
     products: Mapping[int, CatalogProduct],
     is_guest: bool,
     cart_token: str | None = None,

@@ -7,7 +7,7 @@ from django.db.models import Count, QuerySet
 from carts.clients import catalog_products
 from carts.models import Cart, CartLine
 from carts.owners import CartOwner, hash_guest_token
-from carts.pricing import PricedCart, empty_cart, price_cart
+from carts.pricing import LineQuantity, PricedCart, empty_cart, price_cart
 from shopkit.prepared import PreparedValuesQuery
 
 
@@ -68,7 +68,7 @@ def cart_detail(*, owner: CartOwner, country: str | None = None) -> PricedCart:
         return empty_cart(is_guest=owner.is_guest)
     is_guest = rows[0][0] is None
     lines = [
-        CartLine(id=line_id, product_id=product_id, quantity=quantity)
+        LineQuantity(id=line_id, product_id=product_id, quantity=quantity)
         for _, line_id, product_id, quantity in rows
         if line_id is not None
     ]

@@ -11,10 +11,10 @@ import functools
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
 
 from carts.clients import CatalogProduct, catalog_products
@@ -57,22 +57,30 @@ def _retrying_concurrent_cart_creation(service: Callable) -> Callable:
     return run
 
 
-# Every cart write starts with these two reads (a customer's cart locked, then its
-# lines): compiled once per process (shopkit.prepared), loaded as model instances.
+_CART_COLUMNS = [field.attname for field in Cart._meta.concrete_fields]
+_LINE_COLUMNS = [field.attname for field in CartLine._meta.concrete_fields]
+
+# Every cart write starts by locking the cart and reading its lines: compiled once per
+# process (shopkit.prepared), loaded as model instances. A customer's line writes do
+# both in one statement, the cart LEFT JOIN its lines (a cart without lines is one row
+# of NULLs): under READ COMMITTED (shopkit's setting) InnoDB then locks only the rows
+# read, the cart and its own lines, no gaps; every writer locks the cart first, so
+# the lines' locks make no one wait.
 _CUSTOMER_CART_FOR_UPDATE = PreparedValuesQuery(
+    lambda user_id: Cart.objects.select_for_update().filter(user_id=user_id).values(*_CART_COLUMNS),
+    arguments=("user_id",),
+)
+_CUSTOMER_CART_AND_LINES_FOR_UPDATE = PreparedValuesQuery(
     lambda user_id: (
         Cart.objects.select_for_update()
         .filter(user_id=user_id)
-        .values(*(field.attname for field in Cart._meta.concrete_fields))
+        .order_by("lines__id")
+        .values(*_CART_COLUMNS, *(f"lines__{column}" for column in _LINE_COLUMNS))
     ),
     arguments=("user_id",),
 )
 _CART_LINES = PreparedValuesQuery(
-    lambda cart_id: (
-        CartLine.objects.filter(cart_id=cart_id)
-        .order_by("id")
-        .values(*(field.attname for field in CartLine._meta.concrete_fields))
-    ),
+    lambda cart_id: CartLine.objects.filter(cart_id=cart_id).order_by("id").values(*_LINE_COLUMNS),
     arguments=("cart_id",),
 )
 
@@ -82,6 +90,62 @@ _APPLIED_CLEAR = PreparedValuesQuery(
         cart_id=cart_id, reference=reference
     ).values("cleared_all"),
     arguments=("cart_id", "reference"),
+)
+
+
+class _QuotedNames(dict):
+    """Every name asked for, quoted for one database (a template's table and columns)."""
+
+    def __init__(self, quote_name: Callable[[str], str]):
+        super().__init__()
+        self.quote_name = quote_name
+
+    def __missing__(self, name: str) -> str:
+        return self.quote_name(name)
+
+
+class _WriteStatement:
+    """One write of a fixed shape on ecommerce_db, its SQL quoted once per database.
+
+    A cart write's line and version changes as one statement each: the ORM's save()
+    built and compiled a query for each (and full_clean() checked what the database
+    enforces: one line per product, quantity >= 1), costing more than MariaDB's answer.
+    """
+
+    def __init__(self, template: str):
+        self.template = template  # {names} are quoted, %s are the parameters
+        self._sql: dict[str, str] = {}
+
+    def execute(self, *params) -> int | None:
+        """Run it; returns the id of the row it inserted, if any."""
+        connection = connections["ecommerce"]
+        sql = self._sql.get(connection.vendor)
+        if sql is None:
+            sql = self.template.format_map(_QuotedNames(connection.ops.quote_name))
+            self._sql[connection.vendor] = sql
+        adapt = connection.ops.adapt_datetimefield_value
+        with connection.cursor() as cursor:
+            cursor.execute(
+                sql, [adapt(value) if isinstance(value, datetime) else value for value in params]
+            )
+            return cursor.lastrowid
+
+
+_INSERT_LINE = _WriteStatement(
+    "INSERT INTO {carts_cartline} ({cart_id}, {product_id}, {quantity}, {created_version}, "
+    "{created_at}, {updated_at}) VALUES (%s, %s, %s, %s, %s, %s)"
+)
+_UPDATE_LINE_QUANTITY = _WriteStatement(
+    "UPDATE {carts_cartline} SET {quantity} = %s, {updated_at} = %s WHERE {id} = %s"
+)
+_UPDATE_CART_VERSION = _WriteStatement(
+    "UPDATE {carts_cart} SET {version} = %s, {updated_at} = %s WHERE {id} = %s"
+)
+# Emptying a cart (no related rows to collect first, as QuerySet.delete() would).
+_DELETE_CART_LINES = _WriteStatement("DELETE FROM {carts_cartline} WHERE {cart_id} = %s")
+_INSERT_APPLIED_CLEAR = _WriteStatement(
+    "INSERT INTO {carts_appliedclear} ({cart_id}, {reference}, {read_version}, {cleared_all}, "
+    "{created_at}) VALUES (%s, %s, %s, %s, %s)"
 )
 
 
@@ -110,6 +174,11 @@ def _locked_cart(owner: CartOwner, *, create: bool) -> tuple[Cart | None, str | 
         return cart, owner.guest_token if cart.is_guest else None
     if not create:
         return None, None
+    return _new_cart(owner)
+
+
+def _new_cart(owner: CartOwner) -> tuple[Cart, str | None]:
+    """A new cart for the owner, and a guest's new token."""
     if owner.is_guest:
         token = new_guest_token()
         cart = Cart(guest_token_hash=hash_guest_token(token))
@@ -130,6 +199,31 @@ def _lines_by_product(cart: Cart | None) -> dict[int, CartLine]:
     return {row["product_id"]: _loaded(CartLine, row) for row in _CART_LINES.rows(cart_id=cart.pk)}
 
 
+def _locked_cart_and_lines(
+    owner: CartOwner, *, create: bool
+) -> tuple[Cart | None, str | None, dict[int, CartLine]]:
+    """`_locked_cart` and its `_lines_by_product`; a customer's in one statement."""
+    if owner.is_guest or not 0 < owner.user_id <= MAX_USER_ID:
+        cart, token = _locked_cart(owner, create=create)
+        return cart, token, _lines_by_product(cart)
+    rows = _CUSTOMER_CART_AND_LINES_FOR_UPDATE.rows(user_id=owner.user_id)
+    if not rows:
+        if not create:
+            return None, None, {}
+        cart, token = _new_cart(owner)
+        return cart, token, {}
+    cart = Cart.from_db("ecommerce", _CART_COLUMNS, [rows[0][column] for column in _CART_COLUMNS])
+    lines = {}
+    for row in rows:
+        if row["lines__id"] is None:
+            continue
+        line = CartLine.from_db(
+            "ecommerce", _LINE_COLUMNS, [row[f"lines__{column}"] for column in _LINE_COLUMNS]
+        )
+        lines[line.product_id] = line
+    return cart, None, lines
+
+
 def _next_version(cart: Cart) -> int:
     """The version the running write gives the cart (`_touch` ends every write)."""
     return cart.version + 1
@@ -138,14 +232,30 @@ def _next_version(cart: Cart) -> int:
 def _touch(cart: Cart) -> None:
     """Record a write: the checkout compares versions to know whether the cart moved."""
     cart.version += 1
-    cart.save(update_fields=["version", "updated_at"])
+    cart.updated_at = timezone.now()
+    _UPDATE_CART_VERSION.execute(cart.version, cart.updated_at, cart.pk)
 
 
 def _save_line(line: CartLine) -> None:
-    # The cart is locked and exists; the unique (cart, product) and quantity >= 1
-    # constraints are enforced by the database as well, so skip their queries.
-    line.full_clean(exclude=["cart"], validate_unique=False, validate_constraints=False)
-    line.save()
+    """Insert a new line or store an existing one's quantity (the cart is locked).
+
+    Inputs were validated by the API; the database refuses a second line of a product
+    and a quantity below 1 (carts_line_one_per_product, carts_line_quantity_positive).
+    """
+    line.updated_at = timezone.now()
+    if line.pk is not None:
+        _UPDATE_LINE_QUANTITY.execute(line.quantity, line.updated_at, line.pk)
+        return
+    line.created_at = line.updated_at
+    line.pk = _INSERT_LINE.execute(
+        line.cart_id,
+        line.product_id,
+        line.quantity,
+        line.created_version,
+        line.created_at,
+        line.updated_at,
+    )
+    line._state.adding = False
 
 
 def _orderable_product(products: dict[int, CatalogProduct], product_id: int) -> CatalogProduct:
@@ -215,8 +325,7 @@ def cart_add_line(*, owner: CartOwner, product_id: int, quantity: int) -> LineAd
     a new guest cart; its token comes back in the result.
     """
     with transaction.atomic(using="ecommerce"):
-        cart, token = _locked_cart(owner, create=True)
-        lines = _lines_by_product(cart)
+        cart, token, lines = _locked_cart_and_lines(owner, create=True)
         products = catalog_products([*lines, product_id])
         product = _orderable_product(products, product_id)
         line = lines.get(product_id)
@@ -251,8 +360,7 @@ def cart_set_line_quantity(*, owner: CartOwner, line_id: int, quantity: int) -> 
     A line of another cart is a 404, exactly like a line that does not exist.
     """
     with transaction.atomic(using="ecommerce"):
-        cart, token = _locked_cart(owner, create=False)
-        lines = _lines_by_product(cart)
+        cart, token, lines = _locked_cart_and_lines(owner, create=False)
         line = _owned_line(lines, line_id)
         products = catalog_products(lines)
         product = _orderable_product(products, line.product_id)
@@ -268,8 +376,7 @@ def cart_set_line_quantity(*, owner: CartOwner, line_id: int, quantity: int) -> 
 def cart_remove_line(*, owner: CartOwner, line_id: int) -> PricedCart:
     """Remove a line of the owner's cart (404 for a line of another cart)."""
     with transaction.atomic(using="ecommerce"):
-        cart, token = _locked_cart(owner, create=False)
-        lines = _lines_by_product(cart)
+        cart, token, lines = _locked_cart_and_lines(owner, create=False)
         line = _owned_line(lines, line_id)
         # Asked before the delete (even for the last line, so line operations
         # behave alike): with the catalog down, the line stays.
@@ -288,7 +395,7 @@ def cart_clear(*, owner: CartOwner) -> PricedCart:
         cart, token = _locked_cart(owner, create=False)
         if cart is None:
             return empty_cart(is_guest=owner.is_guest)
-        CartLine.objects.filter(cart=cart).delete()
+        _DELETE_CART_LINES.execute(cart.pk)
         _touch(cart)
         return empty_cart(is_guest=cart.is_guest, cart_token=token)
 
@@ -325,8 +432,7 @@ def cart_merge_guest(*, user_id: int, guest_token: str) -> MergeResult:
         # Always the guest cart first, then the customer's: one lock order, no deadlock.
         guest_cart, _ = _locked_cart(CartOwner(guest_token=guest_token), create=False)
         if guest_cart is None:
-            cart, _ = _locked_cart(owner, create=False)
-            lines = _lines_by_product(cart)
+            cart, _, lines = _locked_cart_and_lines(owner, create=False)
             return MergeResult(
                 cart=price_cart(
                     lines=lines.values(), products=catalog_products(lines), is_guest=False
@@ -334,8 +440,7 @@ def cart_merge_guest(*, user_id: int, guest_token: str) -> MergeResult:
                 merged=False,
                 adjustments=[],
             )
-        cart, _ = _locked_cart(owner, create=True)
-        lines = _lines_by_product(cart)
+        cart, _, lines = _locked_cart_and_lines(owner, create=True)
         guest_lines = sorted(_lines_by_product(guest_cart).values(), key=lambda line: line.pk)
         products = catalog_products([*lines, *(line.product_id for line in guest_lines)])
 
@@ -450,7 +555,7 @@ def _clear_locked(
 
     cleared_all = cart.version == version
     if cleared_all:
-        CartLine.objects.filter(cart=cart).delete()
+        _DELETE_CART_LINES.execute(cart.pk)
     else:
         ordered = defaultdict(int)
         for line in lines:
@@ -467,10 +572,16 @@ def _clear_locked(
         CartLine.objects.bulk_update(remaining, ["quantity", "updated_at"])
 
     record = AppliedClear(
-        cart=cart, reference=reference, read_version=version, cleared_all=cleared_all
+        cart=cart,
+        reference=reference,
+        read_version=version,
+        cleared_all=cleared_all,
+        created_at=timezone.now(),
     )
+    # Validated as the model says (a version beyond its column is a 400), written as
+    # one statement (the cart is locked, its reference was not applied).
     record.full_clean(exclude=["cart"], validate_unique=False, validate_constraints=False)
-    record.save()
+    _INSERT_APPLIED_CLEAR.execute(cart.pk, reference, version, cleared_all, record.created_at)
     _touch(cart)
     return ClearOutcome(cleared=cleared_all, version=cart.version)
 

@@ -49,6 +49,7 @@ from catalog.serializers import (
     StockAdjustmentSerializer,
     category_json,
     category_representation,
+    internal_product_json,
     internal_product_representation,
     product_json,
     product_representation,
@@ -371,17 +372,28 @@ class InternalApi(APIView):
     permission_classes = [IsServiceCaller]
 
 
+# The internal lookup's `ids` (a form field keeps no state between calls).
+_INTERNAL_IDS = IdListField(required=True)
+
+
 class InternalProductListApi(InternalApi):
     def get(self, request):
         try:
-            ids = IdListField(required=True).clean(request.query_params.get("ids"))
+            ids = _INTERNAL_IDS.clean(request.query_params.get("ids"))
         except DjangoValidationError as exc:
             raise serializers.ValidationError({"ids": exc.messages})
-        destination = DestinationSerializer(data={"country": request.query_params.get("country")})
-        destination.is_valid(raise_exception=True)
-        # Called for every cart read: rows shaped directly (InternalProductSerializer's JSON).
-        rows = products_by_ids(ids=ids, country=destination.validated_data["country"])
-        return Response({"results": [internal_product_representation(row) for row in rows]})
+        # Called for every cart read and cart write, mostly without a destination:
+        # only a given country is validated (absent, the serializer's answer is None).
+        country = request.query_params.get("country")
+        if country is not None:
+            destination = DestinationSerializer(data={"country": country})
+            destination.is_valid(raise_exception=True)
+            country = destination.validated_data["country"]
+        rows = products_by_ids(ids=ids, country=country)
+        if not accepts_plain_json(request):
+            return Response({"results": [internal_product_representation(row) for row in rows]})
+        # InternalProductSerializer's JSON, joined from each row's kept text.
+        return json_response(b'{"results":[' + b",".join(map(internal_product_json, rows)) + b"]}")
 
 
 class ReservationCreateApi(InternalApi):

@@ -177,6 +177,11 @@ def internal_product_representation(row: dict) -> dict:
     }
 
 
+# Each looked-up product's JSON text, kept by its row like product_json: every cart
+# read and cart write asks for its lines' products, mostly the same rows again.
+internal_product_json = KeptJson(internal_product_representation, kept=2000)
+
+
 class ReservationLineInputSerializer(serializers.Serializer):
     product_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_STOCK)

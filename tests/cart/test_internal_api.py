@@ -78,6 +78,23 @@ def test_clear_with_the_version_read_empties_the_cart(service_api_client):
     assert AppliedClear.objects.filter(cart=cart, reference="T-0000000001").exists()
 
 
+def test_a_checkouts_clear_is_a_fixed_number_of_statements(
+    service_api_client, django_assert_max_num_queries
+):
+    cart = CartFactory(user_id=5, version=3)
+    for product_id in range(1, 11):
+        CartLineFactory(cart=cart, product_id=product_id, quantity=1)
+    ordered = [{"product_id": product_id, "quantity": 1} for product_id in range(1, 11)]
+    # lock the cart, the reference not applied yet, delete the lines, record the
+    # reference, bump the version (+ savepoint)
+    with django_assert_max_num_queries(7, using="ecommerce"):
+        response = service_api_client.post(
+            clear_url(5), {"reference": "T-1", "version": 3, "lines": ordered}, format="json"
+        )
+    assert response.json() == {"cleared": True, "version": 4}
+    assert quantities(cart) == {}
+
+
 def test_clear_after_the_cart_moved_takes_out_only_what_was_ordered(service_api_client):
     cart = CartFactory(user_id=5, version=3)
     CartLineFactory(cart=cart, product_id=1, quantity=2)

@@ -18,18 +18,18 @@ pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
 
 def test_losing_the_race_to_create_a_cart_runs_the_write_again(catalog, monkeypatch):
     product = catalog.add_product()
-    real_locked_cart = services._locked_cart
+    real_new_cart = services._new_cart
     attempts = []
 
-    def racing(owner, *, create):
+    def racing(owner):
         attempts.append(owner)
         if len(attempts) == 1:
             # Our INSERT hit the unique user_id of a cart another request just made
             # (the real race runs in test_concurrency.py).
             raise services._CartCreatedConcurrently
-        return real_locked_cart(owner, create=create)
+        return real_new_cart(owner)
 
-    monkeypatch.setattr(services, "_locked_cart", racing)
+    monkeypatch.setattr(services, "_new_cart", racing)
     result = cart_add_line(owner=CartOwner(user_id=3), product_id=product["id"], quantity=2)
     assert len(attempts) == 2 and result.created
     cart = Cart.objects.get(user_id=3)
@@ -40,10 +40,10 @@ def test_losing_the_race_to_create_a_cart_runs_the_write_again(catalog, monkeypa
 def test_a_cart_that_keeps_losing_the_race_is_a_409(catalog, monkeypatch):
     product = catalog.add_product()
 
-    def always_losing(owner, *, create):
+    def always_losing(owner):
         raise services._CartCreatedConcurrently
 
-    monkeypatch.setattr(services, "_locked_cart", always_losing)
+    monkeypatch.setattr(services, "_new_cart", always_losing)
     with pytest.raises(ApplicationError) as refused:
         cart_add_line(owner=CartOwner(user_id=3), product_id=product["id"], quantity=1)
     assert refused.value.status == 409 and refused.value.code == "cart_busy"
