@@ -6,6 +6,7 @@ from datetime import datetime
 import MySQLdb
 import pytest
 from django.db import connections
+from django.utils import timezone
 from MySQLdb.times import DateTime_or_None
 
 from shopkit.db.mysql.base import datetime_from_text
@@ -102,3 +103,11 @@ def test_date_time_columns_come_back_as_django_gives_them(connection):
             datetime(2026, 12, 7, 9, 20, 13),
             None,
         )
+
+
+def test_date_times_are_made_aware_as_django_makes_them(connection):
+    naive = datetime(2026, 12, 7, 9, 20, 13, 123456)
+    converted = connection.ops.convert_datetimefield_value(naive, None, connection)
+    assert converted == timezone.make_aware(naive, connection.timezone)
+    assert converted.tzinfo is connection.timezone
+    assert connection.ops.convert_datetimefield_value(None, None, connection) is None

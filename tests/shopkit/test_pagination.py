@@ -5,6 +5,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from rest_framework.request import Request
+from rest_framework.test import APIRequestFactory
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from shopkit import pagination
 
@@ -179,3 +182,28 @@ def test_inside_a_transaction_the_request_refreshes_it_itself(monkeypatch):
     monkeypatch.setattr(pagination, "REFRESH_AHEAD", 0)
     assert pagination.kept_page("k", lambda: [2]) == [2]
     assert not [t for t in threading.enumerate() if t.name == "shopkit-refresh"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "page=2",
+        "page=3&page_size=20",
+        "page_size=5&page=2&search=blue%20kettle",
+        "category=a&category=b&page=4",
+        "empty=&page=2&z=%C3%B1",
+        "page=2&page=3",
+    ],
+)
+@pytest.mark.parametrize("number", [1, 2, 7])
+def test_page_links_are_drfs(query, number):
+    request = Request(APIRequestFactory().get(f"/api/v1/things/?{query}"))
+    url = request.build_absolute_uri()
+    expected = (
+        remove_query_param(url, "page") if number == 1 else replace_query_param(url, "page", number)
+    )
+    paginator = pagination.PageNumberPagination()
+    paginator.request = request
+    for _ in range(2):  # parsed once, reused
+        assert paginator._page_link(number) == expected

@@ -21,6 +21,7 @@ import hashlib
 import logging
 import threading
 import time
+from urllib import parse
 
 from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
@@ -259,6 +260,34 @@ class PageNumberPagination(DRFPageNumberPagination):
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
+
+    def get_next_link(self) -> str | None:
+        if not self.page.has_next():
+            return None
+        return self._page_link(self.page.next_page_number())
+
+    def get_previous_link(self) -> str | None:
+        if not self.page.has_previous():
+            return None
+        return self._page_link(self.page.previous_page_number())
+
+    def _page_link(self, number: int) -> str:
+        """DRF's link to page `number` (the first without `page`): the request's URL built
+        and parsed once for both links, not once each (DRF's replace_query_param)."""
+        parsed = getattr(self.request, "_page_link_parts", None)
+        if parsed is None:
+            scheme, netloc, path, query, fragment = parse.urlsplit(
+                self.request.build_absolute_uri()
+            )
+            parsed = (scheme, netloc, path, parse.parse_qs(query, keep_blank_values=True), fragment)
+            self.request._page_link_parts = parsed
+        scheme, netloc, path, query, fragment = parsed
+        query = {**query, self.page_query_param: [str(number)]}
+        if number == 1:
+            del query[self.page_query_param]
+        return parse.urlunsplit(
+            (scheme, netloc, path, parse.urlencode(sorted(query.items()), doseq=True), fragment)
+        )
 
     def get_paginated_json_response(self, results: list[bytes]) -> HttpResponse:
         """What get_paginated_response answers, byte for byte, from results already

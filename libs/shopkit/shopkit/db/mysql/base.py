@@ -31,7 +31,18 @@ def datetime_from_text(text: str) -> datetime | None:
         return DateTime_or_None(text)
 
 
+class DatabaseOperations(base.DatabaseOperations):
+    def convert_datetimefield_value(self, value, expression, connection):
+        # timezone.make_aware() without its check that the value is naive (one from a
+        # DATETIME column always is): ~1 us less for each of a product page's 40.
+        if value is not None:
+            value = value.replace(tzinfo=self.connection.timezone)
+        return value
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
+    ops_class = DatabaseOperations
+
     def __init__(self, settings_dict, *args, **kwargs):
         super().__init__(settings_dict, *args, **kwargs)
         self.health_check_after_idle = settings_dict.get("HEALTH_CHECK_AFTER_IDLE_SECONDS", 0)
