@@ -4,7 +4,8 @@
 #            them: PyPI has no Linux wheel of it), python3-venv (`python3 -m venv`)
 #   run:     nginx-light (the gateway), wrk (the load generator of `make bench`)
 #   browser: chromium (the admin browser tests; only with --browser)
-#   compose: podman with the runc runtime, netavark + aardvark-dns (containers find
+#   compose: podman with the runc runtime, netavark + aardvark-dns + iptables (netavark
+#            sets up the containers' network with iptables; containers find
 #            each other by name), catatonit (compose's `init: true`), debootstrap (the
 #            local base images); `make test-compose` (with --compose)
 # As root it installs with apt-get; otherwise it says what to install and fails.
@@ -14,7 +15,7 @@ wanted=(libmariadb-dev pkg-config gcc python3-dev python3-venv nginx-light wrk)
 for option in "$@"; do
   case "$option" in
     --browser) wanted+=(chromium) ;;
-    --compose) wanted+=(podman runc netavark aardvark-dns catatonit debootstrap) ;;
+    --compose) wanted+=(podman runc netavark aardvark-dns iptables catatonit debootstrap) ;;
   esac
 done
 
