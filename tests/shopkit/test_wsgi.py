@@ -1,14 +1,8 @@
 """What a service's worker imports: not `requests`, which only tests and jobs use (RSS)."""
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-REPO_DIR = Path(__file__).resolve().parents[2]
+from tests.support.worker import run_in_worker
 
 PROBE = """
 import json, sys
@@ -29,21 +23,5 @@ print(json.dumps({
 
 @pytest.mark.parametrize("service", ["auth", "catalog", "cart", "orders"])
 def test_a_worker_does_not_load_requests(service, tmp_path):
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "ECOMMERCE_", "AUTH_", "DATABASE"))
-    }
-    site = REPO_DIR / f"{service}_site"
-    env.update(DJANGO_DEBUG="1", VAR_DIR=str(tmp_path), PYTHONPATH=str(site))
-    result = subprocess.run(
-        [sys.executable, "-c", PROBE, service],
-        cwd=site,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    answer = run_in_worker(service, PROBE, tmp_path)
     assert answer == {"loaded": False, "requests": True, "drf_requests": True}
