@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -189,6 +190,25 @@ def test_free_port_is_free_and_port_is_free_sees_a_listener():
         listener.bind(("127.0.0.1", port))
         listener.listen()
         assert not processes.port_is_free(port)
+
+
+def test_free_ports_lie_below_the_ephemeral_range_and_are_never_handed_out_twice():
+    # A client connection's local port comes from the ephemeral range; a listening
+    # port picked there could be taken before gunicorn binds it (CI saw exactly that).
+    ephemeral_low, _ = map(int, Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    ports = [processes.free_port() for _ in range(50)]
+    assert len(set(ports)) == len(ports)
+    assert all(1024 <= port < ephemeral_low for port in ports)
+
+
+def test_free_port_skips_a_port_something_has_bound(monkeypatch):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken_port = taken.getsockname()[1]
+        picks = iter([taken_port, taken_port + 1 if taken_port < 60000 else taken_port - 1])
+        monkeypatch.setattr(processes._random, "randrange", lambda low, high: next(picks))
+        monkeypatch.setattr(processes, "_ephemeral_range_start", lambda: 65535)
+        assert processes.free_port() != taken_port
 
 
 @pytest.mark.parametrize(

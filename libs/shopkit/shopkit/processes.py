@@ -19,6 +19,7 @@ Django processes. A development tool: it runs from a source checkout (REPO_DIR).
 import atexit
 import contextlib
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -53,11 +54,46 @@ JOBS = (
 # --- ports, URLs, environment --------------------------------------------------------------
 
 
+# Listening ports are picked below the kernel's ephemeral range. A port bind(0) hands
+# out comes from that range, so between being picked and being bound (a gunicorn
+# starting seconds later, after migrations) any outgoing connection (to MariaDB, to a
+# neighbour) could take it as its local port, and the listener fails "Connection in use".
+EPHEMERAL_RANGE_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+LISTEN_PORTS_FROM = 20000
+_handed_out: set[int] = set()
+_random = random.SystemRandom()
+
+
+def _ephemeral_range_start() -> int:
+    try:
+        return int(EPHEMERAL_RANGE_FILE.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768  # Linux's default
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    """A port nothing listens on right now (the kernel's choice)."""
-    with socket.socket() as sock:
+    """A port nothing listens on right now, outside the ephemeral range (so no client
+    connection takes it before our listener binds it) and not handed out before by
+    this process."""
+    upper = _ephemeral_range_start()
+    lower = LISTEN_PORTS_FROM if upper - LISTEN_PORTS_FROM >= 1000 else 1024
+    for _ in range(200):
+        port = _random.randrange(lower, upper)
+        if port not in _handed_out and _bindable(host, port):
+            _handed_out.add(port)
+            return port
+    with socket.socket() as sock:  # a crowded range: fall back to the kernel's choice
         sock.bind((host, 0))
         return sock.getsockname()[1]
+
+
+def _bindable(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
