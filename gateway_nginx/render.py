@@ -241,6 +241,9 @@ def _catalog_cache(config: GatewayConfig) -> tuple[str, str]:
             f"            proxy_cache_lock_timeout 5s;\n"
             f"            proxy_cache_use_stale updating;\n"
             f"            proxy_cache_background_update on;\n"
+            # An expired entry is refreshed by a conditional request (the answer's
+            # ETag): an unchanged product costs the catalog a 304, not a body.
+            f"            proxy_cache_revalidate on;\n"
             # add_header here replaces the server's: the request id is repeated.
             f"            add_header X-Request-ID $tienda_request_id always;\n"
             f"            add_header X-Cache-Status $upstream_cache_status always;\n"

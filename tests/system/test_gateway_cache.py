@@ -11,6 +11,8 @@ import time
 import pytest
 import requests
 
+from tests.system.logs import json_lines
+
 from tests.system.gateway import GatewayProcess
 from tests.system.shopping import ShopUser, create_product, token_buyer, token_staff
 
@@ -123,6 +125,33 @@ def test_a_price_change_is_visible_within_the_configured_time(cached, manager):
             break
         time.sleep(0.1)
     assert seen is not None and seen <= CACHE_SECONDS + 1.5, seen
+
+
+def test_an_expired_entry_is_revalidated_with_its_etag(cached, manager, shop):
+    # An unchanged product's expired entry is refreshed by a conditional request: the
+    # catalog answers 304 (no body built or sent) and the entry is fresh again.
+    product = create_product(manager, stock=5, price="10.00")
+    path = f"{PRODUCTS}{product['id']}/"
+    first = get(cached.url + path)
+    assert first.headers["X-Cache-Status"] == "MISS"
+    # nginx counts validity in whole seconds: the entry expires within CACHE_SECONDS + 1.
+    deadline = time.monotonic() + CACHE_SECONDS + 2
+    while (stale := get(cached.url + path)).headers["X-Cache-Status"] == "HIT":
+        assert time.monotonic() < deadline, "the entry never expired"
+        time.sleep(0.05)
+    # Answered at once from the expired entry; the refresh runs behind it.
+    assert stale.headers["X-Cache-Status"] in {"STALE", "UPDATING", "REVALIDATED"}
+    assert stale.content == first.content
+    deadline = time.monotonic() + 5
+    while get(cached.url + path).headers["X-Cache-Status"] != "HIT":
+        assert time.monotonic() < deadline, "the entry never became fresh again"
+        time.sleep(0.05)
+    statuses = [
+        line["status"]
+        for line in json_lines(shop.services["catalog"].log_text())
+        if line.get("logger") == "shopkit.access" and line.get("path") == path
+    ]
+    assert statuses == [200, 304], statuses
 
 
 def test_the_cache_can_be_turned_off(uncached, manager):
