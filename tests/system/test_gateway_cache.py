@@ -11,9 +11,8 @@ import time
 import pytest
 import requests
 
-from tests.system.logs import json_lines
-
 from tests.system.gateway import GatewayProcess
+from tests.system.logs import json_lines
 from tests.system.shopping import ShopUser, create_product, token_buyer, token_staff
 
 CACHE_SECONDS = 2
