@@ -71,3 +71,97 @@ def test_an_api_post_is_not_subject_to_the_cookie_csrf_check():
     )
     assert answer.status_code == 405  # a CSRF refusal would be a 403
     assert answer["Content-Type"] == "application/problem+json"
+
+
+# --- calls between services (/internal/): only what such a call needs ---------------------
+
+BROWSER_HEADERS = (
+    "Content-Security-Policy",
+    "X-Frame-Options",
+    "X-Content-Type-Options",
+    "Referrer-Policy",
+    "Cross-Origin-Opener-Policy",
+)
+
+
+def service_call(method="get", path="/internal/probe/", **extra):
+    from django.conf import settings
+
+    headers = {"HTTP_X_SERVICE_TOKEN": settings.SERVICE_TOKEN, **extra}
+    return getattr(Client(), method)(path, **headers)
+
+
+@pytest.mark.django_db(databases=["default", "ecommerce"])
+def test_internal_answers_carry_no_browser_headers_but_keep_the_request_id():
+    answer = service_call(HTTP_X_REQUEST_ID="hop-1")
+    assert answer.status_code == 200 and answer.json() == {"ok": True}
+    assert answer["X-Request-ID"] == "hop-1"
+    assert answer["Content-Type"] == "application/json"
+    assert answer["Content-Length"] == str(len(answer.content))
+    assert not [name for name in BROWSER_HEADERS if name in answer]
+    assert "Set-Cookie" not in answer.headers
+    # Everything a browser can reach keeps them.
+    for path in ("/catalog/health/", "/api/v1/catalog/schema/"):
+        page = Client().get(path)
+        assert all(name in page for name in BROWSER_HEADERS), (path, page.headers)
+
+
+@pytest.mark.django_db(databases=["default", "ecommerce"])
+def test_an_internal_call_without_the_service_credential_is_still_refused():
+    refused = Client().get("/internal/probe/")
+    assert refused.status_code == 403
+    assert refused["Content-Type"] == "application/problem+json"
+    assert refused.json()["code"] == "permission_denied"
+    wrong = Client().get("/internal/probe/", HTTP_X_SERVICE_TOKEN="not-the-token")
+    assert wrong.status_code == 403
+    # A customer's or staff's token is not a service credential either.
+    token = mint_access_token(user_id=5, email="bo@example.com", is_staff=True)
+    assert Client().get("/internal/probe/", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 403
+
+
+@pytest.mark.django_db(databases=["default", "ecommerce"])
+def test_internal_errors_are_problems_as_before(settings):
+    missing = service_call(path="/internal/nothing-here/")
+    assert missing.status_code == 404
+    assert missing["Content-Type"] == "application/problem+json"
+    assert missing.json()["code"] == "not_found"
+    # APPEND_SLASH's redirect, as on every path.
+    redirect = service_call(path="/internal/probe")
+    assert (redirect.status_code, redirect["Location"]) == (301, "/internal/probe/")
+    # A view that crashes: a 500 problem, never Django's HTML page.
+    crashed = Client(raise_request_exception=False).post(
+        "/internal/probe/",
+        {"crash": True},
+        content_type="application/json",
+        HTTP_X_SERVICE_TOKEN=settings.SERVICE_TOKEN,
+    )
+    assert crashed.status_code == 500
+    assert crashed["Content-Type"] == "application/problem+json"
+    # A host the service does not answer for: 400, as on every path.
+    assert service_call(HTTP_HOST="evil.example").status_code == 400
+
+
+@pytest.mark.django_db(databases=["default", "ecommerce"])
+def test_an_internal_post_is_parsed_and_answered_without_the_csrf_cookie_check(settings):
+    answer = Client(enforce_csrf_checks=True).post(
+        "/internal/probe/",
+        {"lines": [1, 2]},
+        content_type="application/json",
+        HTTP_X_SERVICE_TOKEN=settings.SERVICE_TOKEN,
+    )
+    assert answer.status_code == 201 and answer.json() == {"echo": {"lines": [1, 2]}}
+
+
+@pytest.mark.django_db(databases=["default", "ecommerce"])
+def test_internal_calls_are_logged_and_counted(caplog):
+    from shopkit.metrics import HTTP_REQUESTS
+
+    def served():
+        return HTTP_REQUESTS.labels("catalog", "/internal/probe/", "GET", "200")._value.get()
+
+    before = served()
+    with caplog.at_level("INFO", logger="shopkit.access"):
+        service_call(HTTP_X_REQUEST_ID="hop-2")
+    assert served() == before + 1
+    (line,) = [record for record in caplog.records if record.name == "shopkit.access"]
+    assert (line.path, line.status, line.request_id) == ("/internal/probe/", 200, "hop-2")

@@ -56,6 +56,11 @@ class Internal(APIView):
     def get(self, request):
         return Response({"ok": True})
 
+    def post(self, request):
+        if request.data.get("crash"):
+            raise RuntimeError("boom")
+        return Response({"echo": request.data}, status=201)
+
 
 urlpatterns = [
     *service_urlpatterns("catalog"),

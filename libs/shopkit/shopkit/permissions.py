@@ -6,11 +6,12 @@ from django.conf import settings
 from rest_framework.permissions import BasePermission
 
 SERVICE_TOKEN_HEADER = "X-Service-Token"
+_SERVICE_TOKEN_META = "HTTP_X_SERVICE_TOKEN"  # read from the environ: no request.headers built
 
 
 def is_service_call(request) -> bool:
     """True when the request carries this deployment's service credential."""
-    sent = request.headers.get(SERVICE_TOKEN_HEADER, "")
+    sent = request.META.get(_SERVICE_TOKEN_META, "")
     return bool(sent) and hmac.compare_digest(sent.encode(), settings.SERVICE_TOKEN.encode())
 
 

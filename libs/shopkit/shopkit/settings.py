@@ -107,6 +107,8 @@ SHOPKIT_APPS = ["shopkit"]
 MIDDLEWARE = [
     "shopkit.metrics.MetricsMiddleware",  # first: it times everything below
     "shopkit.requestid.RequestIdMiddleware",
+    # /internal/ (calls between services) skips everything below (shopkit.middleware).
+    "shopkit.middleware.InternalCallsMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

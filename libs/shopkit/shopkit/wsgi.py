@@ -16,8 +16,8 @@ def service_application(settings_module: str):
 def _load_drf_without_requests() -> None:
     """DRF imports `requests` whenever it is installed (rest_framework.compat), only for
     its test client (RequestsClient). No worker uses it (neighbours are called through
-    shopkit.client's urllib3), and it cost each worker 4.5 MB of RSS (urllib3's extras,
-    charset_normalizer, idna, ...). Hidden while DRF loads; a later `import requests`
+    shopkit.client, which speaks HTTP itself), and it cost each worker 4.5 MB of RSS
+    (urllib3, charset_normalizer, idna, ...). Hidden while DRF loads; a later `import requests`
     (the stripe library's, when Stripe is configured) still gets the real one."""
     if "requests" in sys.modules or "rest_framework.compat" in sys.modules:
         return  # already loaded: nothing to save
