@@ -36,7 +36,7 @@ from django.utils import timezone
 from orders.errors import CheckoutInProgress
 from orders.models import IdempotencyKey, IdempotencyKeyState, Order
 from shopkit.errors import ApplicationError
-from shopkit.prepared import PreparedValuesQuery
+from shopkit.prepared import PreparedInsert, PreparedValuesQuery, PreparedWrite
 from shopkit.routers import ECOMMERCE_DB
 
 logger = logging.getLogger(__name__)
@@ -116,6 +116,32 @@ def key_running_for(*, user_id: int, guest_scope: str = "") -> IdempotencyKey | 
     return IdempotencyKey.objects.filter(running_for_user=user_id).first()
 
 
+# Every checkout's writes of its key, their SQL kept (shopkit.prepared): the claim, the
+# settlement (completed with its response, or failed), the lease's renewals.
+_INSERT_KEY = PreparedInsert(IdempotencyKey)
+_SETTLE_WHERE = ("id", "lease_owner", "state")
+_SETTLE_SET = ("lease_owner", "lease_expires_at", "running_for_user", "running_for_guest")
+_KEY_COMPLETE = PreparedWrite.update(
+    IdempotencyKey,
+    set=(*_SETTLE_SET, "updated_at", "state", "response_status", "response_body"),
+    where=_SETTLE_WHERE,
+)
+_KEY_FAIL = PreparedWrite.update(
+    IdempotencyKey, set=(*_SETTLE_SET, "updated_at", "state"), where=_SETTLE_WHERE
+)
+_KEY_RENEW = PreparedWrite.update(IdempotencyKey, set=("lease_expires_at",), where=_SETTLE_WHERE)
+
+
+def _claim_insert(claim: IdempotencyKey) -> None:
+    """The claim's INSERT: under autocommit a transaction of its own; inside a caller's
+    transaction (a test's) in a savepoint, so a claim that loses leaves it usable."""
+    if connections[ECOMMERCE_DB].in_atomic_block:
+        with transaction.atomic(using=ECOMMERCE_DB):
+            _INSERT_KEY.save(claim)
+    else:
+        _INSERT_KEY.save(claim)
+
+
 def key_claim(
     *, user_id: int, key: str, fingerprint: str, owner: str, guest_scope: str = ""
 ) -> IdempotencyKey | None:
@@ -140,8 +166,7 @@ def key_claim(
         # every other field is made here. Uniqueness is what the insert itself decides
         # (that is the claim); checking it first would only race.
         try:
-            with transaction.atomic(using=ECOMMERCE_DB):
-                claim.save()
+            _claim_insert(claim)
             return claim
         except OperationalError as error:
             if not error.args or error.args[0] != MYSQL_DEADLOCK:
@@ -236,31 +261,32 @@ def key_owned_for_update(key: IdempotencyKey) -> bool:
     )
 
 
-def _settle(key: IdempotencyKey, **fields) -> bool:
-    """End this attempt's hold on the key (only if it still owns it)."""
-    return bool(
-        IdempotencyKey.objects.filter(
-            pk=key.pk, lease_owner=key.lease_owner, state=IdempotencyKeyState.IN_PROGRESS
-        ).update(
-            lease_owner="",
-            lease_expires_at=None,
-            running_for_user=None,
-            running_for_guest=None,
-            updated_at=timezone.now(),
-            **fields,
-        )
-    )
+# Settling ends this attempt's hold on the key (only if it still owns it): no lease, no
+# checkout slot, and the new state.
+_SETTLED = ("", None, None, None)
 
 
 def key_complete(*, key: IdempotencyKey, status: int, body: dict) -> CheckoutResponse:
     """Store the response on the key (only if this attempt still owns it)."""
-    _settle(key, state=IdempotencyKeyState.COMPLETED, response_status=status, response_body=body)
+    _KEY_COMPLETE.execute(
+        *_SETTLED,
+        timezone.now(),
+        IdempotencyKeyState.COMPLETED,
+        status,
+        body,
+        *(key.pk, key.lease_owner, IdempotencyKeyState.IN_PROGRESS),
+    )
     return CheckoutResponse(status=status, body=body)
 
 
 def key_fail(*, key: IdempotencyKey) -> None:
     """No response stored: the same key may run the checkout again."""
-    _settle(key, state=IdempotencyKeyState.FAILED)
+    _KEY_FAIL.execute(
+        *_SETTLED,
+        timezone.now(),
+        IdempotencyKeyState.FAILED,
+        *(key.pk, key.lease_owner, IdempotencyKeyState.IN_PROGRESS),
+    )
 
 
 class LeaseKeeper:
@@ -289,9 +315,9 @@ class LeaseKeeper:
 
     def renew(self) -> bool:
         return bool(
-            IdempotencyKey.objects.filter(
-                pk=self.key_id, lease_owner=self.owner, state=IdempotencyKeyState.IN_PROGRESS
-            ).update(lease_expires_at=_lease_end())
+            _KEY_RENEW.execute(
+                _lease_end(), self.key_id, self.owner, IdempotencyKeyState.IN_PROGRESS
+            )
         )
 
     def _run(self):
