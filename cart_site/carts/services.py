@@ -11,10 +11,10 @@ import functools
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, connections, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from carts.clients import CatalogProduct, catalog_products
@@ -24,7 +24,7 @@ from carts.owners import CartOwner, hash_guest_token, new_guest_token
 from carts.pricing import PricedCart, empty_cart, price_cart
 from carts.selectors import MAX_USER_ID, CheckoutLine, cart_queryset_for
 from shopkit.errors import ApplicationError
-from shopkit.prepared import PreparedValuesQuery
+from shopkit.prepared import PreparedInsert, PreparedValuesQuery, PreparedWrite
 
 # Purging guest carts deletes this many at a time (short transactions).
 PURGE_BATCH_SIZE = 500
@@ -93,60 +93,18 @@ _APPLIED_CLEAR = PreparedValuesQuery(
 )
 
 
-class _QuotedNames(dict):
-    """Every name asked for, quoted for one database (a template's table and columns)."""
-
-    def __init__(self, quote_name: Callable[[str], str]):
-        super().__init__()
-        self.quote_name = quote_name
-
-    def __missing__(self, name: str) -> str:
-        return self.quote_name(name)
-
-
-class _WriteStatement:
-    """One write of a fixed shape on ecommerce_db, its SQL quoted once per database.
-
-    A cart write's line and version changes as one statement each: the ORM's save()
-    built and compiled a query for each (and full_clean() checked what the database
-    enforces: one line per product, quantity >= 1), costing more than MariaDB's answer.
-    """
-
-    def __init__(self, template: str):
-        self.template = template  # {names} are quoted, %s are the parameters
-        self._sql: dict[str, str] = {}
-
-    def execute(self, *params) -> int | None:
-        """Run it; returns the id of the row it inserted, if any."""
-        connection = connections["ecommerce"]
-        sql = self._sql.get(connection.vendor)
-        if sql is None:
-            sql = self.template.format_map(_QuotedNames(connection.ops.quote_name))
-            self._sql[connection.vendor] = sql
-        adapt = connection.ops.adapt_datetimefield_value
-        with connection.cursor() as cursor:
-            cursor.execute(
-                sql, [adapt(value) if isinstance(value, datetime) else value for value in params]
-            )
-            return cursor.lastrowid
-
-
-_INSERT_LINE = _WriteStatement(
-    "INSERT INTO {carts_cartline} ({cart_id}, {product_id}, {quantity}, {created_version}, "
-    "{created_at}, {updated_at}) VALUES (%s, %s, %s, %s, %s, %s)"
+# A cart write's line and version changes as one statement each, their SQL kept
+# (shopkit.prepared): the ORM's save() built and compiled a query for each (and
+# full_clean() checked what the database enforces: one line per product, quantity >= 1),
+# costing more than MariaDB's answer.
+_INSERT_LINE = PreparedInsert(CartLine)
+_UPDATE_LINE_QUANTITY = PreparedWrite.update(
+    CartLine, set=("quantity", "updated_at"), where=("id",)
 )
-_UPDATE_LINE_QUANTITY = _WriteStatement(
-    "UPDATE {carts_cartline} SET {quantity} = %s, {updated_at} = %s WHERE {id} = %s"
-)
-_UPDATE_CART_VERSION = _WriteStatement(
-    "UPDATE {carts_cart} SET {version} = %s, {updated_at} = %s WHERE {id} = %s"
-)
+_UPDATE_CART_VERSION = PreparedWrite.update(Cart, set=("version", "updated_at"), where=("id",))
 # Emptying a cart (no related rows to collect first, as QuerySet.delete() would).
-_DELETE_CART_LINES = _WriteStatement("DELETE FROM {carts_cartline} WHERE {cart_id} = %s")
-_INSERT_APPLIED_CLEAR = _WriteStatement(
-    "INSERT INTO {carts_appliedclear} ({cart_id}, {reference}, {read_version}, {cleared_all}, "
-    "{created_at}) VALUES (%s, %s, %s, %s, %s)"
-)
+_DELETE_CART_LINES = PreparedWrite.delete(CartLine, where=("cart_id",))
+_INSERT_APPLIED_CLEAR = PreparedInsert(AppliedClear)
 
 
 def _loaded(model, row: dict):
@@ -242,20 +200,11 @@ def _save_line(line: CartLine) -> None:
     Inputs were validated by the API; the database refuses a second line of a product
     and a quantity below 1 (carts_line_one_per_product, carts_line_quantity_positive).
     """
-    line.updated_at = timezone.now()
     if line.pk is not None:
+        line.updated_at = timezone.now()
         _UPDATE_LINE_QUANTITY.execute(line.quantity, line.updated_at, line.pk)
         return
-    line.created_at = line.updated_at
-    line.pk = _INSERT_LINE.execute(
-        line.cart_id,
-        line.product_id,
-        line.quantity,
-        line.created_version,
-        line.created_at,
-        line.updated_at,
-    )
-    line._state.adding = False
+    _INSERT_LINE.save(line)
 
 
 def _orderable_product(products: dict[int, CatalogProduct], product_id: int) -> CatalogProduct:
@@ -581,7 +530,7 @@ def _clear_locked(
     # Validated as the model says (a version beyond its column is a 400), written as
     # one statement (the cart is locked, its reference was not applied).
     record.full_clean(exclude=["cart"], validate_unique=False, validate_constraints=False)
-    _INSERT_APPLIED_CLEAR.execute(cart.pk, reference, version, cleared_all, record.created_at)
+    _INSERT_APPLIED_CLEAR.save(record)
     _touch(cart)
     return ClearOutcome(cleared=cleared_all, version=cart.version)
 

@@ -19,7 +19,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
-from django.db.models import Case, F, IntegerField, ProtectedError, Value, When
+from django.db.models import F, ProtectedError
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -34,7 +34,7 @@ from catalog.models import (
 )
 from catalog.selectors import reservation_rows, with_destination_tax_rates
 from shopkit.errors import ApplicationError
-from shopkit.prepared import PreparedValuesQuery
+from shopkit.prepared import PreparedInsert, PreparedValuesQuery, PreparedWrite
 from shopkit.routers import ECOMMERCE_DB
 
 logger = logging.getLogger("catalog.services")
@@ -353,24 +353,49 @@ def _existing_reservation_answer(
     return existing, False
 
 
-def _per_product(quantities: Mapping[int, int]):
-    """Each product's quantity, as one SQL expression (a CASE on the id)."""
-    if len(quantities) == 1:
-        (quantity,) = quantities.values()
-        return Value(quantity)
-    return Case(
-        *(When(pk=product_id, then=Value(quantity)) for product_id, quantity in quantities.items()),
-        output_field=IntegerField(),
+# A reservation's stock moves as one UPDATE whatever its lines, each product's quantity
+# a CASE on its id; the SQL is kept per number of lines (shopkit.prepared), at most
+# MAX_LINES of them.
+def _per_product_sql(count: int) -> str:
+    return "CASE {id} " + "WHEN %s THEN %s " * count + "END"
+
+
+@functools.lru_cache(maxsize=128)
+def _stock_take_statement(count: int) -> PreparedWrite:
+    case, ids = _per_product_sql(count), ", ".join(["%s"] * count)
+    return PreparedWrite(
+        Product,
+        f"UPDATE {{table}} SET {{stock}} = {{stock}} - {case} "  # noqa: S608 (names only)
+        f"WHERE {{is_active}} = %s AND {{id}} IN ({ids}) AND {{stock}} >= {case}",
+        params=(
+            *(("id", "stock") * count),
+            "is_active",
+            *(("id",) * count),
+            *(("id", "stock") * count),
+        ),
     )
+
+
+@functools.lru_cache(maxsize=128)
+def _stock_give_back_statement(count: int) -> PreparedWrite:
+    case, ids = _per_product_sql(count), ", ".join(["%s"] * count)
+    return PreparedWrite(
+        Product,
+        f"UPDATE {{table}} SET {{stock}} = {{stock}} + {case} WHERE {{id}} IN ({ids})",  # noqa: S608
+        params=(*(("id", "stock") * count), *(("id",) * count)),
+    )
+
+
+def _per_product(quantities: Mapping[int, int]) -> list[int]:
+    """The CASE's parameters: each product id, then its quantity."""
+    return [value for pair in quantities.items() for value in pair]
 
 
 def _stock_take(quantities: Mapping[int, int]) -> int:
     """Take every line's units in one UPDATE, each guarded by `stock >= quantity`;
     returns how many products it changed."""
-    quantity = _per_product(quantities)
-    return Product.objects.filter(
-        pk__in=list(quantities), is_active=True, stock__gte=quantity
-    ).update(stock=F("stock") - quantity)
+    case = _per_product(quantities)
+    return _stock_take_statement(len(quantities)).execute(*case, True, *quantities, *case)
 
 
 # Every reserve locks its products and reads them: compiled once per number of lines
@@ -385,6 +410,17 @@ _PRODUCTS_FOR_UPDATE = PreparedValuesQuery(
         )
     ),
     arguments=("ids",),
+)
+
+
+# The reserve's, commit's and release's writes of a reservation, their SQL kept.
+_INSERT_RESERVATION = PreparedInsert(Reservation)
+_INSERT_RESERVATION_LINES = PreparedInsert(ReservationLine)
+_RESERVATION_COMMIT = PreparedWrite.update(
+    Reservation, set=("state", "committed_at", "updated_at"), where=("reference", "state")
+)
+_RESERVATION_RELEASED = PreparedWrite.update(
+    Reservation, set=("state", "released_at", "updated_at"), where=("id",)
 )
 
 
@@ -407,10 +443,12 @@ def _reserve_once(
             # The reference row first: a parallel duplicate blocks on the unique index
             # until this transaction ends, then sees the outcome. A duplicate fails the
             # first statement, so the whole (empty) transaction goes: no savepoint.
-            reservation = Reservation.objects.create(
-                reference=reference,
-                state=Reservation.State.RESERVED,
-                expires_at=now + timedelta(seconds=ttl_seconds),
+            reservation = _INSERT_RESERVATION.save(
+                Reservation(
+                    reference=reference,
+                    state=Reservation.State.RESERVED,
+                    expires_at=now + timedelta(seconds=ttl_seconds),
+                )
             )
             reference_taken = True
             # The products locked in ascending id (the lock order) and read at once:
@@ -453,7 +491,7 @@ def _reserve_once(
             # Under the locks the guards hold; they stay as the rule in SQL.
             if _stock_take(quantities) != len(quantities):
                 raise AssertionError("stock moved under a row lock")
-            lines = ReservationLine.objects.bulk_create(
+            lines = _INSERT_RESERVATION_LINES.save_many(
                 ReservationLine(
                     reservation=reservation,
                     product_id=product_id,
@@ -509,12 +547,13 @@ def _give_back_stock(reservation: Reservation, now: datetime) -> None:
         reservation.lines.order_by("product_id").values_list("product_id", "quantity")
     )
     if quantities:
-        Product.objects.filter(pk__in=list(quantities)).update(
-            stock=F("stock") + _per_product(quantities)
-        )
+        _stock_give_back_statement(len(quantities)).execute(*_per_product(quantities), *quantities)
     reservation.state = Reservation.State.RELEASED
     reservation.released_at = now
-    reservation.save(update_fields=["state", "released_at", "updated_at"])
+    reservation.updated_at = timezone.now()
+    _RESERVATION_RELEASED.execute(
+        reservation.state, reservation.released_at, reservation.updated_at, reservation.pk
+    )
 
 
 @retried_on_lock_conflict
@@ -529,8 +568,8 @@ def reservation_commit(*, reference: str) -> list[dict]:
     # One conditional UPDATE (it waits for a release holding the row, then sees its
     # outcome); the read after it tells a retry, a release and an unknown reference apart.
     now = timezone.now()
-    Reservation.objects.filter(reference=reference, state=Reservation.State.RESERVED).update(
-        state=Reservation.State.COMMITTED, committed_at=now, updated_at=now
+    _RESERVATION_COMMIT.execute(
+        Reservation.State.COMMITTED, now, now, reference, Reservation.State.RESERVED
     )
     rows = reservation_rows(reference=reference)
     if not rows:

@@ -262,16 +262,16 @@ def test_a_failed_order_write_releases_the_reservation(customer, shop, monkeypat
 def test_a_claim_chosen_as_a_deadlock_victim_claims_again(customer, shop, monkeypatch):
     """Parallel claims of one key can deadlock on its unique indexes (InnoDB rolls one
     back): that claim tries again instead of answering 503."""
-    real_save = IdempotencyKey.save
+    real_save = idempotency._INSERT_KEY.save  # the claim's INSERT
     deadlocks = []
 
-    def save_deadlocking_once(self, *args, **kwargs):
+    def save_deadlocking_once(claim):
         if not deadlocks:
-            deadlocks.append(self.order_number)
+            deadlocks.append(claim.order_number)
             raise OperationalError(1213, "Deadlock found when trying to get lock")
-        return real_save(self, *args, **kwargs)
+        return real_save(claim)
 
-    monkeypatch.setattr(IdempotencyKey, "save", save_deadlocking_once)
+    monkeypatch.setattr(idempotency._INSERT_KEY, "save", save_deadlocking_once)
     response = checkout(customer, key="deadlocked-once")
     assert response.status_code == 201
     assert len(deadlocks) == 1
@@ -281,10 +281,10 @@ def test_a_claim_chosen_as_a_deadlock_victim_claims_again(customer, shop, monkey
 
 
 def test_other_database_errors_of_a_claim_are_a_503(customer, shop, monkeypatch):
-    def save_failing(self, *args, **kwargs):
+    def save_failing(claim):
         raise OperationalError(2006, "MySQL server has gone away")
 
-    monkeypatch.setattr(IdempotencyKey, "save", save_failing)
+    monkeypatch.setattr(idempotency._INSERT_KEY, "save", save_failing)  # the claim's INSERT
     response = checkout(customer, key="database-away")
     assert response.status_code == 503
     assert response.json()["code"] == "database_unavailable"

@@ -5,9 +5,11 @@ import threading
 import time
 
 import pytest
+from django.utils import timezone
 
 from orders import clients
 from orders.models import IdempotencyKey, IdempotencyKeyState, Order
+from orders.services.idempotency import LeaseKeeper, order_number_generate
 from tests.orders.api import CUSTOMER_ID, checkout
 from tests.orders.test_checkout_concurrency import client_of, in_parallel
 from tests.orders.test_checkout_recovery import (
@@ -211,3 +213,33 @@ def test_two_keys_of_one_customer_at_once_never_sell_the_cart_twice(shop):
     assert Order.objects.count() == 1
     assert shop.stock(1) == 18 and shop.stock(2) == 19
     assert not IdempotencyKey.objects.filter(running_for_user__isnull=False).exists()
+
+
+@pytest.mark.django_db(databases=BOTH_DATABASES, transaction=True)
+def test_one_thread_renews_the_running_leases_and_none_after_their_block(settings):
+    settings.CHECKOUT_LEASE_SECONDS = 0.3  # renewed every 0.1 s
+    start = timezone.now()
+    keys = [
+        IdempotencyKey.objects.create(
+            user_id=user_id,
+            key="k",
+            fingerprint="f",
+            order_number=order_number_generate(),
+            lease_owner=f"owner-{user_id}",
+            lease_expires_at=start,
+            running_for_user=user_id,
+        )
+        for user_id in (1, 2)
+    ]
+
+    def leases():
+        return dict(IdempotencyKey.objects.values_list("pk", "lease_expires_at"))
+
+    with LeaseKeeper(keys[0]), LeaseKeeper(keys[1]):
+        time.sleep(0.45)
+        assert [t.name for t in threading.enumerate()].count("checkout-lease") == 1
+        renewed = leases()
+        assert all(renewed[key.pk] > start for key in keys)
+    ended = leases()
+    time.sleep(0.3)
+    assert leases() == ended  # nothing renewed after the blocks ended

@@ -45,6 +45,8 @@ def prepare_environment(service: str) -> None:
 def apply_test_settings(service: str, namespace: dict) -> None:
     """Fast, isolated settings on top of the service's own."""
     for alias, suffix in (("default", "auth"), ("ecommerce", "ecommerce")):
+        if namespace["DATABASES"][alias]["ENGINE"].endswith("sqlite3"):
+            continue  # SQLite URLs (tests/shopkit's second run): in-memory test databases
         namespace["DATABASES"][alias].setdefault("TEST", {})["NAME"] = (
             f"test_tienda_{service}{RUN_SUFFIX}_{suffix}"
         )

@@ -18,13 +18,25 @@ empty list gives no rows without a query (as `__in=[]` does). A text argument (a
 A page of the rows (`page(limit=, offset=)`) appends `LIMIT %s OFFSET %s` to the
 kept SQL; and `pages()` hands a paginator the rows with a kept count
 (shopkit.pagination).
+
+Writes of a fixed shape have the same problem: `Model.save()`, `bulk_create()` and
+`QuerySet.update()` build and compile their statement on every call (0.3-0.5 ms of CPU
+each, for a statement MariaDB runs in ~0.05 ms). `PreparedWrite` is an INSERT, UPDATE
+or DELETE on one model's table whose SQL is written once with the model's names
+(`{table}`, `{<field>}`) and quoted once per database; every `%s` is bound to a field,
+whose `get_db_prep_save` adapts the value exactly as the ORM's compilers do (aware
+datetimes to the database's form, Decimals, JSON with the field's encoder, choices).
+`PreparedInsert` inserts model instances as `save()` and `bulk_create()` would (the
+fields' `pre_save`, so `auto_now`/`auto_now_add` too), without signals, `full_clean`
+or the checks of `save()` (the caller validated; the database's constraints hold).
+Both run on MySQL/MariaDB and SQLite.
 """
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 
-from django.db import connections
-from django.db.models import QuerySet
+from django.db import connections, router
+from django.db.models import Model, QuerySet
 
 # Stand-ins for the arguments while compiling, each checked to appear exactly once
 # among the compiled parameters. In range for every integer column but the small
@@ -191,3 +203,186 @@ class PreparedPages:
         if item.stop is None or start < 0 or item.stop < start:
             raise ValueError("PreparedPages needs a slice from start to stop")
         return self._query.page(limit=item.stop - start, offset=start, **self._arguments)
+
+
+class _ModelNames(dict):
+    """`{table}` and `{<field name or attname>}` of one model, quoted for one database."""
+
+    def __init__(self, model: type[Model], quote_name: Callable[[str], str]):
+        super().__init__()
+        self.model = model
+        self.quote_name = quote_name
+
+    def __missing__(self, name: str) -> str:
+        if name == "table":
+            return self.quote_name(self.model._meta.db_table)
+        return self.quote_name(self.model._meta.get_field(name).column)
+
+
+class PreparedWrite:
+    """An INSERT, UPDATE or DELETE of a fixed shape on one model's table.
+
+    `sql` names the table `{table}` and columns by their fields (`{stock}`,
+    `{cart_id}`); each `%s` is bound, in order, to the field named in `params`, which
+    adapts the value as the ORM would. The SQL is quoted once per database alias (the
+    model's write database unless `using`). `update()` and `delete()` write the usual
+    shapes; anything else (`{stock} = {stock} - %s`, a CASE) is written out.
+    """
+
+    def __init__(
+        self, model: type[Model], sql: str, *, params: Sequence[str] = (), using: str | None = None
+    ):
+        self.model = model
+        self.template = sql
+        self.params = tuple(params)
+        self.using = using
+        self._compiled: dict[tuple[str, str], tuple] = {}
+
+    @classmethod
+    def update(
+        cls,
+        model: type[Model],
+        *,
+        set: Sequence[str],
+        where: Sequence[str],
+        using: str | None = None,
+    ) -> "PreparedWrite":
+        """`UPDATE {table} SET a = %s, ... WHERE x = %s AND ...`: values for `set`, then `where`."""
+        assignments = ", ".join(f"{{{name}}} = %s" for name in set)
+        return cls(
+            model,
+            # Only the model's names go into the SQL; every value is a parameter.
+            f"UPDATE {{table}} SET {assignments} WHERE {_conditions(where)}",  # noqa: S608
+            params=(*set, *where),
+            using=using,
+        )
+
+    @classmethod
+    def delete(
+        cls, model: type[Model], *, where: Sequence[str], using: str | None = None
+    ) -> "PreparedWrite":
+        """`DELETE FROM {table} WHERE x = %s AND ...`."""
+        sql = f"DELETE FROM {{table}} WHERE {_conditions(where)}"  # noqa: S608 (names only)
+        return cls(model, sql, params=where, using=using)
+
+    def _get(self) -> tuple:
+        alias = self.using or router.db_for_write(self.model)
+        connection = connections[alias]
+        key = (alias, connection.vendor)
+        compiled = self._compiled.get(key)
+        if compiled is None:  # built twice by two threads at worst: the same SQL
+            sql = self.template.format_map(_ModelNames(self.model, connection.ops.quote_name))
+            fields = tuple(self.model._meta.get_field(name) for name in self.params)
+            if sql.count("%s") != len(fields):
+                raise ValueError("one field in `params` for each %s of the statement")
+            compiled = self._compiled[key] = (alias, sql, fields)
+        return compiled
+
+    def execute(self, *values) -> int:
+        """Run it with these values (one per `params`); returns how many rows it matched."""
+        alias, sql, fields = self._get()
+        connection = connections[alias]
+        params = [
+            field.get_db_prep_save(value, connection)
+            for field, value in zip(fields, values, strict=True)
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.rowcount
+
+    def forget(self) -> None:
+        """Build the SQL again on the next call (tests that change databases)."""
+        self._compiled = {}
+
+
+def _conditions(names: Sequence[str]) -> str:
+    return " AND ".join(f"{{{name}}} = %s" for name in names)
+
+
+class PreparedInsert:
+    """Model instances inserted as `save()` and `bulk_create()` would, their SQL kept.
+
+    Every local concrete field but an auto primary key (or only `fields`), each value
+    taken by the field's `pre_save` (so `auto_now` and `auto_now_add` apply) and adapted
+    by its `get_db_prep_save`, as the ORM's INSERT does. No signals, no `full_clean`:
+    for rows built from validated data, whose rules the database enforces too.
+    """
+
+    def __init__(
+        self, model: type[Model], fields: Sequence[str] | None = None, *, using: str | None = None
+    ):
+        self.model = model
+        self.using = using
+        self._names = None if fields is None else tuple(fields)
+        self._compiled: dict[tuple, tuple] = {}
+
+    def _fields(self) -> tuple:
+        meta = self.model._meta
+        if self._names is not None:
+            return tuple(meta.get_field(name) for name in self._names)
+        return tuple(
+            field
+            for field in meta.local_concrete_fields
+            if field is not meta.auto_field and not getattr(field, "generated", False)
+        )
+
+    def _get(self, rows: int) -> tuple:
+        alias = self.using or router.db_for_write(self.model)
+        connection = connections[alias]
+        key = (alias, connection.vendor, rows)
+        compiled = self._compiled.get(key)
+        if compiled is None:  # built twice by two threads at worst: the same SQL
+            fields = self._fields()
+            quote = connection.ops.quote_name
+            columns = ", ".join(quote(field.column) for field in fields)
+            row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+            table = quote(self.model._meta.db_table)
+            sql = f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * rows)}"  # noqa: S608
+            compiled = self._compiled[key] = (alias, sql, fields)
+        return compiled
+
+    def _values(self, instance: Model, fields: tuple, connection) -> list:
+        return [
+            field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields
+        ]
+
+    def save(self, instance: Model) -> Model:
+        """Insert one instance (one statement); its primary key is set from the insert."""
+        alias, sql, fields = self._get(1)
+        connection = connections[alias]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, self._values(instance, fields, connection))
+            if self.model._meta.auto_field is not None and instance.pk is None:
+                instance.pk = cursor.lastrowid
+        instance._state.adding = False
+        instance._state.db = alias
+        return instance
+
+    def save_many(self, instances: Iterable[Model]) -> list[Model]:
+        """Insert every instance in one statement (more where the database limits its
+        parameters), compiled once per number of rows. As `bulk_create` on MySQL, their
+        primary keys are not read back."""
+        instances = list(instances)
+        if not instances:
+            return instances
+        alias = self.using or router.db_for_write(self.model)
+        connection = connections[alias]
+        width = len(self._get(1)[2])
+        limit = connection.features.max_query_params
+        batch = len(instances) if not limit else max(1, min(len(instances), limit // width))
+        for start in range(0, len(instances), batch):
+            chunk = instances[start : start + batch]
+            _, sql, fields = self._get(len(chunk))
+            params = []
+            for instance in chunk:
+                params += self._values(instance, fields, connection)
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+        for instance in instances:
+            instance._state.adding = False
+            instance._state.db = alias
+        return instances
+
+    def forget(self) -> None:
+        """Build the SQL again on the next call (tests that change databases)."""
+        self._compiled = {}

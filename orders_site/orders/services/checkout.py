@@ -102,7 +102,7 @@ from orders.shipping import ShippingCharge
 from shopkit import money
 from shopkit.address import address_validated
 from shopkit.errors import ApplicationError, ServiceUnavailable, problem
-from shopkit.prepared import PreparedValuesQuery
+from shopkit.prepared import PreparedInsert, PreparedValuesQuery, PreparedWrite
 from shopkit.routers import ECOMMERCE_DB
 
 logger = logging.getLogger(__name__)
@@ -379,6 +379,14 @@ def _stock_reserve(*, reference: str, lines: list[LineQuantity], country: str) -
         raise
 
 
+# The order write's INSERTs and the follow-up's UPDATE, their SQL kept (shopkit.prepared).
+_INSERT_ORDER = PreparedInsert(Order)
+_INSERT_LINES = PreparedInsert(OrderLine)
+_ORDER_FOLLOWED_UP = PreparedWrite.update(
+    Order, set=("reservation_committed_at", "cart_cleared_at"), where=("id",)
+)
+
+
 def _order_write(
     *,
     key: IdempotencyKey,
@@ -442,8 +450,8 @@ def _order_write(
             guest_cart_token_hash=guest.scope if guest is not None else "",
             **{name: address.get(name, "") for name in SHIPPING_ADDRESS_FIELDS},
         )
-        order.save()
-        lines = OrderLine.objects.bulk_create(
+        _INSERT_ORDER.save(order)
+        lines = _INSERT_LINES.save_many(
             OrderLine(
                 order=order,
                 product_id=line.product_id,
@@ -589,10 +597,7 @@ def checkout_follow_up(*, order: Order) -> FollowUpResult:
         except ServiceUnavailable:
             logger.warning("cart clear left for later", extra={"number": order.number})
     if result.committed or result.cleared:
-        Order.objects.filter(pk=order.pk).update(
-            reservation_committed_at=order.reservation_committed_at,
-            cart_cleared_at=order.cart_cleared_at,
-        )
+        _ORDER_FOLLOWED_UP.execute(order.reservation_committed_at, order.cart_cleared_at, order.pk)
     return result
 
 

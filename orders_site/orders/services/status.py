@@ -14,7 +14,10 @@ from orders.models import (
 )
 from orders.services.emails import order_cancelled_email, order_shipped_email
 from shopkit.errors import ApplicationError
+from shopkit.prepared import PreparedInsert
 from shopkit.routers import ECOMMERCE_DB
+
+_INSERT_STATUS_CHANGE = PreparedInsert(StatusChange)  # its SQL kept (shopkit.prepared)
 
 CUSTOMER_CANCELLABLE = frozenset({OrderStatus.PENDING, OrderStatus.CONFIRMED})
 STAFF_CANCELLABLE = frozenset({OrderStatus.PENDING, OrderStatus.CONFIRMED, OrderStatus.PROCESSING})
@@ -45,8 +48,7 @@ def status_change_record(
     )
     if not validated:
         change.full_clean(exclude=["order"])
-    change.save()
-    return change
+    return _INSERT_STATUS_CHANGE.save(change)
 
 
 def _invalid_transition(order: Order, to_status: str, detail: str | None = None):
