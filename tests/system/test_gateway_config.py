@@ -146,6 +146,19 @@ def test_catalog_cache_seconds_come_from_the_environment_and_zero_turns_it_off(
         render_config(GatewayConfig.for_mode("local", catalog_cache_seconds=-1))
 
 
+def test_worker_processes_come_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.delenv("GATEWAY_WORKER_PROCESSES", raising=False)
+    assert "\nworker_processes 1;\n" in render_config(GatewayConfig.for_mode("docker"))
+    for value in ("auto", "4"):
+        monkeypatch.setenv("GATEWAY_WORKER_PROCESSES", value)
+        rendered = render_config(GatewayConfig.for_mode("local"))
+        assert f"\nworker_processes {value};\n" in rendered
+        assert nginx_test(rendered, tmp_path).returncode == 0
+    for bad in ("0", "65", "two", "1; daemon on"):
+        with pytest.raises(ValueError, match="worker_processes"):
+            render_config(GatewayConfig.for_mode("local", worker_processes=bad))
+
+
 def test_the_container_start_script_gives_nginx_its_resolver_domain_and_trusted_proxies(
     tmp_path,
 ):
