@@ -3,10 +3,11 @@
 Buyers check out round after round through the gateway, each round with another
 product than the round before, retrying a checkout with the same Idempotency-Key
 until it is placed, for as long as the chaos lasts. Meanwhile the cart service, then
-the orders service, then both are killed with requests in flight and started again. Afterwards the jobs run, and the books must
-balance: every unit is in stock, held or sold; every order has a committed
-reservation; no order repeats the lines of the one before; and every interrupted
-checkout succeeded within 15 s of the restart that let it through.
+the orders service, then both are killed with requests in flight and started again.
+Afterwards the jobs run, and the books must balance: every unit is in stock, held or
+sold; every order has a committed reservation; no order repeats the lines of the one
+before; and every interrupted checkout succeeded within 15 s of the restart that let
+it through.
 """
 
 import itertools
