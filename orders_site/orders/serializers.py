@@ -23,7 +23,8 @@ class _FieldsBuiltOncePerThread:
     field (and the nested address serializer's) again from its arguments: most of a
     checkout body's validation. The checkout's serializers take no context and their
     fields keep nothing of a request while validating, so within one thread (one request
-    at a time) the fields built for the first instance serve the later ones unchanged.
+    at a time) the same fields serve every instance. They are built for, and bound to,
+    an instance without data, so no request's body stays reachable from them.
     """
 
     _kept = threading.local()
@@ -33,7 +34,7 @@ class _FieldsBuiltOncePerThread:
         kept = self._kept.__dict__
         fields = kept.get(type(self))
         if fields is None:
-            fields = kept[type(self)] = serializers.Serializer.fields.func(self)
+            fields = kept[type(self)] = serializers.Serializer.fields.func(type(self)())
         return fields
 
 
