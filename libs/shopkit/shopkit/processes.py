@@ -79,21 +79,12 @@ def free_port(host: str = "127.0.0.1") -> int:
     lower = LISTEN_PORTS_FROM if upper - LISTEN_PORTS_FROM >= 1000 else 1024
     for _ in range(200):
         port = _random.randrange(lower, upper)
-        if port not in _handed_out and _bindable(host, port):
+        if port not in _handed_out and port_is_free(port, host):
             _handed_out.add(port)
             return port
     with socket.socket() as sock:  # a crowded range: fall back to the kernel's choice
         sock.bind((host, 0))
         return sock.getsockname()[1]
-
-
-def _bindable(host: str, port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return True
 
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
