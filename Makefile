@@ -44,9 +44,11 @@ redis:
 
 test-shopkit: install mysql
 	PYTHONPATH=catalog_site:. $(PYTEST) tests/shopkit --ds=tests.shopkit.settings
-	# shopkit.prepared writes its own SQL: those tests again on SQLite (make run's database).
+	# shopkit.prepared writes its own SQL, shopkit.db.sqlite3 its boolean filters:
+	# those tests again on SQLite (make run's database).
 	AUTH_DATABASE_URL=sqlite:///:memory: ECOMMERCE_DATABASE_URL=sqlite:///:memory: \
-	PYTHONPATH=catalog_site:. $(PYTEST) tests/shopkit/test_prepared.py --ds=tests.shopkit.settings
+	PYTHONPATH=catalog_site:. $(PYTEST) tests/shopkit/test_prepared.py tests/shopkit/test_sqlite_backend.py \
+	  --ds=tests.shopkit.settings
 
 test-auth test-catalog test-cart test-orders: test-%: install mysql redis
 	PYTHONPATH=$*_site:. $(PYTEST) tests/$* --ds=tests.$*.settings
