@@ -27,6 +27,14 @@ def test_sqlite_connections_are_kept_and_use_shopkits_backend(monkeypatch, tmp_p
     assert entry["CONN_HEALTH_CHECKS"] is True
     assert entry["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
     assert "journal_mode=WAL" in entry["OPTIONS"]["init_command"]
+    assert "cache_size=-256" in entry["OPTIONS"]["init_command"]
+
+
+@pytest.mark.django_db(databases="__all__")
+def test_a_kept_sqlite_connection_has_the_small_page_cache(sqlite):
+    with sqlite.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        assert cursor.fetchone()[0] == -256
 
 
 @pytest.fixture

@@ -172,11 +172,13 @@ def database(url_variable: str, sqlite_file: str) -> dict:
     elif config["ENGINE"] == "django.db.backends.sqlite3":
         config["ENGINE"] = "shopkit.db.sqlite3"
         # WAL + IMMEDIATE transactions + a busy timeout: several gunicorn
-        # processes can share the files without "database is locked".
+        # processes can share the files without "database is locked". Each kept
+        # connection (one per thread) has a page cache of its own: 256 KiB instead of
+        # SQLite's 2 MiB keeps a catalog worker under 80 MB (the OS caches the file).
         config["OPTIONS"] = {
             "timeout": 20,
             "transaction_mode": "IMMEDIATE",
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-256;",
         }
         # Kept too: opening the file per request (its PRAGMAs, the SQL functions
         # Django registers, a cold page cache) cost more than the read it served.
