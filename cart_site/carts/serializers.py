@@ -8,6 +8,7 @@ from carts.selectors import CheckoutCart
 from carts.services import ClearOutcome
 from shopkit.address import validate_country_code
 from shopkit.fields import TaxRateField
+from shopkit.serializers import FieldsBuiltOncePerThread
 
 # The largest id a product (BigAutoField in the catalog) can have.
 MAX_PRODUCT_ID = 2**63 - 1
@@ -25,12 +26,12 @@ class JsonIntegerField(serializers.IntegerField):
 # --- public API: input ---------------------------------------------------------------
 
 
-class LineAddInputSerializer(serializers.Serializer):
+class LineAddInputSerializer(FieldsBuiltOncePerThread, serializers.Serializer):
     product_id = JsonIntegerField(min_value=1, max_value=MAX_PRODUCT_ID)
     quantity = JsonIntegerField(min_value=1, max_value=settings.CART_MAX_LINE_QUANTITY)
 
 
-class LineQuantityInputSerializer(serializers.Serializer):
+class LineQuantityInputSerializer(FieldsBuiltOncePerThread, serializers.Serializer):
     # PATCH items/{id}/ sets the quantity, so it is required: this serializer is
     # never partial (which also keeps the OpenAPI schema from marking it optional).
     quantity = JsonIntegerField(min_value=1, max_value=settings.CART_MAX_LINE_QUANTITY)
@@ -183,7 +184,7 @@ def checkout_cart_representation(cart: CheckoutCart) -> dict:
     }
 
 
-class ClearInputSerializer(serializers.Serializer):
+class ClearInputSerializer(FieldsBuiltOncePerThread, serializers.Serializer):
     reference = serializers.CharField(min_length=1, max_length=64)
     version = JsonIntegerField(min_value=0)
     lines = CheckoutLineSerializer(many=True, allow_empty=True)

@@ -16,6 +16,7 @@ from catalog.models import (
 from catalog.services import RESERVATION_MAX_TTL_SECONDS
 from shopkit.fields import TaxRateField
 from shopkit.rendering import KeptJson
+from shopkit.serializers import FieldsBuiltOncePerThread
 
 MAX_LINES = 100
 
@@ -187,7 +188,7 @@ class ReservationLineInputSerializer(serializers.Serializer):
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_STOCK)
 
 
-class ReservationReferenceSerializer(serializers.Serializer):
+class ReservationReferenceSerializer(FieldsBuiltOncePerThread, serializers.Serializer):
     reference = serializers.RegexField(
         r"^[^\s/]{1,64}$",
         max_length=64,

@@ -1,44 +1,20 @@
 """What goes in and out of the orders API. Explicit fields; everything an order shows is read-only."""
 
-import threading
-
 from django.conf import settings
-from django.utils.functional import cached_property
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from orders.models import Order, OrderLine, OrderStatus, StatusChange
 from shopkit.address import PostalAddressSerializer
 from shopkit.fields import TaxRateField
+from shopkit.serializers import FieldsBuiltOncePerThread
 
 
 class ShippingAddressSerializer(PostalAddressSerializer):
     """An address inline in a checkout (a saved one is checked the same way: shopkit.address)."""
 
 
-class _FieldsBuiltOncePerThread:
-    """A serializer whose fields each thread builds once, for every instance after.
-
-    DRF deep-copies a serializer's declared fields for every instance, building each
-    field (and the nested address serializer's) again from its arguments: most of a
-    checkout body's validation. The checkout's serializers take no context and their
-    fields keep nothing of a request while validating, so within one thread (one request
-    at a time) the same fields serve every instance. They are built for, and bound to,
-    an instance without data, so no request's body stays reachable from them.
-    """
-
-    _kept = threading.local()
-
-    @cached_property
-    def fields(self):
-        kept = self._kept.__dict__
-        fields = kept.get(type(self))
-        if fields is None:
-            fields = kept[type(self)] = serializers.Serializer.fields.func(type(self)())
-        return fields
-
-
-class CheckoutSerializer(_FieldsBuiltOncePerThread, serializers.Serializer):
+class CheckoutSerializer(FieldsBuiltOncePerThread, serializers.Serializer):
     shipping_address = ShippingAddressSerializer(
         required=False, help_text="The address inline; or give address_id instead."
     )
