@@ -518,11 +518,55 @@ class Workload:
         ]
 
 
+def with_ratios(results: dict[str, dict]) -> dict[str, dict]:
+    """Each path's req/s (orders/s) and p50 as shares of the same round's hello."""
+    hello = results["hello"]
+    for result in results.values():
+        rate = result["orders_per_s"] if result["per"] == "order" else result["rps"]
+        result["rps_ratio"] = round(rate / hello["rps"], 3)
+        result["p50_ratio"] = round(result["p50_ms"] / hello["p50_ms"], 3)
+    return results
+
+
+def combine_rounds(rounds: list[dict[str, dict]]) -> dict[str, dict]:
+    """Per path, the round with the median ratio to its own hello, plus every round's
+    ratio and CPU figure (`--rounds`: a machine whose speed drifts between runs moves
+    hello and the paths together within a round, not across rounds)."""
+    if len(rounds) == 1:
+        return rounds[0]
+    combined = {}
+    for name in rounds[0]:
+        runs = sorted((one[name] for one in rounds), key=lambda result: result["rps_ratio"])
+        median = dict(runs[(len(runs) - 1) // 2])
+        in_order = [one[name] for one in rounds]
+        median["rounds"] = len(rounds)
+        median["rps_ratio_rounds"] = [result["rps_ratio"] for result in in_order]
+        median["cpu_ms_per_unit_rounds"] = [result["cpu_ms_per_unit"] for result in in_order]
+        median["p99_ms_rounds"] = [result["p99_ms"] for result in in_order]
+        combined[name] = median
+    return combined
+
+
+def _spread(result: dict, key: str, value: str) -> str:
+    """`value`, with the range over the rounds when there were several."""
+    values = result.get(f"{key}_rounds")
+    if not values or min(values) == max(values):
+        return value
+    return f"{value} ({min(values):g}-{max(values):g})"
+
+
 def markdown(report: dict) -> str:
+    rounds = report.get("rounds", 1)
+    of_rounds = (
+        f" The median of {rounds} rounds (each path's ratio to its own round's hello), "
+        "with the range over the rounds in brackets."
+        if rounds > 1
+        else ""
+    )
     lines = [
         f"Tienda bench, {report['finished_at']}: wrk {report['wrk']}, {report['seconds']} s "
         f"per path after {report['warmup']} s warm-up; {report['products']} products; "
-        f"{report['database']}; gunicorn {report['gunicorn']}; {report['machine']}.",
+        f"{report['database']}; gunicorn {report['gunicorn']}; {report['machine']}.{of_rounds}",
         "",
         "| path | req/s | vs hello | p50 ms | p95 ms | p99 ms | errors | CPU ms | SQL |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -533,9 +577,12 @@ def markdown(report: dict) -> str:
             f"{result['orders_per_s']} orders/s" if result["per"] == "order" else str(result["rps"])
         )
         lines.append(
-            f"| {result['label']} | {rps} | {result['rps_ratio']:.2f} | {result['p50_ms']} "
-            f"| {result['p95_ms']} | {result['p99_ms']} | {result['errors']} "
-            f"| {result['cpu_ms_per_unit']}{per} | {result.get('sql_per_unit', '-')}{per} |"
+            f"| {result['label']} | {rps} "
+            f"| {_spread(result, 'rps_ratio', format(result['rps_ratio'], '.2f'))} "
+            f"| {result['p50_ms']} | {result['p95_ms']} "
+            f"| {_spread(result, 'p99_ms', str(result['p99_ms']))} | {result['errors']} "
+            f"| {_spread(result, 'cpu_ms_per_unit', str(result['cpu_ms_per_unit']))}{per} "
+            f"| {result.get('sql_per_unit', '-')}{per} |"
         )
     lines += ["", "Worker RSS after the run (MB, largest process per server): "]
     lines.append(", ".join(f"{name} {mb}" for name, mb in report["rss_mb"].items()))
@@ -552,6 +599,12 @@ def main(argv=None) -> int:
     parser.add_argument("--checkout-clients", type=int, default=2, help="customers (2)")
     parser.add_argument("--only", help="comma-separated path names (hello is always run)")
     parser.add_argument("--sqlite", action="store_true", help="SQLite files instead of MariaDB")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="run every path this many times, hello first in each round; report the median (1)",
+    )
     args = parser.parse_args(argv)
     if not (
         1 <= args.threads <= 8
@@ -560,10 +613,11 @@ def main(argv=None) -> int:
         and 0 < args.seconds <= 60
         and 0 <= args.warmup <= 30
         and 1 <= args.products <= 200_000
+        and 1 <= args.rounds <= 9
     ):
         parser.error(
             "bounded runs only: 1-8 threads, 1-256 connections, at most 60 s per path, "
-            "30 s warm-up, 200,000 products"
+            "30 s warm-up, 200,000 products, 9 rounds"
         )
     if shutil.which("wrk") is None:
         parser.error("wrk is not installed (scripts/system-packages.sh as root)")
@@ -577,17 +631,22 @@ def main(argv=None) -> int:
         output=output,
     )
     output.say(f"bench: preparing a fresh stack on {stack.database} (logs in var/bench/)")
-    results = {}
+    rounds: list[dict[str, dict]] = []
     try:
         stack.prepare()
         stack.start()
         workload = Workload(stack, checkout_clients=args.checkout_clients)
         wanted = set(args.only.split(",")) | {"hello"} if args.only else None
-        for path in workload.paths():
-            if wanted is not None and path.name not in wanted:
-                continue
-            results[path.name] = measure(stack, path, args)
-            output.say(f"bench: {path.name}: {results[path.name]}")
+        for number in range(1, args.rounds + 1):
+            results = {}
+            for path in workload.paths():
+                if wanted is not None and path.name not in wanted:
+                    continue
+                results[path.name] = measure(stack, path, args)
+                output.say(f"bench: {path.name}: {results[path.name]}")
+            rounds.append(with_ratios(results))
+            if args.rounds > 1:
+                output.say(f"bench: round {number} of {args.rounds} done")
         rss = worker_rss_mb(stack.sessions())
     except (RuntimeError, requests.RequestException, subprocess.SubprocessError) as exc:
         output.say(f"bench failed: {exc}")
@@ -598,11 +657,7 @@ def main(argv=None) -> int:
     finally:
         stack.stop()
 
-    hello = results["hello"]
-    for result in results.values():
-        rate = result["orders_per_s"] if result["per"] == "order" else result["rps"]
-        result["rps_ratio"] = round(rate / hello["rps"], 3)
-        result["p50_ratio"] = round(result["p50_ms"] / hello["p50_ms"], 3)
+    results = combine_rounds(rounds)
     wrk_version = subprocess.run(
         ["wrk", "--version"], capture_output=True, text=True, check=False
     ).stdout.split(" [")[0]
@@ -611,6 +666,7 @@ def main(argv=None) -> int:
         "wrk": f"{wrk_version.split(' ', 1)[-1]} -t{args.threads} -c{args.connections}",
         "seconds": args.seconds,
         "warmup": args.warmup,
+        "rounds": args.rounds,
         "products": args.products,
         "database": stack.database,
         "gunicorn": "gthread, {} workers x {} threads per service".format(
