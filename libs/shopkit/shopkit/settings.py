@@ -178,7 +178,9 @@ def database(url_variable: str, sqlite_file: str) -> dict:
         config["OPTIONS"] = {
             "timeout": 20,
             "transaction_mode": "IMMEDIATE",
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-256;",
+            "init_command": (
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-256;"
+            ),
         }
         # Kept too: opening the file per request (its PRAGMAs, the SQL functions
         # Django registers, a cold page cache) cost more than the read it served.
