@@ -547,12 +547,13 @@ def combine_rounds(rounds: list[dict[str, dict]]) -> dict[str, dict]:
     return combined
 
 
-def _spread(result: dict, key: str, value: str) -> str:
-    """`value`, with the range over the rounds when there were several."""
+def _spread(result: dict, key: str, shape: str = "g") -> str:
+    """The figure `key`, with its range over the rounds when there were several."""
+    value = format(result[key], shape)
     values = result.get(f"{key}_rounds")
     if not values or min(values) == max(values):
         return value
-    return f"{value} ({min(values):g}-{max(values):g})"
+    return f"{value} ({format(min(values), shape)}-{format(max(values), shape)})"
 
 
 def markdown(report: dict) -> str:
@@ -578,10 +579,10 @@ def markdown(report: dict) -> str:
         )
         lines.append(
             f"| {result['label']} | {rps} "
-            f"| {_spread(result, 'rps_ratio', format(result['rps_ratio'], '.2f'))} "
+            f"| {_spread(result, 'rps_ratio', '.3f' if result['per'] == 'order' else '.2f')} "
             f"| {result['p50_ms']} | {result['p95_ms']} "
-            f"| {_spread(result, 'p99_ms', str(result['p99_ms']))} | {result['errors']} "
-            f"| {_spread(result, 'cpu_ms_per_unit', str(result['cpu_ms_per_unit']))}{per} "
+            f"| {_spread(result, 'p99_ms')} | {result['errors']} "
+            f"| {_spread(result, 'cpu_ms_per_unit')}{per} "
             f"| {result.get('sql_per_unit', '-')}{per} |"
         )
     lines += ["", "Worker RSS after the run (MB, largest process per server): "]

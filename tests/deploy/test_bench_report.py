@@ -63,7 +63,7 @@ def test_several_rounds_report_the_median_round_and_every_rounds_figures():
     assert listed["cpu_ms_per_unit_rounds"] == [1.30, 1.20, 1.50]
     assert listed["p99_ms_rounds"] == [9.0, 7.0, 8.0]
     assert listed["rounds"] == 3
-    assert "(0.25-0.4)" in bench.markdown(
+    assert "| 0.30 (0.25-0.40) |" in bench.markdown(
         {
             "finished_at": "now",
             "wrk": "4.1 -t2 -c16",
