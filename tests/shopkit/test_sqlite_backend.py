@@ -6,6 +6,7 @@ Run on MariaDB with the other shopkit tests (the settings' part) and again on SQ
 
 import pytest
 from django.db import connections
+from django.db.utils import load_backend
 
 from catalog.models import Product
 from catalog.selectors import product_list, product_rows
@@ -17,22 +18,36 @@ def sqlite_entry(monkeypatch, url: str) -> dict:
     return shopkit_settings.database("TIENDA_TEST_SQLITE_URL", "unused.sqlite3")
 
 
-def test_sqlite_connections_are_kept_and_use_shopkits_backend(monkeypatch, tmp_path):
+@pytest.fixture
+def file_connection(monkeypatch, tmp_path, django_db_blocker):
+    """A connection to a SQLite file configured as `make run`'s (not the test database)."""
     entry = sqlite_entry(monkeypatch, f"sqlite:///{tmp_path / 'shop.sqlite3'}")
-
-    assert entry["ENGINE"] == "shopkit.db.sqlite3"
-    # A connection per request re-opened the file, ran its PRAGMAs and started with
-    # a cold page cache: kept as long as MariaDB's.
-    assert entry["CONN_MAX_AGE"] == shopkit_settings.DB_CONN_MAX_AGE > 0
-    assert entry["CONN_HEALTH_CHECKS"] is True
-    assert entry["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
-    assert "journal_mode=WAL" in entry["OPTIONS"]["init_command"]
-    assert "cache_size=-256" in entry["OPTIONS"]["init_command"]
+    # Django's defaults for the entry (TIME_ZONE, AUTOCOMMIT, ...), as for DATABASES.
+    settings_dict = connections.configure_settings({"default": entry})["default"]
+    connection = load_backend(entry["ENGINE"]).DatabaseWrapper(settings_dict, "probe")
+    with django_db_blocker.unblock():  # a file of the test's own, not a test database
+        yield connection
+        connection.close()
 
 
-@pytest.mark.django_db(databases="__all__")
-def test_a_kept_sqlite_connection_has_the_small_page_cache(sqlite):
-    with sqlite.cursor() as cursor:
+def test_a_sqlite_connection_outlives_its_request(file_connection):
+    assert file_connection.settings_dict["ENGINE"] == "shopkit.db.sqlite3"
+    file_connection.close_if_unusable_or_obsolete()  # what request_started does
+    with file_connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    opened = file_connection.connection
+
+    file_connection.close_if_unusable_or_obsolete()  # request_finished, and the next start
+
+    # A connection per request re-opened the file, ran its PRAGMAs and started with a
+    # cold page cache: now the same connection serves the next request.
+    assert opened is not None and file_connection.connection is opened
+
+
+def test_a_sqlite_connection_is_in_wal_mode_with_a_small_page_cache(file_connection):
+    with file_connection.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode")
+        assert cursor.fetchone()[0] == "wal"
         cursor.execute("PRAGMA cache_size")
         assert cursor.fetchone()[0] == -256
 

@@ -184,8 +184,8 @@ def database(url_variable: str, sqlite_file: str) -> dict:
         }
         # Kept too: opening the file per request (its PRAGMAs, the SQL functions
         # Django registers, a cold page cache) cost more than the read it served.
+        # No health checks: there is no server to lose (SQLite's is_usable() is True).
         config["CONN_MAX_AGE"] = DB_CONN_MAX_AGE
-        config["CONN_HEALTH_CHECKS"] = True
     return config
 
 
