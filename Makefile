@@ -85,7 +85,7 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# A fresh stack of its own on MariaDB (tienda_bench_* databases), about 1.5 minutes.
+# A fresh stack of its own on MariaDB (tienda_bench_* databases), about 2.5 minutes.
 bench: install mysql
 	$(BIN)/python bench/run.py
 
