@@ -32,4 +32,3 @@ def test_the_kept_fields_hold_no_request_data():
     CheckoutSerializer(data={"shipping_address": ADDRESS, "notes": "private"}).is_valid()
     root = CheckoutSerializer(data={}).fields["shipping_address"].root
     assert not hasattr(root, "initial_data")
-
