@@ -246,8 +246,16 @@ class ProductViewSet(viewsets.ModelViewSet):
             rows = [by_id[pk] for pk in ids if pk in by_id]
         elif not self.is_filtered():
             # The plain storefront list: each page one prepared query (no QuerySet
-            # built or compiled per request), its count kept.
-            rows = self.paginate_queryset(product_pages(include_inactive=include_inactive))
+            # built or compiled per request), its count kept. Its rows stay the
+            # driver's tuples: a kept product's text is found by the tuple, and only
+            # a product not kept yet goes through Django's converters.
+            pages = product_pages(include_inactive=include_inactive, raw=True)
+            raw_rows = self.paginate_queryset(pages)
+            if accepts_plain_json(request):
+                return self.paginator.get_paginated_json_response(
+                    [product_json.from_raw(raw, pages) for raw in raw_rows]
+                )
+            rows = [pages.as_dict(raw) for raw in raw_rows]
         elif "search" not in request.query_params:
             rows = self.paginate_queryset(product_rows(self.filter_queryset(self.get_queryset())))
         else:

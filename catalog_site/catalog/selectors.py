@@ -129,9 +129,10 @@ _ANY_PRODUCT_ROWS = PreparedValuesQuery(
 )
 
 
-def product_pages(*, include_inactive: bool = False) -> PreparedPages:
-    """product_rows(product_list(...)) for a paginator: a page is one prepared query."""
-    return (_ANY_PRODUCT_ROWS if include_inactive else _ACTIVE_PRODUCT_ROWS).pages()
+def product_pages(*, include_inactive: bool = False, raw: bool = False) -> PreparedPages:
+    """product_rows(product_list(...)) for a paginator: a page is one prepared query
+    (its rows the driver's tuples with `raw`; PreparedPages.as_dict converts one)."""
+    return (_ANY_PRODUCT_ROWS if include_inactive else _ACTIVE_PRODUCT_ROWS).pages(raw=raw)
 
 
 def product_row(*, product_id: int, include_inactive: bool = False) -> dict | None:

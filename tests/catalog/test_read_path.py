@@ -20,6 +20,7 @@ from catalog.serializers import (
     product_representation,
 )
 from shopkit import pagination
+from shopkit.prepared import PreparedPages
 from tests.catalog.factories import CategoryFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db(databases=["default", "ecommerce"])
@@ -184,6 +185,23 @@ class TestKeptJsonTexts:
         assert listed.content.startswith(b'{\n    "count": 1,') and listed.json()["count"] == 1
         categories = api_client.get("/api/v1/catalog/categories/", HTTP_ACCEPT=accept)
         assert categories.content.startswith(b'{\n    "count": 0,')
+
+    def test_a_kept_product_of_the_list_is_not_converted_again(self, api_client, monkeypatch):
+        ProductFactory.create_batch(3)
+        converted = []
+        as_dict = PreparedPages.as_dict
+        monkeypatch.setattr(
+            PreparedPages,
+            "as_dict",
+            lambda pages, raw: converted.append(raw) or as_dict(pages, raw),
+        )
+        first = api_client.get(PRODUCTS)
+        assert len(converted) == 3
+        assert api_client.get(PRODUCTS).content == first.content
+        assert len(converted) == 3  # every text was kept: no row went through Django's converters
+        Product.objects.filter(pk=first.json()["results"][0]["id"]).update(stock=7)
+        assert api_client.get(PRODUCTS).json()["results"][0]["stock"] == 7
+        assert len(converted) == 4  # only the changed row
 
     def test_kept_texts_are_bounded(self, api_client, monkeypatch):
         monkeypatch.setattr(product_json, "kept", 3)

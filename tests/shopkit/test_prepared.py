@@ -109,6 +109,33 @@ def test_pages_are_cut_and_counted_by_a_paginator(monkeypatch, django_assert_num
         query.pages()[0]
 
 
+def test_raw_rows_are_the_drivers_tuples_and_convert_to_the_same_dicts(
+    django_assert_num_queries,
+):
+    ProductFactory(price=Decimal("2.50"), is_active=False)
+    ProductFactory(price=Decimal("3.00"))
+
+    def with_converted_columns():
+        # A boolean and a date-time: columns Django converts after the driver.
+        return Product.objects.order_by("id").values("id", "price", "is_active", "created_at")
+
+    query = PreparedValuesQuery(with_converted_columns, arguments=())
+    rows = query.page(limit=10, offset=0)
+    with django_assert_num_queries(1, using="ecommerce"):
+        raw = query.raw_page(limit=10, offset=0)
+    assert all(type(one) is tuple for one in raw) and len(raw) == 2
+    assert query.columns() == ("id", "price", "is_active", "created_at")
+    assert [query.as_dict(one) for one in raw] == rows == list(with_converted_columns())
+    assert rows[0]["is_active"] is False and rows[0]["created_at"].tzinfo is not None
+    # The same row reads as an equal tuple each time: it can key what is kept of it.
+    assert query.raw_page(limit=10, offset=0) == raw
+
+    pages = query.pages(raw=True)
+    assert pages[1:2] == raw[1:] and pages.columns == query.columns()
+    assert pages.as_dict(pages[0:1][0]) == rows[0]
+    assert query.pages()[0:2] == rows  # not raw: dicts, as before
+
+
 # --- writes: PreparedWrite, PreparedInsert -------------------------------------------
 
 

@@ -47,6 +47,47 @@ def test_kept_texts_are_bounded_oldest_first():
     assert list(kept._texts) == [tuple(row.values()) for row in rows[1:]]
 
 
+class RawRows:
+    """What KeptJson.from_raw needs of its rows' source (a PreparedPages)."""
+
+    columns = ("id", "name", "price")
+
+    def __init__(self):
+        self.converted = []
+
+    def as_dict(self, raw):
+        self.converted.append(raw[0])
+        return dict(zip(self.columns, raw, strict=True))
+
+
+def test_raw_rows_are_kept_by_their_tuple_and_converted_only_once():
+    made = []
+    kept = KeptJson(lambda row: made.append(row["id"]) or shape(row), kept=10)
+    rows = RawRows()
+    raw = (1, "Kettle", Decimal("10.00"))
+    text = render_json(shape(dict(zip(RawRows.columns, raw, strict=True))))
+    assert kept.from_raw(raw, rows) == text
+    assert kept.from_raw((1, "Kettle", Decimal("10.00")), rows) == text
+    assert rows.converted == [1] and made == [1]  # the second one was kept
+    changed = (1, "Kettle", Decimal("12.00"))
+    assert kept.from_raw(changed, rows) == render_json(
+        shape(dict(zip(RawRows.columns, changed, strict=True)))
+    )
+    assert rows.converted == [1, 1]  # a changed value is a new row
+    # A dict row of the same values is kept apart (its converters may differ).
+    kept({"id": 1, "name": "Kettle", "price": Decimal("10.00")})
+    assert made == [1, 1, 1] and len(kept._texts) == 3
+
+
+def test_raw_and_dict_rows_share_the_bound():
+    kept = KeptJson(shape, kept=2)
+    rows = RawRows()
+    kept.from_raw((1, "a", Decimal(1)), rows)
+    kept({"id": 2, "name": "b", "price": Decimal(2)})
+    kept.from_raw((3, "c", Decimal(3)), rows)
+    assert list(kept._texts) == [(2, "b", Decimal(2)), (RawRows.columns, (3, "c", Decimal(3)))]
+
+
 @pytest.mark.parametrize(
     ("accept", "plain"),
     [

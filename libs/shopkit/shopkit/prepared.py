@@ -17,7 +17,9 @@ empty list gives no rows without a query (as `__in=[]` does). A text argument (a
 `=` on a text column, e.g. a reservation's reference) is compiled with a text marker.
 A page of the rows (`page(limit=, offset=)`) appends `LIMIT %s OFFSET %s` to the
 kept SQL; and `pages()` hands a paginator the rows with a kept count
-(shopkit.pagination).
+(shopkit.pagination). `raw_page()` is the same page as the driver's tuples, before
+Django's converters (some 10 us a row): for callers that find what they keep by the row
+(shopkit.rendering.KeptJson.from_raw) and convert only the rows they do not have.
 
 Writes of a fixed shape have the same problem: `Model.save()`, `bulk_create()` and
 `QuerySet.update()` build and compile their statement on every call (0.3-0.5 ms of CPU
@@ -37,6 +39,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from django.db import connections, router
 from django.db.models import Model, QuerySet
+from django.utils.functional import cached_property
 
 # Stand-ins for the arguments while compiling, each checked to appear exactly once
 # among the compiled parameters. In range for every integer column but the small
@@ -99,9 +102,29 @@ class PreparedValuesQuery:
         """`limit` rows from `offset` on, in the query's order (one statement)."""
         return self._run(" LIMIT %s OFFSET %s", (int(limit), int(offset)), arguments)
 
-    def pages(self, **arguments: int | str) -> "PreparedPages":
-        """The rows as a sequence for a paginator: counted by cached_count, sliced by page()."""
-        return PreparedPages(self, arguments)
+    def raw_page(self, *, limit: int, offset: int, **arguments: int | str) -> list[tuple]:
+        """page() as the database driver gave the rows: tuples, before Django's converters.
+
+        A tuple identifies its row as well as the dict does (the converters are functions
+        of the value), and costs nothing to make: a kept text can be found by it (e.g.
+        shopkit.rendering.KeptJson.from_raw), and only a row not kept yet needs
+        `as_dict`.
+        """
+        return self._run(" LIMIT %s OFFSET %s", (int(limit), int(offset)), arguments, raw=True)
+
+    def as_dict(self, raw: tuple, **arguments: int | str) -> dict:
+        """One of raw_page()'s tuples as the `.values()` dict page() would have given."""
+        alias, _sql, _template, _positions, columns, converters = self._get(self._shape(arguments))
+        return _values_dict(raw, columns, converters, connections[alias])
+
+    def columns(self, **arguments: int | str) -> tuple[str, ...]:
+        """The names of the rows' values, in the order of raw_page()'s tuples."""
+        return tuple(self._get(self._shape(arguments))[4])
+
+    def pages(self, *, raw: bool = False, **arguments: int | str) -> "PreparedPages":
+        """The rows as a sequence for a paginator: counted by cached_count, sliced by page()
+        (by raw_page() with `raw`)."""
+        return PreparedPages(self, arguments, raw=raw)
 
     def queryset(self, **arguments: int | str | list[int]) -> QuerySet:
         """The QuerySet this query was prepared from (for its count)."""
@@ -138,7 +161,9 @@ class PreparedValuesQuery:
                     compiled = self._compiled[key] = self._compile(shape)
         return compiled
 
-    def _run(self, suffix: str, suffix_params: tuple, arguments: dict) -> list[dict]:
+    def _run(
+        self, suffix: str, suffix_params: tuple, arguments: dict, *, raw: bool = False
+    ) -> list:
         shape = self._shape(arguments)
         if shape is None:
             return []
@@ -157,17 +182,9 @@ class PreparedValuesQuery:
         with connection.cursor() as cursor:
             cursor.execute(sql + suffix, params)
             rows = cursor.fetchall()
-        result = []
-        for row in rows:
-            if converters:
-                row = list(row)
-                for index, converter_list, expression in converters:
-                    value = row[index]
-                    for converter in converter_list:
-                        value = converter(value, expression, connection)
-                    row[index] = value
-            result.append(dict(zip(columns, row, strict=True)))
-        return result
+        if raw:
+            return list(rows)
+        return [_values_dict(row, columns, converters, connection) for row in rows]
 
     def forget(self) -> None:
         """Compile again on the next call (tests that change settings or databases)."""
@@ -175,18 +192,39 @@ class PreparedValuesQuery:
             self._compiled = {}
 
 
+def _values_dict(row: tuple, columns: list[str], converters: list, connection) -> dict:
+    """A fetched row as `.values()` gives it: Django's converters applied, by column name."""
+    if converters:
+        row = list(row)
+        for index, converter_list, expression in converters:
+            value = row[index]
+            for converter in converter_list:
+                value = converter(value, expression, connection)
+            row[index] = value
+    return dict(zip(columns, row, strict=True))
+
+
 class PreparedPages:
     """A prepared query's rows as the sequence a Django Paginator cuts pages from.
 
     `count()` is shopkit.pagination's kept count of the same query; a slice is one
-    statement with LIMIT/OFFSET (no QuerySet built or compiled per page).
+    statement with LIMIT/OFFSET (no QuerySet built or compiled per page). With `raw`
+    a slice holds the driver's tuples (`raw_page`), which `as_dict` converts.
     """
 
     ordered = True  # the prepared query has its ORDER BY
 
-    def __init__(self, query: PreparedValuesQuery, arguments: dict):
+    def __init__(self, query: PreparedValuesQuery, arguments: dict, *, raw: bool = False):
         self._query = query
         self._arguments = arguments
+        self.raw = raw
+
+    @cached_property
+    def columns(self) -> tuple[str, ...]:
+        return self._query.columns(**self._arguments)
+
+    def as_dict(self, raw: tuple) -> dict:
+        return self._query.as_dict(raw, **self._arguments)
 
     def count(self) -> int:
         from shopkit.pagination import cached_count  # pagination imports DRF
@@ -196,13 +234,14 @@ class PreparedPages:
             key=self._query.key(**self._arguments),
         )
 
-    def __getitem__(self, item: slice) -> list[dict]:
+    def __getitem__(self, item: slice) -> list:
         if not isinstance(item, slice) or item.step is not None:
             raise TypeError("PreparedPages only supports slices without a step")
         start = item.start or 0
         if item.stop is None or start < 0 or item.stop < start:
             raise ValueError("PreparedPages needs a slice from start to stop")
-        return self._query.page(limit=item.stop - start, offset=start, **self._arguments)
+        page = self._query.raw_page if self.raw else self._query.page
+        return page(limit=item.stop - start, offset=start, **self._arguments)
 
 
 class _ModelNames(dict):

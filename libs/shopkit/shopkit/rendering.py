@@ -52,11 +52,26 @@ class KeptJson:
         key = tuple(row.values())
         text = self._texts.get(key)
         if text is None:
-            text = render_json(self.represent(row))
-            with self._lock:
-                self._texts[key] = text
-                while len(self._texts) > self.kept:
-                    del self._texts[next(iter(self._texts))]  # the oldest
+            text = self._keep(key, render_json(self.represent(row)))
+        return text
+
+    def from_raw(self, raw: tuple, rows) -> bytes:
+        """The text of a row given as the database driver's tuple (shopkit.prepared's
+        `raw_page`), kept by that tuple and its column names: a kept row is found
+        without Django's converters or a dict; `rows.as_dict(raw)` makes the row only
+        for a text not kept yet. `rows` has `columns` and `as_dict` (a PreparedPages).
+        """
+        key = (rows.columns, raw)  # a pair: never equal to a dict row's values
+        text = self._texts.get(key)
+        if text is None:
+            text = self._keep(key, render_json(self.represent(rows.as_dict(raw))))
+        return text
+
+    def _keep(self, key: tuple, text: bytes) -> bytes:
+        with self._lock:
+            self._texts[key] = text
+            while len(self._texts) > self.kept:
+                del self._texts[next(iter(self._texts))]  # the oldest
         return text
 
     def forget(self) -> None:
