@@ -153,10 +153,15 @@ class CategoryViewSet(viewsets.ModelViewSet):
         # The category table is small (selectors.category_subtree_ids reads it whole
         # too): one query for all of it and a page cut in memory cost less than a
         # COUNT(*) and a page query.
-        page = self.paginate_queryset(category_rows_all())
+        rows = category_rows_all()
+        page = self.paginate_queryset(rows)
         if not accepts_plain_json(request):
-            return self.get_paginated_response([category_representation(row) for row in page])
-        return self.paginator.get_paginated_json_response([category_json(row) for row in page])
+            return self.get_paginated_response(
+                [category_representation(rows.as_dict(raw)) for raw in page]
+            )
+        return self.paginator.get_paginated_json_response(
+            [category_json.from_raw(raw, rows) for raw in page]
+        )
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)

@@ -11,7 +11,7 @@ from django.db.models.functions import Coalesce
 from catalog.errors import reservation_not_found
 from catalog.models import Category, Product, Reservation, ReservationLine, TaxRate
 from shopkit import pagination
-from shopkit.prepared import PreparedPages, PreparedValuesQuery
+from shopkit.prepared import PreparedPages, PreparedValuesQuery, RawRows
 
 INTERNAL_PRODUCT_FIELDS = (
     "id",
@@ -67,9 +67,11 @@ def category_rows(categories: QuerySet[Category]) -> QuerySet:
 _CATEGORY_ROWS = PreparedValuesQuery(lambda: category_rows(category_list()), arguments=())
 
 
-def category_rows_all() -> list[dict]:
-    """category_rows(category_list()): every category, in the list's order, as dicts."""
-    return _CATEGORY_ROWS.rows()
+def category_rows_all() -> RawRows:
+    """category_rows(category_list()): every category, in the list's order, as the
+    driver's tuples (`as_dict` makes one the dict; serializers.category_json keeps
+    each text by its tuple)."""
+    return _CATEGORY_ROWS.raw_rows()
 
 
 def category_subtree_ids(*, slug: str) -> list[int]:

@@ -203,6 +203,23 @@ class TestKeptJsonTexts:
         assert api_client.get(PRODUCTS).json()["results"][0]["stock"] == 7
         assert len(converted) == 4  # only the changed row
 
+    def test_a_kept_category_is_not_shaped_again(self, api_client, monkeypatch):
+        category = CategoryFactory(name="Kettles")
+        CategoryFactory.create_batch(2)
+        shaped = []
+        represent = category_json.represent
+        monkeypatch.setattr(
+            category_json, "represent", lambda row: shaped.append(row["id"]) or represent(row)
+        )
+        first = api_client.get("/api/v1/catalog/categories/")
+        assert len(shaped) == 3
+        assert api_client.get("/api/v1/catalog/categories/").content == first.content
+        assert len(shaped) == 3  # every text found by its row's tuple
+        Category.objects.filter(pk=category.pk).update(name="Teapots")
+        names = [c["name"] for c in api_client.get("/api/v1/catalog/categories/").json()["results"]]
+        assert "Teapots" in names and "Kettles" not in names
+        assert shaped == [*shaped[:3], category.pk]  # only the renamed one
+
     def test_kept_texts_are_bounded(self, api_client, monkeypatch):
         monkeypatch.setattr(product_json, "kept", 3)
         ProductFactory.create_batch(5)

@@ -130,10 +130,23 @@ def test_raw_rows_are_the_drivers_tuples_and_convert_to_the_same_dicts(
     # The same row reads as an equal tuple each time: it can key what is kept of it.
     assert query.raw_page(limit=10, offset=0) == raw
 
+    every = query.raw_rows()
+    assert every == raw and every.columns == query.columns()
+    assert [every.as_dict(one) for one in every] == rows
+
     pages = query.pages(raw=True)
     assert pages[1:2] == raw[1:] and pages.columns == query.columns()
     assert pages.as_dict(pages[0:1][0]) == rows[0]
     assert query.pages()[0:2] == rows  # not raw: dicts, as before
+
+
+def test_raw_rows_of_a_list_argument(django_assert_num_queries):
+    products = [ProductFactory(stock=stock) for stock in (3, 4)]
+    query = PreparedValuesQuery(by_ids, arguments=("ids",))
+    raw = query.raw_rows(ids=[p.pk for p in products])
+    assert [raw.as_dict(one) for one in raw] == query.rows(ids=[p.pk for p in products])
+    with django_assert_num_queries(0, using="ecommerce"):
+        assert query.raw_rows(ids=[]) == []
 
 
 # --- writes: PreparedWrite, PreparedInsert -------------------------------------------

@@ -102,6 +102,19 @@ class PreparedValuesQuery:
         """`limit` rows from `offset` on, in the query's order (one statement)."""
         return self._run(" LIMIT %s OFFSET %s", (int(limit), int(offset)), arguments)
 
+    def raw_rows(self, **arguments: int | str | list[int]) -> "RawRows":
+        """rows() as the driver's tuples (see raw_page), with what converts one."""
+        shape = self._shape(arguments)
+        if shape is None:
+            return RawRows([], (), dict)  # `__in=[]`: no rows, nothing to convert
+        alias, _sql, _template, _positions, columns, converters = self._get(shape)
+        connection = connections[alias]
+        return RawRows(
+            self._run("", (), arguments, raw=True),
+            tuple(columns),
+            lambda raw: _values_dict(raw, columns, converters, connection),
+        )
+
     def raw_page(self, *, limit: int, offset: int, **arguments: int | str) -> list[tuple]:
         """page() as the database driver gave the rows: tuples, before Django's converters.
 
@@ -202,6 +215,16 @@ def _values_dict(row: tuple, columns: list[str], converters: list, connection) -
                 value = converter(value, expression, connection)
             row[index] = value
     return dict(zip(columns, row, strict=True))
+
+
+class RawRows(list):
+    """Rows as the driver's tuples (PreparedValuesQuery.raw_rows), with their column
+    names and `as_dict`, which converts one to the `.values()` dict rows() gives."""
+
+    def __init__(self, rows: list[tuple], columns: tuple[str, ...], as_dict: Callable):
+        super().__init__(rows)
+        self.columns = columns
+        self.as_dict = as_dict
 
 
 class PreparedPages:
