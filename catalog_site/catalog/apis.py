@@ -33,7 +33,7 @@ from catalog.selectors import (
     category_rows_all,
     product_list,
     product_pages,
-    product_row,
+    product_raw_rows,
     product_rows,
     products_by_ids,
     products_rows_by_id,
@@ -280,15 +280,15 @@ class ProductViewSet(viewsets.ModelViewSet):
         return self.paginator.get_paginated_json_response([product_json(row) for row in rows])
 
     def retrieve(self, request, *args, **kwargs):
-        row = product_row(
+        rows = product_raw_rows(
             product_id=int(kwargs[self.lookup_field]),
             include_inactive=user_sees_inactive_products(request.user),
         )
-        if row is None:
+        if not rows:
             raise Http404
         if not accepts_plain_json(request):
-            return Response(product_representation(row))
-        return json_response(product_json(row))
+            return Response(product_representation(rows.as_dict(rows[0])))
+        return json_response(product_json.from_raw(rows[0], rows))
 
     def is_filtered(self) -> bool:
         """A list asked for one of the FilterSet's parameters (filters, search, ordering)."""

@@ -137,13 +137,20 @@ def product_pages(*, include_inactive: bool = False, raw: bool = False) -> Prepa
     return (_ANY_PRODUCT_ROWS if include_inactive else _ACTIVE_PRODUCT_ROWS).pages(raw=raw)
 
 
+def product_raw_rows(*, product_id: int, include_inactive: bool = False) -> RawRows:
+    """The public columns of one product as the driver's tuple: no rows when unknown, or
+    inactive and not included (`as_dict` makes the dict; product_json.from_raw finds
+    its kept text, the list's too)."""
+    if not 0 < product_id <= MAX_PRODUCT_ID:
+        return RawRows([], (), dict)  # no such id (and not a value to send to the database)
+    query = _ANY_PRODUCT_ROW if include_inactive else _ACTIVE_PRODUCT_ROW
+    return query.raw_rows(product_id=product_id)
+
+
 def product_row(*, product_id: int, include_inactive: bool = False) -> dict | None:
     """The public columns of one product (None when unknown, or inactive and not included)."""
-    if not 0 < product_id <= MAX_PRODUCT_ID:
-        return None  # no such id (and not a value to send to the database)
-    query = _ANY_PRODUCT_ROW if include_inactive else _ACTIVE_PRODUCT_ROW
-    rows = query.rows(product_id=product_id)
-    return rows[0] if rows else None
+    rows = product_raw_rows(product_id=product_id, include_inactive=include_inactive)
+    return rows.as_dict(rows[0]) if rows else None
 
 
 # A search page's rows by id: one prepared query per number of ids (at most the

@@ -203,6 +203,20 @@ class TestKeptJsonTexts:
         assert api_client.get(PRODUCTS).json()["results"][0]["stock"] == 7
         assert len(converted) == 4  # only the changed row
 
+    def test_the_list_and_the_product_page_share_kept_texts(self, api_client, monkeypatch):
+        product = ProductFactory(price=Decimal("10.00"))
+        shaped = []
+        represent = product_json.represent
+        monkeypatch.setattr(
+            product_json, "represent", lambda row: shaped.append(row["id"]) or represent(row)
+        )
+        listed = api_client.get(PRODUCTS).json()["results"][0]
+        detail = api_client.get(f"{PRODUCTS}{product.pk}/")
+        assert detail.json() == listed and shaped == [product.pk]  # the list's text
+        Product.objects.filter(pk=product.pk).update(price=Decimal("11.00"))
+        assert api_client.get(f"{PRODUCTS}{product.pk}/").json()["price"] == "11.00"
+        assert shaped == [product.pk, product.pk]
+
     def test_a_kept_category_is_not_shaped_again(self, api_client, monkeypatch):
         category = CategoryFactory(name="Kettles")
         CategoryFactory.create_batch(2)
