@@ -36,7 +36,7 @@ from catalog.selectors import (
     product_raw_rows,
     product_rows,
     products_by_ids,
-    products_rows_by_id,
+    products_raw_rows_in_order,
     reservation_detail_rows,
     user_sees_inactive_products,
 )
@@ -240,6 +240,9 @@ class ProductViewSet(viewsets.ModelViewSet):
     def list(self, request, *args, **kwargs):
         include_inactive = user_sees_inactive_products(request.user)
         search = plain_search_value(request.query_params)
+        # Rows stay the driver's tuples where the query is prepared: a kept product's
+        # text is found by the tuple, and only a product not kept yet goes through
+        # Django's converters (`source.as_dict`).
         if search is not None:
             # Only a search (and a page): the same ids and rows as below, without the
             # FilterSet, and kept under the search value itself (no QuerySet built or
@@ -247,22 +250,19 @@ class ProductViewSet(viewsets.ModelViewSet):
             ids = self.paginate_queryset(
                 SearchIdPages(search=search, include_inactive=include_inactive)
             )
-            by_id = products_rows_by_id(ids=ids, include_inactive=include_inactive)
-            rows = [by_id[pk] for pk in ids if pk in by_id]
+            raw_rows = source = products_raw_rows_in_order(
+                ids=ids, include_inactive=include_inactive
+            )
         elif not self.is_filtered():
             # The plain storefront list: each page one prepared query (no QuerySet
-            # built or compiled per request), its count kept. Its rows stay the
-            # driver's tuples: a kept product's text is found by the tuple, and only
-            # a product not kept yet goes through Django's converters.
-            pages = product_pages(include_inactive=include_inactive, raw=True)
-            raw_rows = self.paginate_queryset(pages)
-            if accepts_plain_json(request):
-                return self.paginator.get_paginated_json_response(
-                    [product_json.from_raw(raw, pages) for raw in raw_rows]
-                )
-            rows = [pages.as_dict(raw) for raw in raw_rows]
+            # built or compiled per request), its count kept.
+            source = product_pages(include_inactive=include_inactive, raw=True)
+            raw_rows = self.paginate_queryset(source)
         elif "search" not in request.query_params:
-            rows = self.paginate_queryset(product_rows(self.filter_queryset(self.get_queryset())))
+            page = self.paginate_queryset(product_rows(self.filter_queryset(self.get_queryset())))
+            if not accepts_plain_json(request):
+                return self.get_paginated_response([product_representation(row) for row in page])
+            return self.paginator.get_paginated_json_response([product_json(row) for row in page])
         else:
             # A search sorts its matches by relevance: sorting ids only (no description
             # text in the sort) and then reading the page's rows by id costs less. Which
@@ -273,11 +273,16 @@ class ProductViewSet(viewsets.ModelViewSet):
             ids = self.paginate_queryset(
                 KeptPages(self.filter_queryset(self.get_queryset()).values_list("id", flat=True))
             )
-            by_id = products_rows_by_id(ids=ids, include_inactive=include_inactive)
-            rows = [by_id[pk] for pk in ids if pk in by_id]
+            raw_rows = source = products_raw_rows_in_order(
+                ids=ids, include_inactive=include_inactive
+            )
         if not accepts_plain_json(request):
-            return self.get_paginated_response([product_representation(row) for row in rows])
-        return self.paginator.get_paginated_json_response([product_json(row) for row in rows])
+            return self.get_paginated_response(
+                [product_representation(source.as_dict(raw)) for raw in raw_rows]
+            )
+        return self.paginator.get_paginated_json_response(
+            [product_json.from_raw(raw, source) for raw in raw_rows]
+        )
 
     def retrieve(self, request, *args, **kwargs):
         rows = product_raw_rows(

@@ -176,14 +176,17 @@ def _rows_by_ids_query(*, include_inactive: bool, count: int) -> PreparedValuesQ
     return query
 
 
-def products_rows_by_id(*, ids: Iterable[int], include_inactive: bool = False) -> dict[int, dict]:
-    """The public columns of the products with these ids (inactive ones only if included), by id."""
+def products_raw_rows_in_order(*, ids: Iterable[int], include_inactive: bool = False) -> RawRows:
+    """The public columns of the products with these ids as the driver's tuples, in the
+    order of `ids` (unknown ids, and inactive ones unless included, left out)."""
     ids = list(dict.fromkeys(ids))
     if not ids:
-        return {}
+        return RawRows([], (), dict)  # no rows, nothing to convert
     query = _rows_by_ids_query(include_inactive=include_inactive, count=len(ids))
-    rows = query.rows(**{f"id_{index}": pk for index, pk in enumerate(ids)})
-    return {row["id"]: row for row in rows}
+    rows = query.raw_rows(**{f"id_{index}": pk for index, pk in enumerate(ids)})
+    at = rows.columns.index("id")
+    by_id = {raw[at]: raw for raw in rows}
+    return RawRows([by_id[pk] for pk in ids if pk in by_id], rows.columns, rows.as_dict)
 
 
 # Every cart read and cart write asks for this: compiled once per number of ids.

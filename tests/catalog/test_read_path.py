@@ -10,7 +10,13 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIClient
 
 from catalog.models import Category, Product
-from catalog.selectors import category_rows, product_list, product_row, product_rows
+from catalog.selectors import (
+    category_rows,
+    product_list,
+    product_row,
+    product_rows,
+    products_raw_rows_in_order,
+)
 from catalog.serializers import (
     CategorySerializer,
     ProductSerializer,
@@ -107,6 +113,23 @@ class TestSameJsonAsTheSerializers:
             assert row["created_at"].tzinfo is not None and isinstance(row["is_active"], bool)
         assert product_row(product_id=inactive.pk) is None  # customers: active ones only
         assert product_row(product_id=inactive.pk + 1000) is None
+
+    def test_a_search_pages_rows_come_in_the_order_of_its_ids(self, django_assert_num_queries):
+        first, second = ProductFactory(), ProductFactory()
+        inactive = ProductFactory(is_active=False)
+        ids = [second.pk, inactive.pk, first.pk + 10_000, first.pk, second.pk]
+        with django_assert_num_queries(1, using="ecommerce"):
+            rows = products_raw_rows_in_order(ids=ids)
+        by_orm = {row["id"]: row for row in product_rows(product_list(include_inactive=True))}
+        assert [rows.as_dict(raw) for raw in rows] == [by_orm[second.pk], by_orm[first.pk]]
+        with_inactive = products_raw_rows_in_order(ids=ids, include_inactive=True)
+        assert [with_inactive.as_dict(raw)["id"] for raw in with_inactive] == [
+            second.pk,
+            inactive.pk,
+            first.pk,
+        ]
+        with django_assert_num_queries(0, using="ecommerce"):
+            assert products_raw_rows_in_order(ids=[]) == []
 
     def test_ids_beyond_any_product_are_404_without_a_query(
         self, api_client, django_assert_num_queries
