@@ -23,3 +23,14 @@ def test_a_worker_hides_its_loaded_application_but_not_garbage_from_the_collecto
         assert gone() is None  # collected, not frozen
     finally:
         gc.unfreeze()
+
+
+def test_no_control_socket_is_opened():
+    # Every service's master would bind the same ~/.gunicorn/gunicorn.ctl.
+    from gunicorn.config import Config
+
+    from shopkit import gunicorn_conf
+
+    config = Config()
+    config.set("control_socket_disable", gunicorn_conf.control_socket_disable)
+    assert config.control_socket_disable is True

@@ -26,6 +26,10 @@ graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "10"))
 accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "warning")
+# No control interface (gunicornc, gunicorn >= 25.1): nothing here uses it, and every
+# service's master would bind the same ~/.gunicorn/gunicorn.ctl, all but the first
+# logging an error at start.
+control_socket_disable = True
 
 # gunicorn answers some malformed requests itself, before Django sees them (a
 # control byte in a header, a request line or header over its limits, a bad
