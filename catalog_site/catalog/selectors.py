@@ -142,15 +142,9 @@ def product_raw_rows(*, product_id: int, include_inactive: bool = False) -> RawR
     inactive and not included (`as_dict` makes the dict; product_json.from_raw finds
     its kept text, the list's too)."""
     if not 0 < product_id <= MAX_PRODUCT_ID:
-        return RawRows([], (), dict)  # no such id (and not a value to send to the database)
+        return RawRows.empty()  # no such id (and not a value to send to the database)
     query = _ANY_PRODUCT_ROW if include_inactive else _ACTIVE_PRODUCT_ROW
     return query.raw_rows(product_id=product_id)
-
-
-def product_row(*, product_id: int, include_inactive: bool = False) -> dict | None:
-    """The public columns of one product (None when unknown, or inactive and not included)."""
-    rows = product_raw_rows(product_id=product_id, include_inactive=include_inactive)
-    return rows.as_dict(rows[0]) if rows else None
 
 
 # A search page's rows by id: one prepared query per number of ids (at most the
@@ -181,7 +175,7 @@ def products_raw_rows_in_order(*, ids: Iterable[int], include_inactive: bool = F
     order of `ids` (unknown ids, and inactive ones unless included, left out)."""
     ids = list(dict.fromkeys(ids))
     if not ids:
-        return RawRows([], (), dict)  # no rows, nothing to convert
+        return RawRows.empty()
     query = _rows_by_ids_query(include_inactive=include_inactive, count=len(ids))
     rows = query.raw_rows(**{f"id_{index}": pk for index, pk in enumerate(ids)})
     at = rows.columns.index("id")

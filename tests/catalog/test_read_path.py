@@ -13,7 +13,7 @@ from catalog.models import Category, Product
 from catalog.selectors import (
     category_rows,
     product_list,
-    product_row,
+    product_raw_rows,
     product_rows,
     products_raw_rows_in_order,
 )
@@ -108,11 +108,13 @@ class TestSameJsonAsTheSerializers:
         inactive = ProductFactory(is_active=False, weight=Decimal("0.125"))
         for product, include_inactive in ((active, False), (inactive, True), (active, True)):
             orm_row = product_rows(product_list(include_inactive=True)).get(pk=product.pk)
-            row = product_row(product_id=product.pk, include_inactive=include_inactive)
+            rows = product_raw_rows(product_id=product.pk, include_inactive=include_inactive)
+            assert len(rows) == 1
+            row = rows.as_dict(rows[0])
             assert row == orm_row
             assert row["created_at"].tzinfo is not None and isinstance(row["is_active"], bool)
-        assert product_row(product_id=inactive.pk) is None  # customers: active ones only
-        assert product_row(product_id=inactive.pk + 1000) is None
+        assert product_raw_rows(product_id=inactive.pk) == []  # customers: active ones only
+        assert product_raw_rows(product_id=inactive.pk + 1000) == []
 
     def test_a_search_pages_rows_come_in_the_order_of_its_ids(self, django_assert_num_queries):
         first, second = ProductFactory(), ProductFactory()

@@ -18,8 +18,9 @@ empty list gives no rows without a query (as `__in=[]` does). A text argument (a
 A page of the rows (`page(limit=, offset=)`) appends `LIMIT %s OFFSET %s` to the
 kept SQL; and `pages()` hands a paginator the rows with a kept count
 (shopkit.pagination). `raw_page()` is the same page as the driver's tuples, before
-Django's converters (some 10 us a row): for callers that find what they keep by the row
-(shopkit.rendering.KeptJson.from_raw) and convert only the rows they do not have.
+Django's converters and without a dict per row: for callers that find what they keep
+by the row (shopkit.rendering.KeptJson.from_raw) and convert only the rows they do not
+have (`raw_rows()` likewise for rows()).
 
 Writes of a fixed shape have the same problem: `Model.save()`, `bulk_create()` and
 `QuerySet.update()` build and compile their statement on every call (0.3-0.5 ms of CPU
@@ -104,16 +105,10 @@ class PreparedValuesQuery:
 
     def raw_rows(self, **arguments: int | str | list[int]) -> "RawRows":
         """rows() as the driver's tuples (see raw_page), with what converts one."""
-        shape = self._shape(arguments)
-        if shape is None:
-            return RawRows([], (), dict)  # `__in=[]`: no rows, nothing to convert
-        alias, _sql, _template, _positions, columns, converters = self._get(shape)
-        connection = connections[alias]
-        return RawRows(
-            self._run("", (), arguments, raw=True),
-            tuple(columns),
-            lambda raw: _values_dict(raw, columns, converters, connection),
-        )
+        if self._shape(arguments) is None:
+            return RawRows.empty()  # `__in=[]`: no rows, nothing to convert
+        columns, as_dict = self.row_maker(**arguments)
+        return RawRows(self._run("", (), arguments, raw=True), columns, as_dict)
 
     def raw_page(self, *, limit: int, offset: int, **arguments: int | str) -> list[tuple]:
         """page() as the database driver gave the rows: tuples, before Django's converters.
@@ -121,18 +116,16 @@ class PreparedValuesQuery:
         A tuple identifies its row as well as the dict does (the converters are functions
         of the value), and costs nothing to make: a kept text can be found by it (e.g.
         shopkit.rendering.KeptJson.from_raw), and only a row not kept yet needs
-        `as_dict`.
+        `row_maker`'s conversion.
         """
         return self._run(" LIMIT %s OFFSET %s", (int(limit), int(offset)), arguments, raw=True)
 
-    def as_dict(self, raw: tuple, **arguments: int | str) -> dict:
-        """One of raw_page()'s tuples as the `.values()` dict page() would have given."""
+    def row_maker(self, **arguments: int | str | list[int]) -> tuple[tuple[str, ...], Callable]:
+        """The rows' column names, in the order of the raw tuples, and the function that
+        turns one raw tuple into the `.values()` dict rows() and page() give."""
         alias, _sql, _template, _positions, columns, converters = self._get(self._shape(arguments))
-        return _values_dict(raw, columns, converters, connections[alias])
-
-    def columns(self, **arguments: int | str) -> tuple[str, ...]:
-        """The names of the rows' values, in the order of raw_page()'s tuples."""
-        return tuple(self._get(self._shape(arguments))[4])
+        connection = connections[alias]
+        return tuple(columns), lambda raw: _values_dict(raw, columns, converters, connection)
 
     def pages(self, *, raw: bool = False, **arguments: int | str) -> "PreparedPages":
         """The rows as a sequence for a paginator: counted by cached_count, sliced by page()
@@ -226,6 +219,11 @@ class RawRows(list):
         self.columns = columns
         self.as_dict = as_dict
 
+    @classmethod
+    def empty(cls) -> "RawRows":
+        """No rows (so nothing to convert)."""
+        return cls([], (), dict)
+
 
 class PreparedPages:
     """A prepared query's rows as the sequence a Django Paginator cuts pages from.
@@ -243,11 +241,15 @@ class PreparedPages:
         self.raw = raw
 
     @cached_property
+    def _row_maker(self) -> tuple[tuple[str, ...], Callable]:
+        return self._query.row_maker(**self._arguments)
+
+    @property
     def columns(self) -> tuple[str, ...]:
-        return self._query.columns(**self._arguments)
+        return self._row_maker[0]
 
     def as_dict(self, raw: tuple) -> dict:
-        return self._query.as_dict(raw, **self._arguments)
+        return self._row_maker[1](raw)
 
     def count(self) -> int:
         from shopkit.pagination import cached_count  # pagination imports DRF

@@ -59,9 +59,11 @@ class KeptJson:
         """The text of a row given as the database driver's tuple (shopkit.prepared's
         `raw_page`), kept by that tuple and its column names: a kept row is found
         without Django's converters or a dict; `rows.as_dict(raw)` makes the row only
-        for a text not kept yet. `rows` has `columns` and `as_dict` (a PreparedPages).
+        for a text not kept yet. `rows` has `columns` and `as_dict` (shopkit.prepared's
+        RawRows, or its PreparedPages for a page's tuples).
         """
-        key = (rows.columns, raw)  # a pair: never equal to a dict row's values
+        # (names, values): no dict row's values begin with a tuple of column names.
+        key = (rows.columns, raw)
         text = self._texts.get(key)
         if text is None:
             text = self._keep(key, render_json(self.represent(rows.as_dict(raw))))
