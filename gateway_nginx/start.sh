@@ -30,9 +30,16 @@ case "$resolver" in *:*) resolver="[$resolver]" ;; esac
   fi
 } > "$prefix/tienda-runtime.conf"
 
+# The micro-cache tier's socket (render.py) lives in the prefix; one left behind by an
+# nginx that was killed is removed (nginx would refuse to bind it again).
+socket="$prefix/cache.sock"
+rm -f "$socket"
+at_prefix="s#unix:/var/cache/nginx/tienda/cache.sock;#unix:$socket;#"
 if [ -n "${GATEWAY_UPSTREAM_DOMAIN:-}" ]; then
-  sed -E "s/^( +server [a-z]+)(:[0-9]+ resolve;)$/\1.${GATEWAY_UPSTREAM_DOMAIN}\2/" "$conf" > "$prefix/nginx.conf"
+  sed -E -e "$at_prefix" \
+    -e "s/^( +server [a-z]+)(:[0-9]+ resolve;)$/\1.${GATEWAY_UPSTREAM_DOMAIN}\2/" \
+    "$conf" > "$prefix/nginx.conf"
 else
-  cp "$conf" "$prefix/nginx.conf"
+  sed -e "$at_prefix" "$conf" > "$prefix/nginx.conf"
 fi
 exec nginx -p "$prefix/" -c "$prefix/nginx.conf"

@@ -6,11 +6,16 @@ cookie, a cart token) and every write go to the catalog itself; only 200s are
 stored; 0 turns the cache off.
 """
 
+import http.client
+import http.server
+import json
+import threading
 import time
 
 import pytest
 import requests
 
+from gateway_nginx.render import SERVICES
 from tests.system.gateway import GatewayProcess
 from tests.system.logs import json_lines
 from tests.system.shopping import ShopUser, create_product, token_buyer, token_staff
@@ -162,3 +167,79 @@ def test_the_cache_can_be_turned_off(uncached, manager):
     manager_here.patch(f"{PRODUCTS}{product['id']}/", json={"price": "11.00"}, expect=200)
     assert get(url).json()["price"] == "11.00"
     assert "proxy_cache" not in uncached.conf_path.read_text()
+
+
+class SlowCatalogStandIn:
+    """The catalog's product page, answered after `delay` seconds: a refresh that takes
+    long. A neighbour of the gateway under test, in this process (test code only)."""
+
+    def __init__(self):
+        self.delay = 0.0
+        self.price = "10.00"
+        self.requests: list[str] = []
+        standin = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self):
+                standin.requests.append(self.headers.get("If-None-Match") or "")
+                time.sleep(standin.delay)
+                body = json.dumps({"id": 1, "price": standin.price}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.address = f"127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_refresh_holds_no_client_connection(tmp_path):
+    # nginx reads a connection's next request only once the background refresh that
+    # connection's last request started has finished. The cache lives in a tier of
+    # its own, so the refresh holds the tier's connection, never the client's: the
+    # client's next request on the same connection is answered at once.
+    catalog = SlowCatalogStandIn()
+    upstreams = dict.fromkeys(SERVICES, catalog.address)
+    try:
+        with GatewayProcess(upstreams, log_dir=tmp_path, catalog_cache_seconds=1) as gateway:
+            client = http.client.HTTPConnection("127.0.0.1", gateway.port, timeout=10)
+
+            def read():
+                started = time.monotonic()
+                client.request("GET", f"{PRODUCTS}1/")
+                answer = client.getresponse()
+                body = json.loads(answer.read())
+                return answer.getheader("X-Cache-Status"), body, time.monotonic() - started
+
+            assert read()[0] == "MISS"
+            catalog.delay, catalog.price = 3.0, "12.50"  # every refresh takes 3 s now
+            deadline = time.monotonic() + 4
+            while (answer := read())[0] == "HIT":
+                assert time.monotonic() < deadline, "the entry never expired"
+                time.sleep(0.05)
+            # This request started the refresh and got the stale answer at once...
+            assert answer[0] == "STALE" and answer[1]["price"] == "10.00"
+            # ...and the same connection's next requests are answered while it runs.
+            for _ in range(3):
+                status, body, seconds = read()
+                assert status == "UPDATING" and body["price"] == "10.00"
+                assert seconds < 1.0, seconds
+            assert catalog.requests.count("") == 2  # the first read, the one refresh
+            deadline = time.monotonic() + 6
+            while read()[1]["price"] != "12.50":
+                assert time.monotonic() < deadline, "the refresh never landed"
+                time.sleep(0.1)
+            client.close()
+    finally:
+        catalog.close()
