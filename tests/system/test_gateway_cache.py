@@ -106,6 +106,20 @@ def test_signed_in_and_identified_requests_never_come_from_the_cache(cached, man
     assert hidden["sku"] in staff_skus and hidden["sku"] not in anonymous_skus
 
 
+def test_the_scheme_the_client_used_is_part_of_the_key(cached, manager):
+    # Behind a proxy that ends TLS (X-Forwarded-Proto: https), the catalog's links are
+    # https; the same page read over plain HTTP must not get them, nor the reverse.
+    for _ in range(2):  # a second page
+        create_product(manager, stock=1)
+    url = f"{cached.url}{PRODUCTS}?page_size=1&page=1"
+    plain = [get(url) for _ in range(2)]
+    secure = [get(url, **{"X-Forwarded-Proto": "https"}) for _ in range(2)]
+    assert [a.headers["X-Cache-Status"] for a in plain] == ["MISS", "HIT"]
+    assert [a.headers["X-Cache-Status"] for a in secure] == ["MISS", "HIT"]
+    assert plain[1].json()["next"].startswith("http://")
+    assert secure[1].json()["next"].startswith("https://")
+
+
 def test_errors_are_never_stored(cached):
     for path in (f"{PRODUCTS}99999999/", f"{PRODUCTS}?min_price=abc"):
         answers = [get(cached.url + path) for _ in range(3)]
