@@ -9,6 +9,7 @@ import pytest
 from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIClient
 
+from catalog import selectors
 from catalog.models import Category, Product
 from catalog.selectors import (
     category_rows,
@@ -359,11 +360,69 @@ class TestConditionalGets:
         assert response.status_code == 200 and response.json()["id"] == product.pk
 
 
+class TestDeepPages:
+    """From DEEP_PAGE_OFFSET on, a plain list page reads its ids, then their rows."""
+
+    @pytest.fixture
+    def products(self):
+        category = CategoryFactory()
+        made = [ProductFactory(category=category, name=f"Kettle {n % 3}") for n in range(7)]
+        made[3].is_active = False
+        made[3].save()
+        return made
+
+    @pytest.mark.parametrize("signed_in_as", ["anonymous", "staff"])
+    def test_every_page_is_the_one_a_single_query_gives(
+        self, products, api_client, staff_client, monkeypatch, signed_in_as
+    ):
+        client = staff_client if signed_in_as == "staff" else api_client
+        # Name ties (three names for seven products) are ordered by id on both paths.
+        expected = list(product_list(include_inactive=signed_in_as == "staff"))
+        pages = []
+        for deep_from in (10_000, 0):  # one query per page; ids then rows on every page
+            monkeypatch.setattr(selectors, "DEEP_PAGE_OFFSET", deep_from)
+            numbers = range(1, (len(expected) + 1) // 2 + 2)  # and one past the last
+            pages.append([client.get(PRODUCTS, {"page_size": 2, "page": n}) for n in numbers])
+        for found in pages:
+            assert [a.status_code for a in found] == [*[200] * (len(numbers) - 1), 404]
+        pages = [[answer.content for answer in found[:-1]] for found in pages]
+        assert pages[0] == pages[1]
+        listed = [item for page in pages[1] for item in json.loads(page)["results"]]
+        assert listed == ProductSerializer(expected, many=True).data
+        assert (products[3].pk in [item["id"] for item in listed]) == (signed_in_as == "staff")
+
+    def test_a_deep_page_shows_changes_at_once(self, products, api_client, monkeypatch):
+        monkeypatch.setattr(selectors, "DEEP_PAGE_OFFSET", 0)
+        first = api_client.get(PRODUCTS, {"page_size": 2, "page": 2}).json()["results"][0]
+        Product.objects.filter(pk=first["id"]).update(stock=first["stock"] + 3)
+        again = api_client.get(PRODUCTS, {"page_size": 2, "page": 2}).json()["results"][0]
+        assert (again["id"], again["stock"]) == (first["id"], first["stock"] + 3)
+
+    def test_an_indented_deep_page_is_still_drfs(self, products, api_client, monkeypatch):
+        monkeypatch.setattr(selectors, "DEEP_PAGE_OFFSET", 0)
+        answer = api_client.get(
+            PRODUCTS, {"page_size": 2, "page": 2}, HTTP_ACCEPT="application/json; indent=4"
+        )
+        expected = ProductSerializer(list(product_list())[2:4], many=True).data
+        assert answer.content.startswith(b"{\n    ") and answer.json()["results"] == expected
+
+
 class TestQueryBudgets:
     def test_unfiltered_list_is_a_count_and_a_page(self, api_client, django_assert_num_queries):
         ProductFactory.create_batch(25)
         with django_assert_num_queries(2, using="ecommerce"):
             assert len(api_client.get(PRODUCTS).json()["results"]) == 20
+
+    def test_a_deep_page_is_its_ids_then_its_rows(
+        self, api_client, monkeypatch, django_assert_num_queries
+    ):
+        ProductFactory.create_batch(5)
+        monkeypatch.setattr(selectors, "DEEP_PAGE_OFFSET", 2)
+        # A small list is counted on every read: a count, then the page, or its ids and rows.
+        with django_assert_num_queries(2, using="ecommerce"):
+            assert len(api_client.get(PRODUCTS, {"page_size": 2}).json()["results"]) == 2
+        with django_assert_num_queries(3, using="ecommerce"):
+            assert len(api_client.get(PRODUCTS, {"page_size": 2, "page": 2}).json()["results"]) == 2
 
     def test_detail_is_one_query_signed_in_too(self, customer_client, django_assert_num_queries):
         product = ProductFactory()
