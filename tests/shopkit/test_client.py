@@ -11,6 +11,7 @@ import pytest
 from shopkit.client import ServiceClient
 from shopkit.errors import ServiceUnavailable
 from shopkit.requestid import bind_request_id
+from tests.support.answers import answer_json
 
 
 class Neighbour:
@@ -451,12 +452,7 @@ def neighbour_keeping_alive():
         protocol_version = "HTTP/1.1"  # keeps connections alive
 
         def do_GET(self):
-            body = json.dumps({"request_id": self.headers["X-Request-ID"]}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            answer_json(self, json.dumps({"request_id": self.headers["X-Request-ID"]}).encode())
 
         def log_message(self, *args):
             pass

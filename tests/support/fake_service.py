@@ -17,6 +17,8 @@ from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
+from tests.support.answers import answer_json
+
 
 def problem(status: int, code: str, **extra) -> tuple[int, dict]:
     """A problem answer shaped like shopkit's (the fields callers read)."""
@@ -98,12 +100,7 @@ class FakeService:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
                 status, body = fake._dispatch(self.command, self.path, self.headers, raw)
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                answer_json(self, json.dumps(body).encode(), status)
 
             do_GET = do_POST = _answer
 

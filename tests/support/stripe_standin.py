@@ -24,6 +24,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl
 
+from tests.support.answers import answer_json
+
 
 def sign(payload: bytes, secret: str, timestamp: int | None = None) -> str:
     """The Stripe-Signature header Stripe sends with `payload`."""
@@ -222,13 +224,12 @@ class StripeStandIn:
                 status, payload = standin.dispatch(
                     self.command, self.path.split("?")[0], self.headers, body
                 )
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.send_header("Request-Id", f"req_{secrets.token_hex(8)}")
-                self.end_headers()
-                self.wfile.write(data)
+                answer_json(
+                    self,
+                    json.dumps(payload).encode(),
+                    status,
+                    {"Request-Id": f"req_{secrets.token_hex(8)}"},
+                )
 
             do_GET = do_POST = do_DELETE = _answer
 

@@ -17,6 +17,7 @@ import pytest
 import requests
 from requests.adapters import HTTPAdapter
 
+from tests.support.answers import answer_json
 from tests.support.problems import PROBLEM_CONTENT_TYPE, assert_problem
 from tests.support.processes import SERVICES
 from tests.support.tokens import mint_access_token
@@ -332,12 +333,7 @@ class _CountingHandler(BaseHTTPRequestHandler):
             _CountingHandler.connections += 1
 
     def do_GET(self):
-        body = b'{"ok": true}'
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        answer_json(self, b'{"ok": true}')
 
     def log_message(self, *args):
         pass

@@ -16,6 +16,7 @@ import pytest
 import requests
 
 from gateway_nginx.render import SERVICES
+from tests.support.answers import answer_json
 from tests.system.gateway import GatewayProcess
 from tests.system.logs import json_lines
 from tests.system.shopping import ShopUser, create_product, token_buyer, token_staff
@@ -199,12 +200,7 @@ class SlowCatalogStandIn:
             def do_GET(self):
                 standin.requests.append(self.headers.get("If-None-Match") or "")
                 time.sleep(standin.delay)
-                body = json.dumps({"id": 1, "price": standin.price}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                answer_json(self, json.dumps({"id": 1, "price": standin.price}).encode())
 
             def log_message(self, *args):
                 pass
