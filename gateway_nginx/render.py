@@ -238,7 +238,8 @@ def _catalog_cache(
     Only GET/HEAD answers of 200 to requests with no Authorization, no cookie and
     no X-Cart-Token are stored, for `catalog_cache_seconds`; an answer that sets a
     cookie (or says private/no-store) is never stored (nginx's defaults). One
-    request refreshes an expired entry while the others get the stale one.
+    request refreshes an expired entry while the others get the stale one, within
+    the stale-while-revalidate time of the catalog's answer.
 
     The cache lives in a tier of its own: a second server of the same nginx, on a unix
     socket (`cache_socket`), which the edge reaches with a new connection per request.
@@ -307,7 +308,10 @@ def _catalog_cache(
             f"            proxy_no_cache $tienda_not_anonymous $tienda_not_200;\n"
             f"            proxy_cache_lock on;\n"
             f"            proxy_cache_lock_timeout 5s;\n"
-            f"            proxy_cache_use_stale updating;\n"
+            # An expired entry is answered stale while one request refreshes it, for as
+            # long as the catalog's answer allows (`stale-while-revalidate`, 1 s,
+            # shopkit.conditional); past that a read waits for the fresh answer, so a
+            # page nobody read for a while never shows an old price.
             f"            proxy_cache_background_update on;\n"
             # An expired entry is refreshed by a conditional request (the answer's
             # ETag): an unchanged product costs the catalog a 304, not a body.

@@ -68,7 +68,7 @@ from catalog.services import (
     reservation_release,
     reservation_reserve,
 )
-from shopkit.conditional import with_etag
+from shopkit.conditional import with_etag, with_stale_while_revalidate
 from shopkit.pagination import CachedCountPageNumberPagination, KeptPages
 from shopkit.permissions import IsServiceCaller
 from shopkit.rendering import accepts_plain_json, json_response
@@ -148,6 +148,13 @@ class CategoryViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self):
         return category_list()
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        # Anonymous reads may be answered stale for a moment by the gateway's cache.
+        if self.action in ("list", "retrieve"):
+            return with_stale_while_revalidate(request, response)
+        return response
 
     def list(self, request, *args, **kwargs):
         # The category table is small (selectors.category_subtree_ids reads it whole
@@ -301,9 +308,10 @@ class ProductViewSet(viewsets.ModelViewSet):
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
-        # Conditional GETs of the list and of a product: ETag, 304 to If-None-Match.
+        # Conditional GETs of the list and of a product: ETag, 304 to If-None-Match;
+        # anonymous ones may be answered stale for a moment by the gateway's cache.
         if self.action in ("list", "retrieve"):
-            return with_etag(request, response)
+            return with_etag(request, with_stale_while_revalidate(request, response))
         return response
 
     def filter_queryset(self, queryset):

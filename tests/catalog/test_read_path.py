@@ -445,3 +445,24 @@ def test_internal_rows_read_exactly_as_internal_product_serializer_writes_them()
     fast = [internal_product_representation(row) for row in rows]
     assert fast == expected
     assert [list(item) for item in fast] == [list(item) for item in expected]
+
+
+def test_anonymous_reads_say_how_long_a_shared_cache_may_serve_them_stale(
+    api_client, customer_client
+):
+    product = ProductFactory()
+    category = CategoryFactory()
+    paths = [
+        PRODUCTS,
+        f"{PRODUCTS}{product.pk}/",
+        "/api/v1/catalog/categories/",
+        f"/api/v1/catalog/categories/{category.pk}/",
+    ]
+    for path in paths:
+        assert api_client.get(path).headers["Cache-Control"] == "stale-while-revalidate=1"
+        assert "Cache-Control" not in customer_client.get(path).headers  # never shared
+    assert "Cache-Control" not in api_client.get(f"{PRODUCTS}999999/").headers
+    etag = api_client.get(f"{PRODUCTS}{product.pk}/").headers["ETag"]
+    not_modified = api_client.get(f"{PRODUCTS}{product.pk}/", HTTP_IF_NONE_MATCH=etag)
+    assert not_modified.status_code == 304
+    assert not_modified.headers["Cache-Control"] == "stale-while-revalidate=1"

@@ -146,6 +146,23 @@ def test_a_price_change_is_visible_within_the_configured_time(cached, manager):
     assert seen is not None and seen <= CACHE_SECONDS + 1.5, seen
 
 
+def test_a_read_after_a_quiet_while_is_never_an_old_answer(cached, manager):
+    # An expired entry is answered stale while one request refreshes it, but only
+    # within the catalog's stale-while-revalidate time (1 s): the first read after a
+    # quiet while (here the only one) waits for the fresh answer.
+    product = create_product(manager, stock=5, price="10.00")
+    url = f"{cached.url}{PRODUCTS}{product['id']}/"
+    first = get(url)
+    assert first.json()["price"] == "10.00"
+    assert first.headers["Cache-Control"] == "stale-while-revalidate=1"
+    manager.patch(f"{PRODUCTS}{product['id']}/", json={"price": "12.50"}, expect=200)
+    # Valid CACHE_SECONDS (counted in whole seconds: up to one more), then 1 s of stale.
+    time.sleep(CACHE_SECONDS + 1 + 1 + 0.5)
+    answer = get(url)
+    assert answer.json()["price"] == "12.50"
+    assert answer.headers["X-Cache-Status"] == "EXPIRED"
+
+
 def test_an_expired_entry_is_revalidated_with_its_etag(cached, manager, shop):
     # An unchanged product's expired entry is refreshed by a conditional request: the
     # catalog answers 304 (no body built or sent) and the entry is fresh again.
@@ -200,7 +217,12 @@ class SlowCatalogStandIn:
             def do_GET(self):
                 standin.requests.append(self.headers.get("If-None-Match") or "")
                 time.sleep(standin.delay)
-                answer_json(self, json.dumps({"id": 1, "price": standin.price}).encode())
+                answer_json(
+                    self,
+                    json.dumps({"id": 1, "price": standin.price}).encode(),
+                    # As the catalog's anonymous reads, with room for the slow refresh.
+                    headers={"Cache-Control": "stale-while-revalidate=10"},
+                )
 
             def log_message(self, *args):
                 pass

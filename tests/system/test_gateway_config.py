@@ -137,7 +137,9 @@ def test_catalog_cache_seconds_come_from_the_environment_and_zero_turns_it_off(
     monkeypatch.setenv("GATEWAY_CATALOG_CACHE_SECONDS", "5")
     five = render_config(GatewayConfig.for_mode("local"))
     assert five.count("proxy_cache_valid 200 5s;") == 2  # products, categories
-    assert "proxy_cache_lock on;" in five and "proxy_cache_use_stale updating;" in five
+    assert "proxy_cache_lock on;" in five and "proxy_cache_background_update on;" in five
+    # Stale only within the catalog's stale-while-revalidate, never for as long as it lasts.
+    assert "proxy_cache_use_stale" not in five
     assert nginx_test(five, tmp_path).returncode == 0
     monkeypatch.setenv("GATEWAY_CATALOG_CACHE_SECONDS", "0")
     off = render_config(GatewayConfig.for_mode("local"))

@@ -1,8 +1,9 @@
-"""Conditional GETs: an ETag from the answer's bytes, and 304 Not Modified to a match."""
+"""Conditional GETs: an ETag from the answer's bytes, and 304 Not Modified to a match;
+how long a shared cache may answer an anonymous read stale while it refreshes it."""
 
 import hashlib
 
-from django.utils.cache import get_conditional_response
+from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import quote_etag
 
 
@@ -21,3 +22,21 @@ def with_etag(request, response):
     etag = quote_etag(hashlib.blake2b(response.content, digest_size=16).hexdigest())
     response["ETag"] = etag
     return get_conditional_response(request, etag=etag, response=response)
+
+
+# How long past its expiry the gateway's cache tier may answer an anonymous read from
+# an expired entry while one request refreshes it (nginx honours the answer's
+# stale-while-revalidate; gateway_nginx/render.py). Past that a read waits for the
+# fresh answer, so a page nobody read for a while never shows an old price.
+STALE_WHILE_REVALIDATE_SECONDS = 1
+
+
+def with_stale_while_revalidate(request, response):
+    """`Cache-Control: stale-while-revalidate=N` on 200 answers to anonymous GET/HEAD."""
+    if (
+        request.method in ("GET", "HEAD")
+        and response.status_code == 200
+        and not request.user.is_authenticated
+    ):
+        patch_cache_control(response, stale_while_revalidate=STALE_WHILE_REVALIDATE_SECONDS)
+    return response
