@@ -28,13 +28,13 @@ from catalog.filters import (
     plain_search_value,
 )
 from catalog.selectors import (
+    FilteredProductRows,
     SearchIdPages,
     category_list,
     category_rows_all,
     product_list,
     product_pages,
     product_raw_rows,
-    product_rows,
     products_by_ids,
     products_raw_rows_in_order,
     reservation_detail_rows,
@@ -266,7 +266,9 @@ class ProductViewSet(viewsets.ModelViewSet):
             source = product_pages(include_inactive=include_inactive, raw=True)
             raw_rows = self.paginate_queryset(source)
         elif "search" not in request.query_params:
-            page = self.paginate_queryset(product_rows(self.filter_queryset(self.get_queryset())))
+            page = self.paginate_queryset(
+                FilteredProductRows(self.filter_queryset(self.get_queryset()))
+            )
             if not accepts_plain_json(request):
                 return self.get_paginated_response([product_representation(row) for row in page])
             return self.paginator.get_paginated_json_response([product_json(row) for row in page])

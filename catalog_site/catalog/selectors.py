@@ -169,6 +169,28 @@ class ProductPages(PreparedPages):
         return rows if self.raw else [rows.as_dict(raw) for raw in rows]
 
 
+class FilteredProductRows:
+    """product_rows of a filtered or ordered list, for a paginator: from DEEP_PAGE_OFFSET
+    on, a page reads its ids in the list's order (an index answers them alone for the
+    orderings the storefront uses: name, price, created_at), then their rows."""
+
+    ordered = True
+
+    def __init__(self, products: QuerySet[Product]):
+        self.products = products
+
+    def count(self) -> int:
+        return pagination.cached_count(self.products)
+
+    def __getitem__(self, item: slice) -> list[dict]:
+        if (item.start or 0) < DEEP_PAGE_OFFSET:
+            return list(product_rows(self.products)[item])
+        ids = list(self.products.values_list("id", flat=True)[item])
+        # The same filters again: a product that stopped matching meanwhile is left out.
+        rows = {row["id"]: row for row in product_rows(self.products.filter(pk__in=ids))}
+        return [rows[pk] for pk in ids if pk in rows]
+
+
 def product_pages(*, include_inactive: bool = False, raw: bool = False) -> ProductPages:
     """product_rows(product_list(...)) for a paginator: a page is one prepared query, or
     two for a deep one (ProductPages); its rows the driver's tuples with `raw`

@@ -391,6 +391,38 @@ class TestDeepPages:
         assert listed == ProductSerializer(expected, many=True).data
         assert (products[3].pk in [item["id"] for item in listed]) == (signed_in_as == "staff")
 
+    @pytest.mark.parametrize(
+        "query", [{"ordering": "-price"}, {"ordering": "name"}, {"in_stock": "true"}]
+    )
+    def test_a_filtered_or_ordered_list_pages_the_same_way(
+        self, products, api_client, monkeypatch, query
+    ):
+        for index, product in enumerate(products):  # distinct prices, one out of stock
+            Product.objects.filter(pk=product.pk).update(
+                price=Decimal(10 + index), stock=0 if index == 5 else 3
+            )
+        pages = []
+        for deep_from in (10_000, 0):
+            monkeypatch.setattr(selectors, "DEEP_PAGE_OFFSET", deep_from)
+            pages.append(
+                [api_client.get(PRODUCTS, {**query, "page_size": 2, "page": n}) for n in (1, 2, 3)]
+            )
+        assert [a.status_code for a in pages[0]] == [a.status_code for a in pages[1]]
+        assert [a.content for a in pages[0]] == [a.content for a in pages[1]]
+        listed = [item["id"] for answer in pages[1] for item in answer.json()["results"]]
+        assert len(listed) == (5 if "in_stock" in query else 6)  # the inactive one never
+        assert products[3].pk not in listed
+
+    def test_a_deep_filtered_page_is_its_ids_then_its_rows(
+        self, products, api_client, monkeypatch, django_assert_num_queries
+    ):
+        monkeypatch.setattr(selectors, "DEEP_PAGE_OFFSET", 2)
+        query = {"ordering": "price", "page_size": 2}
+        with django_assert_num_queries(2, using="ecommerce"):  # the count and the page
+            assert api_client.get(PRODUCTS, query).status_code == 200
+        with django_assert_num_queries(3, using="ecommerce"):  # the count, ids, rows
+            assert api_client.get(PRODUCTS, {**query, "page": 2}).status_code == 200
+
     def test_a_deep_page_shows_changes_at_once(self, products, api_client, monkeypatch):
         monkeypatch.setattr(selectors, "DEEP_PAGE_OFFSET", 0)
         first = api_client.get(PRODUCTS, {"page_size": 2, "page": 2}).json()["results"][0]
