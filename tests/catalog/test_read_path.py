@@ -311,6 +311,68 @@ class TestCountsDoNotScan:
         assert body == {"count": 0, "next": None, "previous": None, "results": []}
 
 
+class TestLargeListsKeepTheirPages:
+    """Above EXACT_COUNT_LIMIT the storefront list keeps each page's ids, as a search does."""
+
+    @pytest.fixture(autouse=True)
+    def small_limits(self, monkeypatch):
+        monkeypatch.setattr(pagination, "EXACT_COUNT_LIMIT", 3)
+        monkeypatch.setattr(selectors, "KEPT_PAGE_OFFSET", 2)
+
+    @pytest.fixture
+    def products(self):
+        # Name ties are ordered by id; one inactive product among them.
+        made = [ProductFactory(name=f"Lamp {n % 3}", price=Decimal(10 + n)) for n in range(8)]
+        Product.objects.filter(pk=made[4].pk).update(is_active=False)
+        return made
+
+    def test_every_page_is_the_one_a_single_query_gives(self, products, api_client, monkeypatch):
+        numbers = range(1, 6)  # 7 active products, 2 a page, and one page past the last
+        kept = [api_client.get(PRODUCTS, {"page_size": 2, "page": n}) for n in numbers]
+        monkeypatch.setattr(pagination, "EXACT_COUNT_LIMIT", 10_000)  # small: read every time
+        pagination.forget_cached_counts()
+        read = [api_client.get(PRODUCTS, {"page_size": 2, "page": n}) for n in numbers]
+        assert [a.status_code for a in kept] == [200, 200, 200, 200, 404]
+        assert [a.content for a in kept[:4]] == [a.content for a in read[:4]]
+        listed = [item for answer in kept[:4] for item in answer.json()["results"]]
+        assert listed == ProductSerializer(list(product_list()), many=True).data
+
+    def test_a_kept_page_shows_its_rows_changes_at_once(self, products, api_client):
+        page = {"page_size": 3, "page": 2}
+        first = [item["id"] for item in api_client.get(PRODUCTS, page).json()["results"]]
+        Product.objects.filter(pk=first[0]).update(price=Decimal("99.00"), stock=0)
+        Product.objects.filter(pk=first[1]).update(is_active=False)
+        again = api_client.get(PRODUCTS, page).json()["results"]
+        assert [item["id"] for item in again] == [first[0], first[2]]
+        assert (again[0]["price"], again[0]["in_stock"]) == ("99.00", False)
+
+    def test_which_products_are_on_a_page_may_lag_by_the_pages_time(
+        self, products, api_client, django_assert_num_queries
+    ):
+        page = {"page_size": 3, "page": 2}
+        with django_assert_num_queries(4, using="ecommerce"):  # counts, the ids, the rows
+            before = [item["id"] for item in api_client.get(PRODUCTS, page).json()["results"]]
+        third = list(product_list())[2].pk
+        first_by_name = ProductFactory(name="Aardvark lamp")
+        with django_assert_num_queries(1, using="ecommerce"):  # the kept ids' rows
+            kept = api_client.get(PRODUCTS, page).json()["results"]
+        assert [item["id"] for item in kept] == before
+        # The first page (before KEPT_PAGE_OFFSET) is read every time: one query.
+        with django_assert_num_queries(1, using="ecommerce"):
+            first = api_client.get(PRODUCTS, {"page_size": 3}).json()["results"]
+        assert first[0]["id"] == first_by_name.pk
+        pagination.forget_cached_counts()  # as PAGE_TTL_SECONDS passing would
+        after = api_client.get(PRODUCTS, page).json()["results"]
+        assert [item["id"] for item in after] == [third, *before[:2]]
+
+    def test_staff_lists_read_their_pages_every_time(self, products, staff_client):
+        page = {"page_size": 3, "page": 2}
+        before = [item["id"] for item in staff_client.get(PRODUCTS, page).json()["results"]]
+        ProductFactory(name="Aardvark lamp", is_active=False)
+        after = [item["id"] for item in staff_client.get(PRODUCTS, page).json()["results"]]
+        assert after[1:] == before[:2]
+
+
 class TestConditionalGets:
     @pytest.fixture
     def product(self):

@@ -156,6 +156,19 @@ def test_a_kept_page_past_its_refresh_time_is_recomputed_in_the_background(monke
     assert computed == [1, 2]
 
 
+def test_each_kind_of_page_is_kept_apart(monkeypatch):
+    monkeypatch.setattr(pagination, "MAX_KEPT_PAGES", 2)
+    assert pagination.kept_page("k", lambda: ["search"]) == ["search"]
+    # A crawler walking many pages of a list evicts only the list's oldest pages ...
+    for number in range(5):
+        assert pagination.kept_page(f"k{number}", lambda n=number: [n], kind="list") == [number]
+    assert pagination.kept_page("k", lambda: ["again"]) == ["search"]
+    # ... and the same key of another kind is a page of its own.
+    assert pagination.kept_page("k", lambda: ["list"], kind="list") == ["list"]
+    assert pagination.kept_page("k4", lambda: ["again"], kind="list") == [4]
+    assert pagination.kept_page("k0", lambda: ["again"], kind="list") == ["again"]
+
+
 def test_a_failed_refresh_keeps_the_kept_value_and_is_tried_again(monkeypatch):
     assert pagination.kept_page("k", lambda: [1]) == [1]
     monkeypatch.setattr(pagination, "REFRESH_AHEAD", 0)

@@ -154,50 +154,59 @@ def forget_cached_counts() -> None:
         _pages.clear()
 
 
-# Pages of an expensive ordering (a FULLTEXT search sorted by relevance): which
-# rows match, in which order, is kept per query for PAGE_TTL_SECONDS (all of them
-# up to EXACT_COUNT_LIMIT, else per page), recomputed then by one request while the
-# others use the kept ids, as for the counts. Callers read the rows fresh (by id).
+# Pages of an expensive ordering (a FULLTEXT search sorted by relevance, a large list's
+# OFFSET): which rows are on them, in which order, is kept per query for
+# PAGE_TTL_SECONDS (a search's all of them up to EXACT_COUNT_LIMIT, else per page),
+# recomputed then by one request while the others use the kept ids, as for the counts.
+# Callers read the rows fresh (by id). Each kind of page is kept apart, at most
+# MAX_KEPT_PAGES of each: a crawler walking a list's pages never evicts the searches'.
 PAGE_TTL_SECONDS = 5
 MAX_KEPT_PAGES = 300  # at most 1,001 ids each: a few MB
-_pages: dict[str, tuple[list, float]] = {}
+_pages: dict[str, dict[str, tuple[list, float]]] = {}  # kind -> key -> (page, when kept)
 _paging: dict[str, threading.Event] = {}
 
 
-def _keep_page(key: str, compute) -> list:
+def _keep_page(key: str, compute, kind: str) -> list:
     page = compute()
     with _lock:
-        _pages.pop(key, None)  # kept anew: now the newest
-        _pages[key] = (page, time.monotonic())
-        while len(_pages) > MAX_KEPT_PAGES:
-            del _pages[next(iter(_pages))]  # the oldest
+        pages = _pages.setdefault(kind, {})
+        pages.pop(key, None)  # kept anew: now the newest
+        pages[key] = (page, time.monotonic())
+        while len(pages) > MAX_KEPT_PAGES:
+            del pages[next(iter(pages))]  # the oldest
     return page
 
 
-def kept_page(key: str, compute) -> list:
-    """`compute()`, kept under `key` for PAGE_TTL_SECONDS (one computation at a time)."""
+def kept_page(key: str, compute, *, kind: str = "search") -> list:
+    """`compute()`, kept under `key` for PAGE_TTL_SECONDS (one computation at a time),
+    among the kept pages of its `kind`."""
+    paging_key = f"{kind}:{key}"
     with _lock:
-        kept = _pages.get(key)
+        kept = _pages.get(kind, {}).get(key)
         ahead = _due_for_refresh(kept, PAGE_TTL_SECONDS)
         if kept is not None and not ahead and time.monotonic() - kept[1] < PAGE_TTL_SECONDS:
             return kept[0]
-        paging = _paging.get(key)
+        paging = _paging.get(paging_key)
         if paging is None:
-            _paging[key] = threading.Event()
-    if paging is None and ahead and _refresh_ahead(key, _paging, lambda: _keep_page(key, compute)):
+            _paging[paging_key] = threading.Event()
+    if (
+        paging is None
+        and ahead
+        and _refresh_ahead(paging_key, _paging, lambda: _keep_page(key, compute, kind))
+    ):
         return kept[0]
     if paging is not None:
         if kept is not None:
             return kept[0]  # another thread is recomputing it: the kept page meanwhile
         paging.wait(FIRST_COUNT_WAIT_SECONDS)
         with _lock:
-            kept = _pages.get(key)
+            kept = _pages.get(kind, {}).get(key)
         return kept[0] if kept is not None else compute()
     try:
-        return _keep_page(key, compute)
+        return _keep_page(key, compute, kind)
     finally:
         with _lock:
-            _paging.pop(key).set()
+            _paging.pop(paging_key).set()
 
 
 class KeptPages:
