@@ -85,9 +85,11 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# A fresh stack of its own on MariaDB (tienda_bench_* databases), about 2.5 minutes.
+# A fresh stack of its own on MariaDB (tienda_bench_* databases), every path three
+# times (the median round and the range: one 10 s run decides little on a shared
+# machine), about 7 minutes.
 bench: install mysql
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py --rounds 3
 
 clean:
 	rm -rf $(VENV) var
