@@ -144,9 +144,13 @@ _ANY_PRODUCT_IDS = PreparedValuesQuery(
 # 14 ms (bench/README.md, ninth pass). Shallower pages are cheaper as one query.
 DEEP_PAGE_OFFSET = 200
 
-# From this row on, a page of a large storefront list keeps its ids (ProductPages):
-# reading 20 rows by id costs MariaDB about what one query costs 40 rows in (0.2-0.25
-# ms), plus 0.08 ms of Python for the ids; the first two pages stay one query.
+# A storefront list of more than this many products keeps its pages' ids from row
+# KEPT_PAGE_OFFSET on (ProductPages). At 100,000 products a page 180 rows in cost
+# MariaDB 0.70 ms as one query, 0.20 ms by id, and the list served half the requests
+# it serves at 2,000; at 2,000 the one query costs about what the kept ids save.
+# Reading 20 rows by id costs about what one query costs 40 rows in (0.2-0.25 ms),
+# plus 0.08 ms of Python for the ids, so the first two pages stay one query.
+KEEP_PAGES_ABOVE = 10_000
 KEPT_PAGE_OFFSET = 40
 
 
@@ -154,9 +158,8 @@ class ProductPages(PreparedPages):
     """The plain list's pages (product_pages): one prepared query each, or, from
     DEEP_PAGE_OFFSET on, the page's ids and then its rows by id, in the same order.
 
-    A large storefront list (more products than pagination.EXACT_COUNT_LIMIT, whose
-    count is kept too) keeps the ids of each page from KEPT_PAGE_OFFSET on, as a
-    search does (pagination.kept_page, apart from the searches' pages): such a page
+    A large storefront list (more than KEEP_PAGES_ABOVE products; its count is kept
+    too) keeps the ids of each page from KEPT_PAGE_OFFSET on, as a search does (pagination.kept_page, apart from the searches' pages): such a page
     then costs one query by primary key, however deep it is. Its rows are read
     fresh, so price, stock and deactivation show at once; which products are on the
     page may lag by pagination.PAGE_TTL_SECONDS. Staff lists and small lists read
@@ -183,7 +186,7 @@ class ProductPages(PreparedPages):
         if (
             start >= KEPT_PAGE_OFFSET
             and not self.include_inactive
-            and self.count() > pagination.EXACT_COUNT_LIMIT
+            and self.count() > max(KEEP_PAGES_ABOVE, pagination.EXACT_COUNT_LIMIT)
         ):
             ids = pagination.kept_page(
                 f"{start}:{item.stop}:{_ACTIVE_PRODUCT_IDS.key()}",

@@ -312,11 +312,12 @@ class TestCountsDoNotScan:
 
 
 class TestLargeListsKeepTheirPages:
-    """Above EXACT_COUNT_LIMIT the storefront list keeps each page's ids, as a search does."""
+    """Above KEEP_PAGES_ABOVE the storefront list keeps each page's ids, as a search does."""
 
     @pytest.fixture(autouse=True)
     def small_limits(self, monkeypatch):
         monkeypatch.setattr(pagination, "EXACT_COUNT_LIMIT", 3)
+        monkeypatch.setattr(selectors, "KEEP_PAGES_ABOVE", 3)
         monkeypatch.setattr(selectors, "KEPT_PAGE_OFFSET", 2)
 
     @pytest.fixture
@@ -364,6 +365,16 @@ class TestLargeListsKeepTheirPages:
         pagination.forget_cached_counts()  # as PAGE_TTL_SECONDS passing would
         after = api_client.get(PRODUCTS, page).json()["results"]
         assert [item["id"] for item in after] == [third, *before[:2]]
+
+    def test_a_list_not_that_large_reads_its_pages_every_time(
+        self, products, api_client, monkeypatch
+    ):
+        monkeypatch.setattr(selectors, "KEEP_PAGES_ABOVE", 100)  # its count is still kept
+        page = {"page_size": 3, "page": 2}
+        before = [item["id"] for item in api_client.get(PRODUCTS, page).json()["results"]]
+        ProductFactory(name="Aardvark lamp")
+        after = [item["id"] for item in api_client.get(PRODUCTS, page).json()["results"]]
+        assert after[1:] == before[:2]
 
     def test_staff_lists_read_their_pages_every_time(self, products, staff_client):
         page = {"page_size": 3, "page": 2}
