@@ -246,3 +246,36 @@ def test_one_thread_renews_the_running_leases_and_none_after_their_block(setting
     ended = leases()
     time.sleep(0.3)
     assert leases() == ended  # nothing renewed after the blocks ended
+
+
+@pytest.mark.django_db(databases=BOTH_DATABASES, transaction=True)
+def test_a_deadlock_victim_settling_the_key_is_run_again(shop, monkeypatch):
+    """InnoDB may pick the UPDATE that stores the 201 as a deadlock victim (it frees the
+    customer's checkout slot while other checkouts claim theirs): it is run again, so
+    the customer gets the order, not a 503 with the key held until its lease runs out."""
+    from django.db import OperationalError
+
+    from orders.services import idempotency
+
+    real_execute = idempotency._KEY_COMPLETE.execute
+    victims = []
+
+    def deadlocked_once(*params):
+        if not victims:
+            victims.append(params)
+            raise OperationalError(1213, "Deadlock found when trying to get lock")
+        return real_execute(*params)
+
+    monkeypatch.setattr(idempotency._KEY_COMPLETE, "execute", deadlocked_once)
+    response = checkout(client_of(CUSTOMER_ID), key="k")
+
+    assert ordered(response) == {1: 2, 2: 1} and len(victims) == 1
+    key = IdempotencyKey.objects.get()
+    assert (key.state, key.response_status, key.lease_owner) == (
+        IdempotencyKeyState.COMPLETED,
+        201,
+        "",
+    )
+    again = checkout(client_of(CUSTOMER_ID), key="k")  # the stored answer, replayed
+    assert again.status_code == 201 and again.json()["id"] == response.json()["id"]
+    assert Order.objects.count() == 1

@@ -37,6 +37,7 @@ from django.utils import timezone
 
 from orders.errors import CheckoutInProgress
 from orders.models import IdempotencyKey, IdempotencyKeyState, Order
+from shopkit.deadlocks import retried
 from shopkit.errors import ApplicationError
 from shopkit.prepared import PreparedInsert, PreparedValuesQuery, PreparedWrite
 from shopkit.routers import ECOMMERCE_DB
@@ -268,26 +269,36 @@ def key_owned_for_update(key: IdempotencyKey) -> bool:
 _SETTLED = ("", None, None, None)
 
 
+# Settling frees the customer's checkout slot (a unique index) while other checkouts
+# claim theirs, so InnoDB may pick the settling UPDATE as a deadlock victim. It is one
+# conditional statement: run again (shopkit.deadlocks). Given up, the attempt would
+# answer 503 and its key stay held until its lease ran out.
 def key_complete(*, key: IdempotencyKey, status: int, body: dict) -> CheckoutResponse:
     """Store the response on the key (only if this attempt still owns it)."""
-    _KEY_COMPLETE.execute(
-        *_SETTLED,
-        timezone.now(),
-        IdempotencyKeyState.COMPLETED,
-        status,
-        body,
-        *(key.pk, key.lease_owner, IdempotencyKeyState.IN_PROGRESS),
+    retried(
+        lambda: _KEY_COMPLETE.execute(
+            *_SETTLED,
+            timezone.now(),
+            IdempotencyKeyState.COMPLETED,
+            status,
+            body,
+            *(key.pk, key.lease_owner, IdempotencyKeyState.IN_PROGRESS),
+        ),
+        using=ECOMMERCE_DB,
     )
     return CheckoutResponse(status=status, body=body)
 
 
 def key_fail(*, key: IdempotencyKey) -> None:
     """No response stored: the same key may run the checkout again."""
-    _KEY_FAIL.execute(
-        *_SETTLED,
-        timezone.now(),
-        IdempotencyKeyState.FAILED,
-        *(key.pk, key.lease_owner, IdempotencyKeyState.IN_PROGRESS),
+    retried(
+        lambda: _KEY_FAIL.execute(
+            *_SETTLED,
+            timezone.now(),
+            IdempotencyKeyState.FAILED,
+            *(key.pk, key.lease_owner, IdempotencyKeyState.IN_PROGRESS),
+        ),
+        using=ECOMMERCE_DB,
     )
 
 

@@ -11,16 +11,16 @@ import logging
 import os
 import smtplib
 import socket
-import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import IntegrityError, OperationalError, connections, router, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.utils import timezone
 
+from shopkit.deadlocks import retried
 from shopkit.outbox.models import OutboxMessage, OutboxStatus
 from shopkit.outbox.rendering import RenderedEmail, render_email
 
@@ -94,27 +94,10 @@ def enqueue_template(
 # --- the sender --------------------------------------------------------------------------
 
 
-# MySQL/MariaDB: deadlock found, lock wait timeout. Two senders' statements take row
-# locks in different index orders (the claim walks the status index, the per-row
-# moves the primary key), so InnoDB may pick one as a deadlock victim: its statement
-# is rolled back whole and is simply run again. Every statement here is conditional,
-# so running it again never moves a row twice.
-RETRIED_ERRORS = frozenset({1213, 1205})
-STATEMENT_ATTEMPTS = 5
-
-
-def _retried(statement):
-    """Run `statement()` (its own transaction), again if the database picked it as a
-    deadlock victim."""
-    for attempt in range(1, STATEMENT_ATTEMPTS + 1):
-        try:
-            return statement()
-        except OperationalError as exc:
-            if exc.args[:1] and exc.args[0] in RETRIED_ERRORS and attempt < STATEMENT_ATTEMPTS:
-                time.sleep(0.02 * attempt)
-                continue
-            raise
-    raise AssertionError("unreachable")
+# Two senders' statements take row locks in different index orders (the claim walks
+# the status index, the per-row moves the primary key), so InnoDB may pick one as a
+# deadlock victim: every statement here is its own transaction and conditional, so it
+# is simply run again (shopkit.deadlocks.retried).
 
 
 def sender_identity() -> str:
@@ -132,12 +115,12 @@ def outbox_claims_recover(*, now=None) -> tuple[int, int]:
     over); `sending` ones are failed for staff to look at (they may have gone out)."""
     now = now or timezone.now()
     rows = OutboxMessage.objects.using(outbox_database())
-    requeued = _retried(
+    requeued = retried(
         lambda: rows.filter(status=OutboxStatus.CLAIMED, claim_expires_at__lt=now).update(
             status=OutboxStatus.PENDING, claimed_by="", claim_expires_at=None
         )
     )
-    lost = _retried(
+    lost = retried(
         lambda: rows.filter(status=OutboxStatus.SENDING, claim_expires_at__lt=now).update(
             status=OutboxStatus.FAILED, last_error=LOST_IN_SENDING, claim_expires_at=None
         )
@@ -170,7 +153,7 @@ def outbox_claim(*, sender: str, limit: int, now=None) -> list[OutboxMessage]:
                 )
             return ids
 
-    ids = _retried(claim)
+    ids = retried(claim)
     if not ids:
         return []
     return list(rows.filter(id__in=ids, claimed_by=sender, status=OutboxStatus.CLAIMED))
@@ -180,7 +163,7 @@ def _mark_sending(message: OutboxMessage, sender: str) -> bool:
     """The last point of no return: only the row's owner, once, moves it to `sending`."""
     now = timezone.now()
     return bool(
-        _retried(
+        retried(
             lambda: (
                 OutboxMessage.objects.using(outbox_database())
                 .filter(pk=message.pk, status=OutboxStatus.CLAIMED, claimed_by=sender)
@@ -195,7 +178,7 @@ def _mark_sending(message: OutboxMessage, sender: str) -> bool:
 
 
 def _mark_sent(message: OutboxMessage, sender: str) -> None:
-    _retried(
+    retried(
         lambda: (
             OutboxMessage.objects.using(outbox_database())
             .filter(
@@ -229,7 +212,7 @@ def _mark_failed_attempt(message: OutboxMessage, *, attempts: int, error: str, p
             "status": OutboxStatus.PENDING,
             "next_attempt_at": timezone.now() + retry_delay(attempts),
         }
-    _retried(
+    retried(
         lambda: (
             OutboxMessage.objects.using(outbox_database())
             .filter(pk=message.pk, claimed_by=message.claimed_by)
